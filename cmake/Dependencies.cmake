@@ -1,0 +1,9 @@
+# Every dependency is a Debian 12 package installed by scripts/install-deps.
+find_package(PkgConfig REQUIRED)
+find_package(tl-expected REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(Threads REQUIRED)
+pkg_check_modules(LIBSSH REQUIRED IMPORTED_TARGET libssh)

@@ -1,0 +1,19 @@
+# Common compile settings for every fleetbox target.
+function(fleetbox_target target)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
+    -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Wunused -Woverloaded-virtual
+    -Wnull-dereference -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough)
+  if(FLEETBOX_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+# A layer library: sources under src/<layer>, includes rooted at src/.
+function(fleetbox_layer name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(fleetbox_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(fleetbox_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include)
+  target_link_libraries(fleetbox_${name} PUBLIC ${ARG_DEPS})
+  fleetbox_target(fleetbox_${name})
+endfunction()

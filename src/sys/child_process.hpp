@@ -1,0 +1,105 @@
+// ChildProcess: spawn an external program and own it until it is reaped.
+//
+// Why: fleetbox runs mmdebstrap, mkfs.ext4, qemu-img and QEMU. Each child must start with
+// only stdin/stdout/stderr open (no leaked sockets or lock fds), must never outlive a
+// ChildProcess that was not explicitly detached (the destructor kills and reaps it), and its
+// stderr must be available to turn a failure into one readable error line. Captured output
+// goes to memfd files rather than pipes, so a chatty child can never block on a full pipe.
+// Waiting with a timeout uses a pidfd, so there is no polling and no SIGCHLD handler.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include "sys/fd.hpp"
+#include "util/error.hpp"
+
+namespace fleetbox {
+
+enum class Stream { Inherit, Null, Capture, File };
+
+struct ChildSpec {
+    std::vector<std::string> argv;         // argv[0] is looked up on PATH when it has no '/'
+    std::vector<std::string> env_set;      // "KEY=VALUE" entries added to (or replacing in) the env
+    std::vector<std::string> env_unset;    // names removed from the inherited environment
+    std::string cwd;                       // empty: inherit
+    Stream in = Stream::Null;              // Inherit or Null
+    Stream out = Stream::Inherit;
+    Stream err = Stream::Capture;
+    int out_file = -1;                     // with Stream::File: written to this fd (not owned)
+    int err_file = -1;
+    bool new_session = false;              // setsid(): detached from our terminal and group
+    bool own_process_group = false;        // setpgid(0,0): kill() reaches its whole tree
+    int parent_death_signal = 0;           // PR_SET_PDEATHSIG, e.g. SIGKILL
+    std::string missing_hint;              // hint when argv[0] is not installed, e.g. "apt-get install qemu-utils"
+};
+
+struct ExitStatus {
+    int code = -1;   // exit code, -1 when killed by a signal
+    int signal = 0;  // terminating signal, 0 when it exited
+    [[nodiscard]] bool ok() const { return signal == 0 && code == 0; }
+    [[nodiscard]] std::string describe() const; // "exited with status 3" / "killed by SIGKILL"
+};
+
+class ChildProcess {
+public:
+    static Result<ChildProcess> spawn(const ChildSpec& spec);
+
+    ChildProcess(ChildProcess&& other) noexcept;
+    ChildProcess& operator=(ChildProcess&& other) noexcept;
+    ChildProcess(const ChildProcess&) = delete;
+    ChildProcess& operator=(const ChildProcess&) = delete;
+    ~ChildProcess(); // kills (SIGKILL) and reaps a child still running
+
+    [[nodiscard]] pid_t pid() const { return pid_; }
+    [[nodiscard]] bool running() const { return pid_ > 0 && !status_; }
+
+    // Wait for exit. With a timeout, a child still running afterwards yields ErrorKind::Timeout
+    // and keeps running (the caller decides whether to kill it).
+    Result<ExitStatus> wait(std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+    // Non-blocking check.
+    std::optional<ExitStatus> try_wait();
+    // Send a signal (to the whole group when spawned with own_process_group).
+    Status signal(int sig);
+    // SIGKILL and reap.
+    ExitStatus kill();
+    // Stop owning the child: the destructor will neither kill nor reap it.
+    pid_t detach();
+    // A pollable fd that becomes readable when the child exits.
+    [[nodiscard]] int exit_fd() const { return pidfd_.get(); }
+
+    [[nodiscard]] std::string captured_stdout() const;
+    [[nodiscard]] std::string captured_stderr() const;
+    [[nodiscard]] const std::string& program() const { return program_; }
+
+private:
+    ChildProcess() = default;
+    void reap_blocking();
+
+    pid_t pid_ = -1;
+    bool group_ = false;
+    Fd pidfd_;
+    Fd out_capture_;
+    Fd err_capture_;
+    std::string program_;
+    std::optional<ExitStatus> status_;
+};
+
+struct CommandOutput {
+    ExitStatus status;
+    std::string out;
+    std::string err;
+};
+
+// Run to completion. A non-zero exit is NOT an error here; callers judge the status.
+Result<CommandOutput> run_command(ChildSpec spec,
+                                  std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+// Run and require success: a failure becomes ErrorKind::ExternalCommand whose context is the
+// last line of the child's stderr.
+Result<CommandOutput> run_checked(ChildSpec spec,
+                                  std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+
+} // namespace fleetbox

@@ -1,0 +1,29 @@
+// The invoking user: who fleetbox works for, even when it runs as root under sudo.
+//
+// Why: fleetbox needs root for bridges and taps, so users run it with sudo. Its store and SSH
+// key must still live in, and belong to, the real user's home, or the next non-sudo `ssh`
+// could not read the key.
+#pragma once
+
+#include <string>
+#include <sys/types.h>
+
+#include "util/error.hpp"
+
+namespace fleetbox {
+
+struct InvokingUser {
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::string name;
+    std::string home;
+    bool via_sudo = false; // running as root on behalf of SUDO_USER
+};
+
+// euid 0 with SUDO_USER set -> that user (passwd entry); otherwise the current user, whose
+// home is $HOME (falling back to the passwd entry).
+Result<InvokingUser> invoking_user();
+// chown path to the invoking user when running under sudo; a no-op otherwise.
+Status give_to_invoking_user(const std::string& path, const InvokingUser& user);
+
+} // namespace fleetbox
