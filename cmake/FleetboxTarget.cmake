@@ -9,9 +9,18 @@ function(fleetbox_target target)
   endif()
 endfunction()
 
-# A layer library: sources under src/<layer>, includes rooted at src/.
+# A layer library: sources under src/<layer>, includes rooted at src/ (so code writes
+# #include "store/names.hpp"). DEPS are the layers below it: the only allowed includes.
+# A layer without sources yet is an INTERFACE library, so the tree configures while a
+# layer is being written.
 function(fleetbox_layer name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  if(NOT ARG_SOURCES)
+    add_library(fleetbox_${name} INTERFACE)
+    target_include_directories(fleetbox_${name} INTERFACE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include)
+    target_link_libraries(fleetbox_${name} INTERFACE ${ARG_DEPS})
+    return()
+  endif()
   add_library(fleetbox_${name} STATIC ${ARG_SOURCES})
   target_include_directories(fleetbox_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include)
   target_link_libraries(fleetbox_${name} PUBLIC ${ARG_DEPS})
