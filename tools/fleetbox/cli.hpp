@@ -1,0 +1,38 @@
+// The CLI's shared plumbing: the subcommand table, global flags and error printing.
+//
+// Why a table: each subcommand lives in its own file, registers its flags on the CLI11 app
+// and returns an exit code; main.cpp only wires the table. Errors travel as fleetbox::Error
+// and are printed in one place as "error: <what>: <why>" plus "hint: <what to do>".
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "util/error.hpp"
+
+namespace fleetbox::cli {
+
+struct Globals {
+    bool quiet = false;
+};
+
+// A subcommand registers itself on `app` and sets the action run when it is chosen.
+// The action returns the process exit code, or an Error to print (exit 1).
+using Action = std::function<Result<int>()>;
+struct Command {
+    const char* name;
+    std::function<void(CLI::App& app, Globals& globals, Action& action)> install;
+};
+
+void install_version(CLI::App& app, Globals& globals, Action& action);
+void install_image(CLI::App& app, Globals& globals, Action& action);
+
+// Prints "error: ..." (and "hint: ...") on stderr; returns the exit code for the error.
+int report_error(const Error& error);
+
+// Tab-aligned table with two spaces of padding (like `docker ps`, `ip -br`).
+void print_table(const std::vector<std::vector<std::string>>& rows);
+
+} // namespace fleetbox::cli

@@ -1,0 +1,53 @@
+// fleetbox: the command-line face of the library. Parses arguments with CLI11, dispatches to
+// one subcommand from the table, and turns a returned Error into one printed line.
+#include <csignal>
+#include <cstdio>
+#include <fmt/core.h>
+
+#include "cli.hpp"
+#include "sys/interrupt.hpp"
+
+namespace {
+
+const fleetbox::cli::Command kCommands[] = {
+    {"version", fleetbox::cli::install_version},
+    {"image", fleetbox::cli::install_image},
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"fleetbox: real Linux VMs as test fixtures and clusters", "fleetbox"};
+    app.require_subcommand(1);
+    app.footer("Defaults: image=debian-12\nRun 'fleetbox COMMAND --help' for a command's options.");
+    fleetbox::cli::Globals globals;
+    fleetbox::cli::Action action;
+    for (const auto& command : kCommands) command.install(app, globals, action);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::Success& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        fmt::print(stderr, "error: {}\nhint: run '{} --help' for usage\n", e.what(), app.get_name());
+        return 2;
+    }
+    if (!action) return 0;
+
+    fleetbox::install_interrupt_handlers();
+    auto result = action();
+    if (!result) {
+        int code = fleetbox::cli::report_error(result.error());
+        if (int sig = fleetbox::interrupt_signal(); sig != 0) {
+            // Cleanup is done: die of the signal so the shell sees the usual status.
+            std::signal(sig, SIG_DFL);
+            std::raise(sig);
+        }
+        return code;
+    }
+    return *result;
+}
