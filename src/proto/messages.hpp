@@ -1,0 +1,98 @@
+// The control protocol between the client (library/CLI) and fleetbox-helper: a closed set of
+// typed messages. Encoding lives in codec.hpp; dispatch lives in the helper. See
+// docs/protocol.md for the wire format.
+//
+// Why a closed std::variant: adding a command forces every decoder and dispatcher to handle
+// it (a non-exhaustive std::visit does not compile), and malformed input is rejected in one
+// place instead of being half-understood by each handler.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace fleetbox::proto {
+
+inline constexpr int kProtocolVersion = 1;
+
+// ---- requests -------------------------------------------------------------------------
+// First message on every connection.
+struct Hello {
+    int version = kProtocolVersion;
+    int client_pid = 0;
+};
+// Marks this connection as the bound client's lifeline: its EOF stops the helper.
+struct Bind {};
+// Create (or return the existing) network for this helper.
+struct CreateNetwork {};
+// Reserve an address for a member; honors ip_hint when free and inside the subnet.
+struct Reserve {
+    std::string name;
+    std::string ip_hint;
+};
+struct BootSpec {
+    std::string name;
+    std::string member_dir;  // must be inside the helper's store
+    std::string disk_path;   // qcow2 overlay
+    std::string seed_path;   // NoCloud ISO, attached read-only
+    std::string kernel_path;
+    std::string initrd_path;
+    std::string mac;
+    int cpus = 2;
+    std::uint64_t memory_mb = 2048;
+    int boot_timeout_s = 600; // until the guest's port 22 accepts
+};
+struct BootMember {
+    BootSpec spec;
+};
+struct StatusRequest {
+    std::string name;
+};
+struct Stop {
+    std::string name;
+};
+using Request = std::variant<Hello, Bind, CreateNetwork, Reserve, BootMember, StatusRequest, Stop>;
+
+// ---- replies --------------------------------------------------------------------------
+struct HelloReply {
+    int version = kProtocolVersion;
+    int helper_pid = 0;
+};
+struct Ok {};
+struct ErrorReply {
+    std::string kind;    // fleetbox::ErrorKind as text
+    std::string message; // one line
+    std::string hint;
+};
+struct NetworkInfo {
+    std::string bridge;
+    std::string subnet;  // "192.168.N.0/24"
+    std::string gateway; // "192.168.N.1"
+    int prefix = 24;
+};
+struct Reservation {
+    std::string ip;
+    std::string mac;
+};
+struct PhaseTiming {
+    std::string phase;
+    double seconds = 0;
+};
+struct Booted {
+    std::string ip;
+    int qemu_pid = 0;
+    int boot_attempts = 1;               // >1 when the boot watchdog relaunched QEMU
+    std::vector<PhaseTiming> timings;    // helper-side phases (qemu start, port 22 open)
+};
+struct StatusInfo {
+    std::string name;
+    std::string state; // starting, running, stopped, error
+    std::string ip;
+    int helper_pid = 0;
+    int qemu_pid = 0;
+    std::string error;
+};
+using Reply = std::variant<HelloReply, Ok, ErrorReply, NetworkInfo, Reservation, Booted, StatusInfo>;
+
+} // namespace fleetbox::proto

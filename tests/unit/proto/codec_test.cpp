@@ -1,0 +1,105 @@
+// Control-protocol codec: every message survives a round trip, and malformed input is
+// rejected with a Corrupt error rather than half-decoded.
+#include <gtest/gtest.h>
+
+#include "proto/codec.hpp"
+
+namespace fleetbox::proto {
+namespace {
+
+Request round_trip(const Request& r) {
+    auto decoded = decode_request(encode(r));
+    EXPECT_TRUE(decoded) << (decoded ? "" : decoded.error().message());
+    return decoded ? *decoded : Request{};
+}
+
+Reply round_trip(const Reply& r) {
+    auto decoded = decode_reply(encode(r));
+    EXPECT_TRUE(decoded) << (decoded ? "" : decoded.error().message());
+    return decoded ? *decoded : Reply{};
+}
+
+TEST(Codec, EncodesOneLineWithCommandTag) {
+    auto line = encode(Request{Reserve{"web-1", "192.168.5.9"}});
+    EXPECT_EQ(line.find('\n'), std::string::npos);
+    EXPECT_NE(line.find("\"cmd\":\"reserve\""), std::string::npos);
+}
+
+TEST(Codec, RequestsRoundTrip) {
+    auto hello = std::get<Hello>(round_trip(Hello{kProtocolVersion, 42}));
+    EXPECT_EQ(hello.version, kProtocolVersion);
+    EXPECT_EQ(hello.client_pid, 42);
+    EXPECT_TRUE(std::holds_alternative<Bind>(round_trip(Bind{})));
+    EXPECT_TRUE(std::holds_alternative<CreateNetwork>(round_trip(CreateNetwork{})));
+    auto reserve = std::get<Reserve>(round_trip(Reserve{"web-1", "192.168.5.9"}));
+    EXPECT_EQ(reserve.name, "web-1");
+    EXPECT_EQ(reserve.ip_hint, "192.168.5.9");
+
+    BootSpec spec{"web-1", "/s/clusters/web/web-1", "/s/d.qcow2", "/s/seed.iso", "/i/vmlinuz",
+                  "/i/initrd.img", "02:11:22:33:44:55", 4, 3072, 900};
+    auto boot = std::get<BootMember>(round_trip(BootMember{spec}));
+    EXPECT_EQ(boot.spec.name, "web-1");
+    EXPECT_EQ(boot.spec.member_dir, spec.member_dir);
+    EXPECT_EQ(boot.spec.disk_path, spec.disk_path);
+    EXPECT_EQ(boot.spec.seed_path, spec.seed_path);
+    EXPECT_EQ(boot.spec.kernel_path, spec.kernel_path);
+    EXPECT_EQ(boot.spec.initrd_path, spec.initrd_path);
+    EXPECT_EQ(boot.spec.mac, spec.mac);
+    EXPECT_EQ(boot.spec.cpus, 4);
+    EXPECT_EQ(boot.spec.memory_mb, 3072u);
+    EXPECT_EQ(boot.spec.boot_timeout_s, 900);
+    EXPECT_EQ(std::get<StatusRequest>(round_trip(StatusRequest{"a"})).name, "a");
+    EXPECT_EQ(std::get<Stop>(round_trip(Stop{"b"})).name, "b");
+}
+
+TEST(Codec, RepliesRoundTrip) {
+    EXPECT_EQ(std::get<HelloReply>(round_trip(HelloReply{kProtocolVersion, 7})).helper_pid, 7);
+    EXPECT_TRUE(std::holds_alternative<Ok>(round_trip(Ok{})));
+    auto err = std::get<ErrorReply>(round_trip(ErrorReply{"busy", "member x is already running", "h"}));
+    EXPECT_EQ(err.kind, "busy");
+    EXPECT_EQ(err.message, "member x is already running");
+    EXPECT_EQ(err.hint, "h");
+    auto net = std::get<NetworkInfo>(round_trip(NetworkInfo{"fbx-0a1b2c3d", "192.168.3.0/24", "192.168.3.1", 24}));
+    EXPECT_EQ(net.bridge, "fbx-0a1b2c3d");
+    EXPECT_EQ(net.subnet, "192.168.3.0/24");
+    EXPECT_EQ(net.gateway, "192.168.3.1");
+    auto res = std::get<Reservation>(round_trip(Reservation{"192.168.3.2", "02:00:00:00:00:01"}));
+    EXPECT_EQ(res.ip, "192.168.3.2");
+    Booted booted{"192.168.3.2", 1234, 2, {{"qemu start", 0.25}, {"port 22 open", 17.5}}};
+    auto b = std::get<Booted>(round_trip(booted));
+    EXPECT_EQ(b.qemu_pid, 1234);
+    EXPECT_EQ(b.boot_attempts, 2);
+    ASSERT_EQ(b.timings.size(), 2u);
+    EXPECT_EQ(b.timings[1].phase, "port 22 open");
+    EXPECT_DOUBLE_EQ(b.timings[1].seconds, 17.5);
+    auto st = std::get<StatusInfo>(round_trip(StatusInfo{"web", "running", "192.168.3.2", 10, 11, ""}));
+    EXPECT_EQ(st.state, "running");
+    EXPECT_EQ(st.qemu_pid, 11);
+}
+
+TEST(Codec, RejectsMalformedInput) {
+    for (const char* bad : {"", "not json", "[1,2]", "{\"cmd\":\"launch-missiles\"}", "{}",
+                            "{\"cmd\":\"reserve\"}", "{\"cmd\":\"reserve\",\"name\":5}",
+                            "{\"cmd\":\"boot-member\"}", "{\"cmd\":\"boot-member\",\"spec\":{\"name\":\"x\"}}"}) {
+        auto r = decode_request(bad);
+        ASSERT_FALSE(r) << bad;
+        EXPECT_EQ(r.error().kind, ErrorKind::Corrupt) << bad;
+    }
+    EXPECT_FALSE(decode_reply("{\"reply\":\"status\"}")); // state is required
+}
+
+TEST(Codec, ErrorsKeepKindMessageAndHint) {
+    Error e{ErrorKind::Busy, 0, "boot web", "member web is already running", "run fleetbox down web"};
+    auto back = to_error(to_reply(e));
+    EXPECT_EQ(back.kind, ErrorKind::Busy);
+    EXPECT_EQ(back.message(), "boot web: member web is already running");
+    EXPECT_EQ(back.hint, "run fleetbox down web");
+}
+
+TEST(Codec, CommandNames) {
+    EXPECT_EQ(command_name(BootMember{}), "boot-member");
+    EXPECT_EQ(command_name(CreateNetwork{}), "createnetwork");
+}
+
+} // namespace
+} // namespace fleetbox::proto
