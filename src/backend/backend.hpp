@@ -1,0 +1,42 @@
+// Backend: the small seam between "what to do with VMs" and "how it is done".
+//
+// Why: the helper serves the control protocol by calling a Backend; the real one drives
+// netlink, nftables and QEMU, the fake one is an instant in-process state machine that
+// records every call (coordination tests without root or VMs). The client programs against
+// the same interface through RemoteBackend, whose every call is a protocol RPC, so the
+// orchestrator never links hypervisor or netlink code and can be tested against the fake.
+//
+// Threading: boot() blocks until the guest is reachable (minutes under TCG) and may be
+// called from a connection thread; status() and stop() must work concurrently with it
+// (stop during boot makes boot() return an error and leaves no process behind).
+#pragma once
+
+#include <string>
+
+#include "proto/messages.hpp"
+#include "util/error.hpp"
+
+namespace fleetbox::backend {
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    // Create the network, or return the one already created (idempotent).
+    virtual Result<proto::NetworkInfo> create_network() = 0;
+    // Reserve an address for a member (idempotent per name). Needs create_network first.
+    virtual Result<proto::Reservation> reserve(const std::string& name, const std::string& ip_hint) = 0;
+    // Boot a reserved member; returns once its port 22 accepts connections.
+    // A member that is already starting or running is refused (ErrorKind::Busy).
+    virtual Result<proto::Booted> boot(const proto::BootSpec& spec) = 0;
+    // State of a member this backend knows; unknown members read as "stopped".
+    virtual Result<proto::StatusInfo> status(const std::string& name) = 0;
+    // Stop a member (graceful, bounded escalation); returns once its VM process is gone.
+    // Stopping a member that is not running is success.
+    virtual Status stop(const std::string& name) = 0;
+    // Number of members starting or running.
+    virtual int active_members() = 0;
+    // Stop every member and remove the network. Idempotent.
+    virtual Status shutdown() = 0;
+};
+
+} // namespace fleetbox::backend
