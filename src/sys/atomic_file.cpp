@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 
 #include "sys/fs.hpp"
 
@@ -23,8 +24,26 @@ Result<AtomicFile> AtomicFile::open(const std::string& path, mode_t mode) {
     return AtomicFile(path, temp, std::move(fd));
 }
 
-AtomicFile::~AtomicFile() {
+AtomicFile::AtomicFile(AtomicFile&& other) noexcept
+    : path_(std::exchange(other.path_, {})), temp_path_(std::exchange(other.temp_path_, {})),
+      fd_(std::move(other.fd_)), committed_(std::exchange(other.committed_, false)) {}
+
+AtomicFile& AtomicFile::operator=(AtomicFile&& other) noexcept {
+    if (this != &other) {
+        discard();
+        path_ = std::exchange(other.path_, {});
+        temp_path_ = std::exchange(other.temp_path_, {});
+        fd_ = std::move(other.fd_);
+        committed_ = std::exchange(other.committed_, false);
+    }
+    return *this;
+}
+
+AtomicFile::~AtomicFile() { discard(); }
+
+void AtomicFile::discard() {
     if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
+    temp_path_.clear();
 }
 
 Status AtomicFile::write(std::string_view data) {

@@ -18,8 +18,8 @@ namespace fleetbox {
 class AtomicFile {
 public:
     static Result<AtomicFile> open(const std::string& path, mode_t mode = 0644);
-    AtomicFile(AtomicFile&&) noexcept = default;
-    AtomicFile& operator=(AtomicFile&&) noexcept = default;
+    AtomicFile(AtomicFile&& other) noexcept;
+    AtomicFile& operator=(AtomicFile&& other) noexcept;
     AtomicFile(const AtomicFile&) = delete;
     AtomicFile& operator=(const AtomicFile&) = delete;
     ~AtomicFile();
@@ -30,6 +30,7 @@ public:
     [[nodiscard]] int fd() const { return fd_.get(); }
 
 private:
+    void discard();
     AtomicFile(std::string path, std::string temp, Fd fd)
         : path_(std::move(path)), temp_path_(std::move(temp)), fd_(std::move(fd)) {}
     std::string path_;

@@ -84,10 +84,14 @@ std::string read_capture(const Fd& fd) {
 // Runs in the child between fork and exec: only async-signal-safe calls.
 [[noreturn]] void exec_child(const ChildSpec& spec, int in_fd, int out_fd, int err_fd,
                              int report_fd, char* const* argv, char* const* envp,
-                             const char* program) {
+                             const char* program, pid_t parent) {
     if (spec.new_session) ::setsid();
     else if (spec.own_process_group) ::setpgid(0, 0);
-    if (spec.parent_death_signal != 0) ::prctl(PR_SET_PDEATHSIG, spec.parent_death_signal);
+    if (spec.parent_death_signal != 0) {
+        ::prctl(PR_SET_PDEATHSIG, spec.parent_death_signal);
+        // The parent may have died between fork() and prctl(): then no signal will come.
+        if (::getppid() != parent) ::_exit(127);
+    }
     // Restore default signal dispositions and an empty mask for the new program.
     sigset_t none;
     sigemptyset(&none);
@@ -96,7 +100,11 @@ std::string read_capture(const Fd& fd) {
     if (in_fd >= 0) ::dup2(in_fd, 0);
     if (out_fd >= 0) ::dup2(out_fd, 1);
     if (err_fd >= 0) ::dup2(err_fd, 2);
-    ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+        // Kernels before 5.11 lack the CLOEXEC flag: close them one by one instead.
+        for (int fd = 3; fd < 65536; ++fd)
+            if (fd != report_fd) ::close(fd);
+    }
     ::fcntl(report_fd, F_SETFD, FD_CLOEXEC);
     if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0) {
         int e = errno;
@@ -148,11 +156,12 @@ Result<ChildProcess> ChildProcess::spawn(const ChildSpec& spec) {
     Fd report_read(report[0]);
     Fd report_write(report[1]);
 
+    pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) return fail_errno("fork for " + spec.argv[0], errno);
     if (pid == 0)
         exec_child(spec, in_fd, out_fd, err_fd, report_write.get(), argv.data(), envp.data(),
-                   program.c_str());
+                   program.c_str(), parent);
 
     report_write.reset();
     child.pid_ = pid;
@@ -222,6 +231,16 @@ std::optional<ExitStatus> ChildProcess::try_wait() {
 Result<ExitStatus> ChildProcess::wait(std::optional<std::chrono::milliseconds> timeout) {
     if (pid_ <= 0) return fail(ErrorKind::Internal, "wait", "no child");
     if (status_) return *status_;
+    if (timeout && !pidfd_) {
+        // No pidfd (very old kernel): poll with WNOHANG instead of ignoring the timeout.
+        auto deadline = std::chrono::steady_clock::now() + *timeout;
+        while (!try_wait()) {
+            if (std::chrono::steady_clock::now() >= deadline)
+                return fail(ErrorKind::Timeout, "wait for " + program_, "still running");
+            ::usleep(20000);
+        }
+        return *status_;
+    }
     if (timeout && pidfd_) {
         auto deadline = std::chrono::steady_clock::now() + *timeout;
         while (true) {
