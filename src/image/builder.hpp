@@ -1,0 +1,52 @@
+// Building one image into a staging directory: bootstrap -> kernel -> ext4 -> qcow2 ->
+// manifest.
+//
+// Why this shape: the staging directory lives inside images/ (same filesystem), so the
+// cache can publish the finished image with one rename(2); everything the build writes
+// stays inside it (rootfs/, disk.raw, the outputs), so removing it undoes a failed or
+// interrupted build completely. The root filesystem is ext4 made by `mkfs.ext4 -d` straight
+// from the mmdebstrap directory (no partition table, no loop mounts, no root-only mount
+// calls), then converted to a qcow2 base that per-VM overlays point at.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "image/apt_sources.hpp"
+#include "image/catalog.hpp"
+#include "image/manifest.hpp"
+#include "image/progress.hpp"
+#include "util/error.hpp"
+
+namespace fleetbox::image {
+
+struct BuildOptions {
+    ProgressMode progress = ProgressMode::Auto;
+    std::FILE* progress_out = stderr;
+    bool force = false;                               // rebuild even when cached
+    std::uint64_t min_free_bytes = 3ULL << 30;        // refuse to start with less free space
+    std::vector<std::string> mirrors;                 // empty: the host's configured mirror
+    std::string apt_dir = "/etc/apt";                 // where the host's mirror is read from
+    bool require_root = true;                         // tests with a fake mmdebstrap may clear it
+};
+
+// Inputs of one build, resolved by the cache (after preflight, under the alias lock).
+struct BuildPlan {
+    const CatalogEntry* entry = nullptr;
+    MirrorSet mirrors;
+    std::string staging_dir;   // empty, exists; receives the image files
+    std::string log_path;      // build log (appended)
+};
+
+// Run every phase; on success the staging dir holds disk.qcow2, vmlinuz, initrd.img and
+// manifest.json (written last) and nothing else. On failure it may hold leftovers: the
+// caller removes it.
+Result<Manifest> build_image(const BuildPlan& plan, Progress& progress);
+
+// The ext4 size for a root tree: its data rounded to 4 KiB blocks, plus 10% and the
+// entry's headroom, at least enough inodes at 16 KiB per inode; a multiple of 64 MiB.
+std::uint64_t filesystem_size(std::uint64_t data_bytes, std::uint64_t inode_count, std::uint64_t headroom_bytes);
+
+} // namespace fleetbox::image

@@ -1,0 +1,223 @@
+// ImageCache (see cache.hpp). Publication is rename(2) within one directory, atomic on every
+// local filesystem; replacing an existing entry (--force, or a damaged one) swaps the two
+// directories with renameat2(RENAME_EXCHANGE) and then deletes the old one, so readers see
+// either the old complete image or the new one, never a missing or partial one.
+#include "image/cache.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <fcntl.h>
+#include <filesystem>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "image/recipe.hpp"
+#include "image/tools.hpp"
+#include "sys/file_lock.hpp"
+#include "sys/fs.hpp"
+#include "sys/interrupt.hpp"
+#include "sys/temp_dir.hpp"
+#include "sys/user.hpp"
+#include "util/strings.hpp"
+
+namespace fleetbox::image {
+
+namespace {
+
+std::string absolute(const std::string& path) {
+    std::error_code ec;
+    auto abs = std::filesystem::absolute(path, ec);
+    return ec ? path : abs.lexically_normal().string();
+}
+
+// Exclusive alias lock, polled so Ctrl-C still works while another build holds it.
+Result<FileLock> lock_alias(const std::string& path, const std::string& alias, Progress* progress) {
+    bool announced = false;
+    while (true) {
+        auto lock = FileLock::acquire(path, FileLock::Mode::Exclusive, std::chrono::milliseconds(200));
+        if (lock) return lock;
+        if (lock.error().kind != ErrorKind::Timeout) return fail(std::move(lock).error());
+        if (interrupted())
+            return fail(ErrorKind::Interrupted, "wait for image " + alias, "interrupted");
+        if (!announced && progress != nullptr)
+            progress->note(fmt::format("waiting for another build of {} to finish", alias));
+        announced = true;
+    }
+}
+
+// chown to the invoking user under sudo, so the user can list and remove their cache.
+void give_away(const std::string& path) {
+    static const auto user = invoking_user();
+    if (user) (void)give_to_invoking_user(path, *user);
+}
+
+MirrorSet explicit_mirrors(const std::vector<std::string>& lines) {
+    MirrorSet set;
+    set.lines = lines;
+    for (const auto& l : lines) {
+        auto w = split(l, ' ');
+        set.uris.push_back(w.size() > 1 && w[0] == "deb" ? w[1] : l);
+    }
+    return set;
+}
+
+} // namespace
+
+Status check_image_name(std::string_view alias) {
+    bool ok = !alias.empty() && alias.size() <= 64 && alias[0] != '.';
+    for (char c : alias)
+        ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
+    if (ok) return {};
+    return fail(ErrorKind::InvalidArgument, fmt::format("image name \"{}\"", alias),
+                "use letters, digits, '.', '_' and '-' (not starting with '.')");
+}
+
+ImageCache::ImageCache(std::string images_dir) : dir_(absolute(images_dir)) {}
+
+std::string ImageCache::entry_dir(std::string_view alias) const { return dir_ + "/" + std::string(alias); }
+std::string ImageCache::lock_path(std::string_view alias) const { return fmt::format("{}/.{}.lock", dir_, alias); }
+std::string ImageCache::log_path(std::string_view alias) const {
+    return fmt::format("{}/.logs/{}-build.log", dir_, alias);
+}
+
+ImageInfo ImageCache::info_for(std::string_view alias, Manifest manifest) const {
+    ImageInfo info;
+    info.alias = std::string(alias);
+    info.dir = entry_dir(alias);
+    info.disk_path = info.dir + "/" + kDiskName;
+    info.kernel_path = info.dir + "/" + kKernelName;
+    info.initrd_path = info.dir + "/" + kInitrdName;
+    info.manifest = std::move(manifest);
+    return info;
+}
+
+Result<std::optional<ImageInfo>> ImageCache::lookup(std::string_view alias) const {
+    FBX_CHECK(check_image_name(alias));
+    std::string dir = entry_dir(alias);
+    if (!is_directory(dir)) return std::optional<ImageInfo>{};
+    auto manifest = load_manifest(dir);
+    if (!manifest) {
+        if (manifest.error().kind == ErrorKind::Corrupt || manifest.error().err_no == ENOENT)
+            return std::optional<ImageInfo>{}; // incomplete: rebuilt by the next ensure()
+        return fail(std::move(manifest).error());
+    }
+    auto info = info_for(alias, *std::move(manifest));
+    info.reused = true;
+    return std::optional<ImageInfo>(std::move(info));
+}
+
+Result<ImageInfo> ImageCache::ensure(std::string_view alias, const BuildOptions& options) {
+    const auto* entry = FBX_TRY(find_alias(alias));
+    if (!options.force) {
+        if (auto hit = FBX_TRY(lookup(alias))) return *hit;
+    }
+    FBX_CHECK(ensure_dir(dir_));
+    Progress progress(options.progress, "image " + std::string(alias), options.progress_out);
+    auto lock = FBX_TRY(lock_alias(lock_path(alias), std::string(alias), &progress));
+    if (!options.force) {
+        if (auto hit = FBX_TRY(lookup(alias))) {
+            progress.note("reusing the image another build just finished");
+            return *hit;
+        }
+    }
+    FBX_CHECK(sweep_stale(alias));
+    return build_locked(*entry, options, progress);
+}
+
+Result<ImageInfo> ImageCache::build(std::string_view alias, const BuildOptions& options) {
+    BuildOptions forced = options;
+    forced.force = true;
+    return ensure(alias, forced);
+}
+
+Result<ImageInfo> ImageCache::build_locked(const CatalogEntry& entry, const BuildOptions& options,
+                                           Progress& progress) {
+    FBX_CHECK(check_tools());
+    if (options.require_root) FBX_CHECK(check_root());
+    FBX_CHECK(check_free_space(dir_, options.min_free_bytes));
+    BuildPlan plan;
+    plan.entry = &entry;
+    plan.mirrors = options.mirrors.empty() ? FBX_TRY(mirrors_for(entry, options.apt_dir))
+                                           : explicit_mirrors(options.mirrors);
+    FBX_CHECK(ensure_dir(dir_ + "/.logs"));
+    plan.log_path = log_path(entry.alias);
+    if (std::FILE* f = std::fopen(plan.log_path.c_str(), "w")) std::fclose(f); // a fresh log per build
+    give_away(plan.log_path);
+    auto staging = FBX_TRY(TempDir::create(dir_, ".build-" + entry.alias + "-"));
+    plan.staging_dir = staging.path();
+
+    auto manifest = build_image(plan, progress);
+    if (!manifest) {
+        progress.failed();
+        return fail(std::move(manifest).error());
+    }
+    if (::chmod(staging.path().c_str(), 0755) != 0) return fail_errno("chmod " + staging.path(), errno);
+    std::string target = entry_dir(entry.alias);
+    FBX_CHECK(publish(staging.path(), target));
+    staging.release();
+    give_away(target);
+    for (const auto& f : manifest->files) give_away(target + "/" + f.name);
+    give_away(target + "/" + kManifestName);
+    return info_for(entry.alias, *std::move(manifest));
+}
+
+Status ImageCache::publish(const std::string& staging, const std::string& target) const {
+    if (::rename(staging.c_str(), target.c_str()) == 0) return fsync_dir(dir_);
+    if (errno != EEXIST && errno != ENOTEMPTY) return fail_errno(fmt::format("rename {} to {}", staging, target), errno);
+    // An entry exists (forced rebuild, or a damaged one): swap, then delete the old one.
+    if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) != 0)
+        return fail_errno(fmt::format("replace {} with {}", target, staging), errno);
+    FBX_CHECK(fsync_dir(dir_));
+    return remove_tree(staging); // now holds the old entry
+}
+
+// .build-<alias>-XXXXXX (mkdtemp suffix) and .rm-<alias>-<pid>; the exact suffix shapes
+// keep alias "debian" from matching the leftovers of "debian-12".
+Status ImageCache::sweep_stale(std::string_view alias) const {
+    auto names = FBX_TRY(list_dir(dir_));
+    std::string build_prefix = fmt::format(".build-{}-", alias);
+    std::string rm_prefix = fmt::format(".rm-{}-", alias);
+    auto all_digits = [](std::string_view s) {
+        return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    for (const auto& n : names) {
+        bool stale = (starts_with(n, build_prefix) && n.size() == build_prefix.size() + 6 &&
+                      n.find('-', build_prefix.size()) == std::string::npos) ||
+                     (starts_with(n, rm_prefix) && all_digits(std::string_view(n).substr(rm_prefix.size())));
+        if (stale) FBX_CHECK(remove_tree(dir_ + "/" + n));
+    }
+    return {};
+}
+
+Result<std::vector<ImageInfo>> ImageCache::list() const {
+    std::vector<ImageInfo> out;
+    auto names = FBX_TRY(list_dir(dir_));
+    for (const auto& n : names) {
+        if (!check_image_name(n)) continue; // dot entries: locks, logs, staging dirs
+        if (auto hit = FBX_TRY(lookup(n))) out.push_back(*std::move(hit));
+    }
+    return out;
+}
+
+Status ImageCache::remove(std::string_view alias) {
+    FBX_CHECK(check_image_name(alias));
+    std::string dir = entry_dir(alias);
+    if (!path_exists(dir))
+        return fail(ErrorKind::NotFound, fmt::format("remove image {}", alias), "it is not cached",
+                    "`fleetbox image ls` lists the cached images");
+    auto lock = FBX_TRY(lock_alias(lock_path(alias), std::string(alias), nullptr));
+    if (!path_exists(dir)) return {}; // removed by whoever held the lock
+    // Rename out of the way first: a crash mid-delete leaves a dot-dir, never a half entry.
+    std::string doomed = fmt::format("{}/.rm-{}-{}", dir_, alias, ::getpid());
+    if (::rename(dir.c_str(), doomed.c_str()) != 0) return fail_errno("remove image " + dir, errno);
+    FBX_CHECK(remove_tree(doomed));
+    (void)remove_tree(log_path(alias));
+    return {};
+}
+
+} // namespace fleetbox::image

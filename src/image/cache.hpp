@@ -1,0 +1,70 @@
+// ImageCache: the images/ directory of the store — lookup, build-once, list, remove.
+//
+// Layout (only complete images are visible under their alias):
+//   images/<alias>/{disk.qcow2,vmlinuz,initrd.img,manifest.json}  a complete image
+//   images/.<alias>.lock                                           flock held while building/removing
+//   images/.build-<alias>-XXXXXX/                                  a build in progress (staging)
+//   images/.logs/<alias>-build.log                                 output of the last build
+// Why: an entry is complete iff its manifest parses and every file it names has its recorded
+// size; the manifest is written last in a staging directory that is renamed into place only
+// when complete, so a failed, killed or interrupted build never leaves anything that looks
+// like an image. Builds of one alias are serialized by an exclusive flock: a second builder
+// waits, then finds the finished entry and reuses it. Staging directories of a killed build
+// (.build-<alias>-*) are swept by the next holder of the alias lock, which proves no build
+// of that alias is running.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "image/builder.hpp"
+#include "image/manifest.hpp"
+#include "util/error.hpp"
+
+namespace fleetbox::image {
+
+struct ImageInfo {
+    std::string alias;
+    std::string dir;          // absolute
+    std::string disk_path;    // <dir>/disk.qcow2
+    std::string kernel_path;  // <dir>/vmlinuz
+    std::string initrd_path;  // <dir>/initrd.img
+    Manifest manifest;
+    bool reused = false;      // ensure(): true when no build ran in this call
+};
+
+class ImageCache {
+public:
+    explicit ImageCache(std::string images_dir);
+
+    [[nodiscard]] const std::string& dir() const { return dir_; }
+    [[nodiscard]] std::string entry_dir(std::string_view alias) const;
+    [[nodiscard]] std::string lock_path(std::string_view alias) const;
+    [[nodiscard]] std::string log_path(std::string_view alias) const;
+
+    // The complete entry, or nullopt (absent, or incomplete/corrupt: not considered cached).
+    Result<std::optional<ImageInfo>> lookup(std::string_view alias) const;
+    // The cached image, building it first when absent (options.force: always rebuild).
+    Result<ImageInfo> ensure(std::string_view alias, const BuildOptions& options = {});
+    // Rebuild unconditionally (ensure with force).
+    Result<ImageInfo> build(std::string_view alias, const BuildOptions& options = {});
+    // Every complete entry, sorted by alias.
+    Result<std::vector<ImageInfo>> list() const;
+    // Delete an entry (waits for a build of it to finish). NotFound when not cached.
+    Status remove(std::string_view alias);
+
+private:
+    Result<ImageInfo> build_locked(const CatalogEntry& entry, const BuildOptions& options, Progress& progress);
+    Status sweep_stale(std::string_view alias) const;
+    Status publish(const std::string& staging, const std::string& target) const;
+    [[nodiscard]] ImageInfo info_for(std::string_view alias, Manifest manifest) const;
+
+    std::string dir_;
+};
+
+// Valid cache names: [A-Za-z0-9._-], not starting with '.', at most 64 characters.
+Status check_image_name(std::string_view alias);
+
+} // namespace fleetbox::image

@@ -1,0 +1,120 @@
+// manifest.json encoding (nlohmann::json; its exceptions stop here) and file hashing with
+// OpenSSL's EVP digest API, streamed in 1 MiB blocks so a large disk never sits in memory.
+#include "image/manifest.hpp"
+
+#include <cerrno>
+#include <ctime>
+#include <fcntl.h>
+#include <memory>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+
+#include "sys/fd.hpp"
+#include "sys/fs.hpp"
+
+namespace fleetbox::image {
+
+using nlohmann::json;
+
+const ManifestFile* Manifest::file(const std::string& name) const {
+    for (const auto& f : files)
+        if (f.name == name) return &f;
+    return nullptr;
+}
+
+std::string manifest_to_json(const Manifest& m) {
+    json files = json::array();
+    for (const auto& f : m.files) files.push_back({{"name", f.name}, {"size", f.size}, {"sha256", f.sha256}});
+    json doc = {
+        {"version", m.version},           {"alias", m.alias},
+        {"description", m.description},   {"built_at", m.built_at},
+        {"build_seconds", m.build_seconds}, {"virtual_size", m.virtual_size},
+        {"kernel_version", m.kernel_version}, {"kernel_cmdline", m.kernel_cmdline},
+        {"root_device", m.root_device},   {"suite", m.suite},
+        {"packages", m.packages},         {"mirrors", m.mirrors},
+        {"files", files},
+    };
+    return doc.dump(2) + "\n";
+}
+
+Result<Manifest> manifest_from_json(const std::string& text) {
+    Manifest m;
+    try {
+        json doc = json::parse(text);
+        m.version = doc.at("version").get<int>();
+        if (m.version != kManifestVersion)
+            return fail(ErrorKind::Corrupt, "read image manifest",
+                        fmt::format("unsupported manifest version {}", m.version),
+                        "rebuild the image: fleetbox image build --force");
+        m.alias = doc.at("alias").get<std::string>();
+        m.description = doc.value("description", "");
+        m.built_at = doc.at("built_at").get<std::string>();
+        m.build_seconds = doc.value("build_seconds", 0.0);
+        m.virtual_size = doc.at("virtual_size").get<std::uint64_t>();
+        m.kernel_version = doc.value("kernel_version", "");
+        m.kernel_cmdline = doc.value("kernel_cmdline", "");
+        m.root_device = doc.value("root_device", "/dev/vda");
+        m.suite = doc.value("suite", "");
+        m.packages = doc.value("packages", std::vector<std::string>{});
+        m.mirrors = doc.value("mirrors", std::vector<std::string>{});
+        for (const auto& f : doc.at("files"))
+            m.files.push_back({f.at("name").get<std::string>(), f.at("size").get<std::uint64_t>(),
+                               f.at("sha256").get<std::string>()});
+    } catch (const json::exception& ex) {
+        return fail(ErrorKind::Corrupt, "read image manifest", ex.what());
+    }
+    for (const char* required : {kDiskName, kKernelName, kInitrdName})
+        if (!m.file(required))
+            return fail(ErrorKind::Corrupt, "read image manifest", fmt::format("no entry for {}", required));
+    return m;
+}
+
+Result<Manifest> load_manifest(const std::string& dir) {
+    auto text = FBX_TRY(read_file(dir + "/" + kManifestName));
+    auto m = FBX_TRY(manifest_from_json(text));
+    for (const auto& f : m.files) {
+        auto size = file_size(dir + "/" + f.name);
+        if (!size)
+            return fail(ErrorKind::Corrupt, "check image " + dir, fmt::format("{} is missing", f.name));
+        if (*size != f.size)
+            return fail(ErrorKind::Corrupt, "check image " + dir,
+                        fmt::format("{} is {} bytes, the manifest says {}", f.name, *size, f.size));
+    }
+    return m;
+}
+
+Result<std::string> sha256_file(const std::string& path) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return fail_errno("open " + path, errno);
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
+        return fail(ErrorKind::Internal, "sha256 " + path, "cannot initialize the digest");
+    std::vector<unsigned char> buf(1 << 20);
+    while (true) {
+        ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return fail_errno("read " + path, errno);
+        if (n == 0) break;
+        EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(n));
+    }
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx.get(), digest, &len);
+    std::string hex;
+    for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", digest[i]);
+    return hex;
+}
+
+std::string now_rfc3339() {
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    ::gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+} // namespace fleetbox::image

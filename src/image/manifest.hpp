@@ -1,0 +1,62 @@
+// manifest.json: what a cached image is, and the proof that its build completed.
+//
+// Why: an image directory is trusted only when its manifest parses and names every file
+// with its size (the manifest is written last, inside the temporary build directory, and
+// the directory is renamed into the cache only after it is complete). The sha256 of each
+// file lets tests and users verify the bytes; the kernel command line and root device travel
+// with the image, so a VM boots a cached image the way it was built to be booted.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/error.hpp"
+
+namespace fleetbox::image {
+
+inline constexpr int kManifestVersion = 1;
+inline constexpr const char* kManifestName = "manifest.json";
+inline constexpr const char* kDiskName = "disk.qcow2";
+inline constexpr const char* kKernelName = "vmlinuz";
+inline constexpr const char* kInitrdName = "initrd.img";
+
+struct ManifestFile {
+    std::string name;      // relative to the image directory
+    std::uint64_t size = 0;
+    std::string sha256;    // lowercase hex
+};
+
+struct Manifest {
+    int version = kManifestVersion;
+    std::string alias;
+    std::string description;
+    std::string built_at;          // RFC 3339 UTC, e.g. 2026-11-28T18:30:00Z
+    double build_seconds = 0;
+    std::uint64_t virtual_size = 0;// of disk.qcow2 (= the ext4 filesystem size)
+    std::string kernel_version;    // e.g. 6.1.0-28-cloud-amd64
+    std::string kernel_cmdline;
+    std::string root_device;
+    std::string suite;
+    std::vector<std::string> packages;
+    std::vector<std::string> mirrors;
+    std::vector<ManifestFile> files;
+
+    [[nodiscard]] const ManifestFile* file(const std::string& name) const;
+};
+
+std::string manifest_to_json(const Manifest& m);
+// Corrupt when the text is not a complete manifest of a known version.
+Result<Manifest> manifest_from_json(const std::string& text);
+
+// Read <dir>/manifest.json and check that every file it names exists with its recorded
+// size (sizes only: hashing a 400 MB disk on every lookup would cost seconds).
+Result<Manifest> load_manifest(const std::string& dir);
+
+// sha256 of a file's bytes as lowercase hex (OpenSSL EVP).
+Result<std::string> sha256_file(const std::string& path);
+
+// RFC 3339 UTC of the current time.
+std::string now_rfc3339();
+
+} // namespace fleetbox::image

@@ -1,0 +1,112 @@
+// Builds the mmdebstrap argv and its hook snippets (see recipe.hpp for what and why).
+//
+// mmdebstrap runs a hook argument that is not an executable file as `sh -c HOOK exec ROOT`,
+// so "$1" is the chroot directory. Hooks are kept on one line so `fleetbox image recipe`
+// can print one argument per line and the bench can read it back with `mapfile`.
+#include "image/recipe.hpp"
+
+#include <fmt/format.h>
+
+#include "util/strings.hpp"
+
+namespace fleetbox::image {
+
+namespace {
+
+// printf-escape a text for use inside a single-quoted printf format.
+std::string printf_text(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        if (c == '\n') out += "\\n";
+        else if (c == '\t') out += "\\t";
+        else if (c == '\\') out += "\\\\";
+        else if (c == '%') out += "%%";
+        else if (c == '\'') out += "'\\''";
+        else out += c;
+    }
+    return out;
+}
+
+// A shell command writing `text` to "$1/<path>".
+std::string write_file_cmd(const std::string& path, std::string_view text) {
+    return fmt::format("printf '{}' > \"$1/{}\"", printf_text(text), path);
+}
+
+std::string initramfs_hook_script(const CatalogEntry& entry) {
+    return "#!/bin/sh\n"
+           "# fleetbox: force the virtio drivers into the small (MODULES=list) initrd\n"
+           "PREREQ=\"\"\n"
+           "case \"$1\" in prereqs) echo \"$PREREQ\"; exit 0;; esac\n"
+           ". /usr/share/initramfs-tools/hook-functions\n"
+           "for m in " + join(entry.initrd_modules, " ") + "; do force_load \"$m\"; done\n";
+}
+
+} // namespace
+
+std::string setup_hook(const CatalogEntry& entry) {
+    std::vector<std::string> cmds = {
+        "set -e",
+        "mkdir -p \"$1/etc/initramfs-tools/conf.d\" \"$1/etc/initramfs-tools/hooks\"",
+        write_file_cmd("etc/initramfs-tools/conf.d/fleetbox.conf",
+                       "# fleetbox: a small initrd with only the listed modules\n"
+                       "MODULES=list\nCOMPRESS=zstd\nRESUME=none\n"),
+        write_file_cmd("etc/initramfs-tools/hooks/fleetbox-virtio", initramfs_hook_script(entry)),
+        "chmod 0755 \"$1/etc/initramfs-tools/hooks/fleetbox-virtio\"",
+    };
+    return join(cmds, "; ");
+}
+
+std::string customize_hook(const CatalogEntry& entry) {
+    std::vector<std::string> cmds = {
+        "set -e",
+        // No leaked host resolver, no shared host keys, no baked-in hostname.
+        "rm -f \"$1/etc/resolv.conf\" \"$1/etc/hostname\" \"$1\"/etc/ssh/ssh_host_*",
+        write_file_cmd("etc/resolv.conf", "# fleetbox image: no resolver configured at build time\n"),
+        write_file_cmd("etc/hosts", "127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n"),
+        // The hostname always resolves locally (nss-myhostname), even before cloud-init runs.
+        "grep -q '^hosts:.*myhostname' \"$1/etc/nsswitch.conf\" || "
+        "sed -i 's/^hosts:.*/hosts:          files myhostname dns/' \"$1/etc/nsswitch.conf\"",
+        write_file_cmd("etc/fstab", fmt::format("# fleetbox: whole-disk ext4 root, no partition table\n"
+                                                "{}\t/\text4\trw,relatime,errors=remount-ro\t0\t0\n",
+                                                entry.root_device)),
+        write_file_cmd("etc/cloud/cloud.cfg.d/90-fleetbox.cfg",
+                       "# fleetbox: the seed is always a NoCloud disk\ndatasource_list: [ NoCloud, None ]\n"),
+    };
+    if (!entry.masked_units.empty())
+        cmds.push_back("for u in " + join(entry.masked_units, " ") +
+                       "; do ln -sf /dev/null \"$1/etc/systemd/system/$u\"; done");
+    cmds.push_back("rm -rf \"$1\"/var/lib/apt/lists/* \"$1\"/var/cache/apt/*.bin "
+                   "\"$1\"/var/cache/apt/archives/*.deb \"$1\"/var/cache/debconf/*-old "
+                   "\"$1\"/var/lib/dpkg/*-old \"$1\"/var/log/apt/* \"$1\"/var/log/*.log");
+    return join(cmds, "; ");
+}
+
+std::vector<std::string> mmdebstrap_argv(const CatalogEntry& entry, const std::string& target_dir,
+                                         const std::vector<std::string>& mirrors) {
+    std::vector<std::string> argv = {
+        "mmdebstrap",
+        std::string("--mode=") + kMmdebstrapMode,
+        "--variant=" + entry.variant,
+        "--format=directory",
+        "--include=" + join(entry.packages, ","),
+        // No documentation in a test VM: less to unpack, a smaller image.
+        "--dpkgopt=path-exclude=/usr/share/man/*",
+        "--dpkgopt=path-exclude=/usr/share/info/*",
+        "--dpkgopt=path-exclude=/usr/share/doc/*",
+        "--dpkgopt=path-include=/usr/share/doc/*/copyright",
+        "--dpkgopt=path-exclude=/usr/share/locale/*",
+        "--dpkgopt=path-include=/usr/share/locale/locale.alias",
+        "--setup-hook=" + setup_hook(entry),
+        "--customize-hook=" + customize_hook(entry),
+        entry.suite,
+        target_dir,
+    };
+    argv.insert(argv.end(), mirrors.begin(), mirrors.end());
+    return argv;
+}
+
+Result<MirrorSet> mirrors_for(const CatalogEntry& entry, const std::string& apt_dir) {
+    return discover_mirrors(entry.suite, entry.components, apt_dir);
+}
+
+} // namespace fleetbox::image

@@ -1,0 +1,33 @@
+// Running one external step of an image build (mmdebstrap, mkfs.ext4, qemu-img).
+//
+// Why: every step must (1) keep its full output in the build log, (2) be killable as a
+// whole tree when the user presses Ctrl-C (it runs in its own process group, polled every
+// 200 ms against interrupted()), (3) die if fleetbox itself is killed (PR_SET_PDEATHSIG),
+// and (4) fail with one classified error line (build_errors.hpp).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "image/apt_sources.hpp"
+#include "util/error.hpp"
+
+namespace fleetbox::image {
+
+class Progress;
+
+struct StepSpec {
+    std::string alias;                 // for error messages
+    std::vector<std::string> argv;
+    std::string package;               // Debian package of argv[0], for "not installed"
+    std::string log_path;              // output appended here
+    const MirrorSet* mirrors = nullptr;// for Network errors (mmdebstrap)
+    Progress* progress = nullptr;      // gets the last "I: ..." line of mmdebstrap as detail
+};
+
+// Run to completion; Interrupted when interrupted() turns true (the child's whole process
+// group is killed first), a classified error when it fails.
+Status run_step(const StepSpec& spec);
+
+} // namespace fleetbox::image

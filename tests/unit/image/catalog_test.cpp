@@ -1,0 +1,79 @@
+// Catalog: the embedded catalog parses and describes debian-12; unknown aliases fail with
+// the list of known ones; malformed catalogs are Corrupt, never a crash.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "image/catalog.hpp"
+
+namespace fleetbox::image {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+
+TEST(Catalog, EmbeddedCatalogDescribesDebian12) {
+    const Catalog& c = catalog();
+    EXPECT_EQ(c.default_alias, "debian-12");
+    auto entry = find_alias("debian-12");
+    ASSERT_TRUE(entry) << entry.error().message();
+    const CatalogEntry& e = **entry;
+    EXPECT_EQ(e.builder, "mmdebstrap");
+    EXPECT_EQ(e.suite, "bookworm");
+    EXPECT_EQ(e.variant, "minbase");
+    for (const char* pkg : {"systemd-sysv", "udev", "openssh-server", "cloud-init", "linux-image-cloud-amd64",
+                            "sudo", "iproute2", "iputils-ping", "ifupdown", "isc-dhcp-client", "netbase",
+                            "ca-certificates", "libnss-myhostname"})
+        EXPECT_THAT(e.packages, Contains(pkg));
+    for (const char* mod : {"virtio_blk", "virtio_mmio", "virtio_pci"}) EXPECT_THAT(e.initrd_modules, Contains(mod));
+    EXPECT_EQ(e.root_device, "/dev/vda");
+    EXPECT_THAT(e.kernel_cmdline, HasSubstr("root=/dev/vda"));
+}
+
+TEST(Catalog, UnknownAliasListsKnownOnes) {
+    auto r = find_alias("debian-99");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, ErrorKind::NotFound);
+    EXPECT_EQ(r.error().message(), "unknown image \"debian-99\": known images are debian-12");
+    EXPECT_THAT(r.error().hint, HasSubstr("fleetbox image build debian-12"));
+}
+
+constexpr const char* kTwoImages = R"({
+  "version": 1, "default": "b-2",
+  "images": {
+    "b-2": {"builder": "mmdebstrap", "suite": "trixie", "packages": ["x"]},
+    "a-1": {"builder": "mmdebstrap", "suite": "bookworm", "variant": "essential",
+            "packages": ["y", "z"], "root_device": "/dev/vdb"}
+  }})";
+
+TEST(Catalog, ParsesEntriesSortedWithDefaults) {
+    auto c = parse_catalog(kTwoImages);
+    ASSERT_TRUE(c) << c.error().message();
+    ASSERT_EQ(c->entries.size(), 2u);
+    EXPECT_EQ(c->entries[0].alias, "a-1");
+    EXPECT_EQ(c->entries[0].variant, "essential");
+    EXPECT_EQ(c->entries[0].kernel_cmdline, "console=ttyS0 root=/dev/vdb rw");
+    EXPECT_EQ(c->entries[1].variant, "minbase");
+    EXPECT_EQ(c->entries[1].components, std::vector<std::string>{"main"});
+    EXPECT_EQ(known_aliases(*c), "a-1, b-2");
+    auto miss = find_alias("c-3", *c);
+    ASSERT_FALSE(miss);
+    EXPECT_THAT(miss.error().message(), HasSubstr("known images are a-1, b-2"));
+}
+
+TEST(Catalog, MalformedCatalogsAreCorrupt) {
+    for (const char* text : {
+             "{",
+             R"({"images": {"x": {"suite": "bookworm", "packages": ["a"]}}})",              // no builder
+             R"({"images": {"x": {"builder": "debootstrap", "suite": "s", "packages": ["a"]}}})",
+             R"({"images": {"x": {"builder": "mmdebstrap", "suite": "s", "packages": []}}})",
+             R"({"default": "y", "images": {"x": {"builder": "mmdebstrap", "suite": "s", "packages": ["a"]}}})",
+             R"({"images": {"x": {"builder": "mmdebstrap", "suite": 3, "packages": ["a"]}}})",
+         }) {
+        auto c = parse_catalog(text);
+        ASSERT_FALSE(c) << text;
+        EXPECT_EQ(c.error().kind, ErrorKind::Corrupt) << text;
+    }
+}
+
+} // namespace
+} // namespace fleetbox::image

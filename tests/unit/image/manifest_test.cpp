@@ -1,0 +1,152 @@
+// Manifest: JSON round trip, corrupt or incomplete manifests are rejected, sizes are checked
+// against the files, sha256 matches known vectors, and the cache does not count a directory
+// with a bad manifest as an image.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "image/cache.hpp"
+#include "image/manifest.hpp"
+#include "support/test_support.hpp"
+
+namespace fleetbox::image {
+namespace {
+
+using ::testing::HasSubstr;
+
+Manifest sample() {
+    Manifest m;
+    m.alias = "debian-12";
+    m.description = "d";
+    m.built_at = "2026-11-28T18:30:00Z";
+    m.build_seconds = 61.5;
+    m.virtual_size = 768ULL << 20;
+    m.kernel_version = "6.1.0-28-cloud-amd64";
+    m.kernel_cmdline = "console=ttyS0 root=/dev/vda rw";
+    m.root_device = "/dev/vda";
+    m.suite = "bookworm";
+    m.packages = {"a", "b"};
+    m.mirrors = {"deb http://m/debian bookworm main"};
+    m.files = {{"disk.qcow2", 4, "aa"}, {"vmlinuz", 3, "bb"}, {"initrd.img", 0, "cc"}};
+    return m;
+}
+
+void write_image_files(const std::string& dir) {
+    test::write_text(dir + "/disk.qcow2", "disk");
+    test::write_text(dir + "/vmlinuz", "krn");
+    test::write_text(dir + "/initrd.img", "");
+}
+
+TEST(Manifest, RoundTrips) {
+    Manifest m = sample();
+    auto back = manifest_from_json(manifest_to_json(m));
+    ASSERT_TRUE(back) << back.error().message();
+    EXPECT_EQ(back->alias, m.alias);
+    EXPECT_EQ(back->built_at, m.built_at);
+    EXPECT_DOUBLE_EQ(back->build_seconds, m.build_seconds);
+    EXPECT_EQ(back->virtual_size, m.virtual_size);
+    EXPECT_EQ(back->kernel_version, m.kernel_version);
+    EXPECT_EQ(back->kernel_cmdline, m.kernel_cmdline);
+    EXPECT_EQ(back->packages, m.packages);
+    EXPECT_EQ(back->mirrors, m.mirrors);
+    ASSERT_EQ(back->files.size(), 3u);
+    EXPECT_EQ(back->file("vmlinuz")->size, 3u);
+    EXPECT_EQ(back->file("initrd.img")->sha256, "cc");
+    EXPECT_EQ(back->file("nope"), nullptr);
+}
+
+TEST(Manifest, RejectsCorruptOrIncompleteDocuments) {
+    std::string good = manifest_to_json(sample());
+    Manifest no_kernel = sample();
+    no_kernel.files.erase(no_kernel.files.begin() + 1);
+    Manifest future = sample();
+    future.version = 99;
+    for (const std::string& text : {std::string("{"), std::string("[]"), good.substr(0, good.size() / 2),
+                                    manifest_to_json(no_kernel), manifest_to_json(future)}) {
+        auto m = manifest_from_json(text);
+        ASSERT_FALSE(m) << text;
+        EXPECT_EQ(m.error().kind, ErrorKind::Corrupt);
+    }
+}
+
+TEST(Manifest, LoadChecksFileSizes) {
+    test::ScratchDir dir;
+    write_image_files(dir.path());
+    test::write_text(dir.file("manifest.json"), manifest_to_json(sample()));
+    ASSERT_TRUE(load_manifest(dir.path()));
+
+    test::write_text(dir.file("vmlinuz"), "truncated-or-grown");
+    auto m = load_manifest(dir.path());
+    ASSERT_FALSE(m);
+    EXPECT_EQ(m.error().kind, ErrorKind::Corrupt);
+    EXPECT_THAT(m.error().message(), HasSubstr("vmlinuz"));
+
+    ::unlink(dir.file("vmlinuz").c_str());
+    m = load_manifest(dir.path());
+    ASSERT_FALSE(m);
+    EXPECT_THAT(m.error().message(), HasSubstr("vmlinuz is missing"));
+}
+
+TEST(Manifest, Sha256MatchesKnownVectors) {
+    test::ScratchDir dir;
+    test::write_text(dir.file("abc"), "abc");
+    test::write_text(dir.file("empty"), "");
+    EXPECT_EQ(*sha256_file(dir.file("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(*sha256_file(dir.file("empty")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_FALSE(sha256_file(dir.file("missing")));
+}
+
+TEST(Manifest, NowIsRfc3339Utc) {
+    std::string t = now_rfc3339();
+    ASSERT_EQ(t.size(), 20u);
+    EXPECT_EQ(t[4], '-');
+    EXPECT_EQ(t[10], 'T');
+    EXPECT_EQ(t.back(), 'Z');
+}
+
+TEST(CacheLookup, OnlyDirectoriesWithAValidManifestAreImages) {
+    test::ScratchDir images;
+    ImageCache cache(images.path());
+    auto none = cache.lookup("debian-12");
+    ASSERT_TRUE(none);
+    EXPECT_FALSE(none->has_value());
+
+    std::string dir = images.file("debian-12");
+    write_image_files(dir);
+    auto no_manifest = cache.lookup("debian-12"); // e.g. a copy interrupted before the manifest
+    ASSERT_TRUE(no_manifest) << no_manifest.error().message();
+    EXPECT_FALSE(no_manifest->has_value());
+
+    test::write_text(dir + "/manifest.json", "{ not json");
+    auto corrupt = cache.lookup("debian-12");
+    ASSERT_TRUE(corrupt) << corrupt.error().message();
+    EXPECT_FALSE(corrupt->has_value());
+    EXPECT_TRUE(cache.list()->empty());
+
+    test::write_text(dir + "/manifest.json", manifest_to_json(sample()));
+    auto hit = cache.lookup("debian-12");
+    ASSERT_TRUE(hit && hit->has_value());
+    EXPECT_EQ((*hit)->disk_path, dir + "/disk.qcow2");
+    EXPECT_EQ((*hit)->kernel_path, dir + "/vmlinuz");
+    EXPECT_EQ((*hit)->initrd_path, dir + "/initrd.img");
+    EXPECT_EQ((*hit)->manifest.kernel_version, "6.1.0-28-cloud-amd64");
+    // Dot entries (locks, logs, staging dirs) are never listed.
+    test::write_text(images.file(".debian-12.lock"), "");
+    test::write_text(images.file(".build-debian-12-abcdef/manifest.json"), manifest_to_json(sample()));
+    auto all = cache.list();
+    ASSERT_TRUE(all);
+    ASSERT_EQ(all->size(), 1u);
+    EXPECT_EQ(all->front().alias, "debian-12");
+}
+
+TEST(CacheLookup, RejectsNamesThatEscapeTheCache) {
+    test::ScratchDir images;
+    ImageCache cache(images.path());
+    for (const char* bad : {"../etc", ".hidden", "", "a/b", "x y"}) {
+        auto r = cache.lookup(bad);
+        ASSERT_FALSE(r) << bad;
+        EXPECT_EQ(r.error().kind, ErrorKind::InvalidArgument);
+    }
+}
+
+} // namespace
+} // namespace fleetbox::image

@@ -1,0 +1,89 @@
+// The mmdebstrap recipe: the package set, variant, suite, target and mirrors in the argv,
+// and hooks that carry every image trap fix (resolver, host keys, hostname, fstab, NoCloud,
+// small virtio initrd). The hooks are executed for real in the component tests.
+#include <algorithm>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "image/recipe.hpp"
+
+namespace fleetbox::image {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const CatalogEntry& debian12() { return **find_alias("debian-12"); }
+
+std::string arg_with_prefix(const std::vector<std::string>& argv, const std::string& prefix) {
+    for (const auto& a : argv)
+        if (a.rfind(prefix, 0) == 0) return a.substr(prefix.size());
+    return {};
+}
+
+TEST(Recipe, ArgvCarriesModeVariantPackagesSuiteTargetAndMirrors) {
+    std::vector<std::string> mirrors = {"deb http://m.example/debian bookworm main",
+                                        "deb http://m.example/debian-security bookworm-security main"};
+    auto argv = mmdebstrap_argv(debian12(), "/tmp/x/rootfs", mirrors);
+    ASSERT_GE(argv.size(), 5u);
+    EXPECT_EQ(argv[0], "mmdebstrap");
+    EXPECT_THAT(argv, Contains("--mode=unshare"));
+    EXPECT_THAT(argv, Contains("--variant=minbase"));
+    EXPECT_THAT(argv, Contains("--format=directory"));
+    std::string include = arg_with_prefix(argv, "--include=");
+    std::vector<std::string> listed;
+    for (size_t start = 0, comma;; start = comma + 1) {
+        comma = include.find(',', start);
+        listed.push_back(include.substr(start, comma - start));
+        if (comma == std::string::npos) break;
+    }
+    EXPECT_EQ(listed, debian12().packages);
+    // Positional tail: SUITE TARGET MIRROR...
+    size_t n = argv.size();
+    EXPECT_EQ(argv[n - 4], "bookworm");
+    EXPECT_EQ(argv[n - 3], "/tmp/x/rootfs");
+    EXPECT_EQ(argv[n - 2], mirrors[0]);
+    EXPECT_EQ(argv[n - 1], mirrors[1]);
+    EXPECT_FALSE(arg_with_prefix(argv, "--setup-hook=").empty());
+    EXPECT_FALSE(arg_with_prefix(argv, "--customize-hook=").empty());
+}
+
+TEST(Recipe, EveryArgumentIsOneLine) {
+    // `fleetbox image recipe` prints one argument per line and the bench reads them back.
+    for (const auto& a : mmdebstrap_argv(debian12(), "T", {"deb http://m/debian bookworm main"}))
+        EXPECT_EQ(a.find('\n'), std::string::npos) << a;
+}
+
+TEST(Recipe, SetupHookConfiguresASmallVirtioInitrd) {
+    std::string hook = setup_hook(debian12());
+    EXPECT_THAT(hook, HasSubstr("MODULES=list"));
+    EXPECT_THAT(hook, HasSubstr("etc/initramfs-tools/conf.d/"));
+    EXPECT_THAT(hook, HasSubstr("force_load"));
+    for (const auto& m : debian12().initrd_modules) EXPECT_THAT(hook, HasSubstr(m));
+    // Never the conffiles themselves (dpkg would see them as locally modified).
+    EXPECT_THAT(hook, Not(HasSubstr("etc/initramfs-tools/initramfs.conf")));
+    EXPECT_THAT(hook, Not(HasSubstr("etc/initramfs-tools/modules\"")));
+}
+
+TEST(Recipe, CustomizeHookFixesTheImageTraps) {
+    std::string hook = customize_hook(debian12());
+    EXPECT_THAT(hook, HasSubstr("rm -f \"$1/etc/resolv.conf\" \"$1/etc/hostname\" \"$1\"/etc/ssh/ssh_host_*"));
+    EXPECT_THAT(hook, HasSubstr("myhostname"));
+    EXPECT_THAT(hook, HasSubstr("/dev/vda\\t/\\text4"));
+    EXPECT_THAT(hook, HasSubstr("datasource_list: [ NoCloud, None ]"));
+    EXPECT_THAT(hook, HasSubstr("apt-daily.timer"));
+    EXPECT_THAT(hook, HasSubstr("/var/lib/apt/lists/*"));
+}
+
+TEST(Recipe, HookTextIsShellSafe) {
+    // A quote in a catalog value must not break out of the printf format.
+    CatalogEntry e = debian12();
+    e.root_device = "/dev/it's";
+    std::string hook = customize_hook(e);
+    EXPECT_THAT(hook, HasSubstr("/dev/it'\\''s"));
+}
+
+} // namespace
+} // namespace fleetbox::image
