@@ -1,0 +1,192 @@
+// A whole image build with a fake mmdebstrap and the real mkfs.ext4 and qemu-img: the cache
+// entry, its manifest, the kernel pick, the hooks' effect inside the ext4, reuse, forced
+// rebuild, remove, and the sweep of a killed build's leftovers.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "fake_tools.hpp"
+#include "image/overlay.hpp"
+
+namespace fleetbox::image {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using test_fakes::DiskReader;
+using test_fakes::FakeEnv;
+using test_fakes::output_of;
+
+class ImageBuild : public ::testing::Test {
+protected:
+    void SetUp() override {
+        for (const char* tool : {"mkfs.ext4", "qemu-img", "debugfs"})
+            if (find_program(tool).empty()) GTEST_SKIP() << tool << " is not installed";
+    }
+    FakeEnv env_;
+};
+
+TEST_F(ImageBuild, BuildsACompleteEntry) {
+    ImageCache cache(env_.images());
+    auto info = cache.ensure("debian-12", FakeEnv::options());
+    ASSERT_TRUE(info) << info.error().message();
+    EXPECT_FALSE(info->reused);
+    EXPECT_EQ(env_.runs(), 1);
+    EXPECT_EQ(info->dir, env_.images() + "/debian-12");
+    EXPECT_EQ(*list_dir(info->dir), (std::vector<std::string>{"disk.qcow2", "initrd.img", "manifest.json", "vmlinuz"}));
+    EXPECT_THAT(env_.leftovers(), ElementsAre("debian-12")); // no staging dir, no rootfs, no raw
+
+    const Manifest& m = info->manifest;
+    EXPECT_EQ(m.alias, "debian-12");
+    EXPECT_EQ(m.kernel_version, "6.1.0-10-cloud-amd64"); // newest with an initrd
+    EXPECT_EQ(test::read_text(info->kernel_path), "kernel 6.1.0-10\n");
+    EXPECT_EQ(test::read_text(info->initrd_path), "initrd 6.1.0-10\n");
+    EXPECT_THAT(m.mirrors, ElementsAre("deb http://127.0.0.1:9/debian bookworm main"));
+    EXPECT_GT(m.build_seconds, 0.0);
+    for (const auto& f : m.files) {
+        EXPECT_EQ(*file_size(info->dir + "/" + f.name), f.size) << f.name;
+        EXPECT_EQ(*sha256_file(info->dir + "/" + f.name), f.sha256) << f.name;
+    }
+    auto qinfo = nlohmann::json::parse(output_of({"qemu-img", "info", "--output=json", info->disk_path}));
+    EXPECT_EQ(qinfo["format"], "qcow2");
+    EXPECT_EQ(qinfo["virtual-size"].get<std::uint64_t>(), m.virtual_size);
+    EXPECT_FALSE(qinfo.contains("backing-filename"));
+    // The manifest on disk is what lookup returns.
+    auto again = cache.lookup("debian-12");
+    ASSERT_TRUE(again && again->has_value());
+    EXPECT_EQ((*again)->manifest.files[0].sha256, m.files[0].sha256);
+    // The build log kept the fake's output.
+    EXPECT_THAT(test::read_text(cache.log_path("debian-12")), HasSubstr("I: fake mmdebstrap into"));
+}
+
+TEST_F(ImageBuild, HooksFixTheTrapsInsideTheFilesystem) {
+    ImageCache cache(env_.images());
+    auto info = cache.ensure("debian-12", FakeEnv::options());
+    ASSERT_TRUE(info) << info.error().message();
+    DiskReader disk(info->disk_path);
+    EXPECT_THAT(disk.cat("/usr/bin/hello"), HasSubstr("#!/bin/sh"));          // the tree is there
+    EXPECT_THAT(disk.cat("/etc/resolv.conf"), Not(HasSubstr("nameserver")));   // no host resolver
+    EXPECT_THAT(disk.ls("/etc/ssh"), HasSubstr("sshd_config"));
+    EXPECT_THAT(disk.ls("/etc/ssh"), Not(HasSubstr("ssh_host_")));            // no shared host keys
+    EXPECT_EQ(disk.cat("/etc/hostname"), "");
+    EXPECT_THAT(disk.cat("/etc/nsswitch.conf"), HasSubstr("hosts:          files myhostname dns"));
+    EXPECT_THAT(disk.cat("/etc/fstab"), HasSubstr("/dev/vda\t/\text4\t"));
+    EXPECT_THAT(disk.cat("/etc/cloud/cloud.cfg.d/90-fleetbox.cfg"), HasSubstr("datasource_list: [ NoCloud, None ]"));
+    EXPECT_THAT(disk.cat("/etc/initramfs-tools/conf.d/fleetbox.conf"), HasSubstr("MODULES=list"));
+    EXPECT_THAT(disk.cat("/etc/initramfs-tools/hooks/fleetbox-virtio"), HasSubstr("force_load \"$m\""));
+    EXPECT_THAT(disk.stat("/etc/initramfs-tools/hooks/fleetbox-virtio"), HasSubstr("Mode:  0755"));
+    EXPECT_THAT(disk.stat("/etc/systemd/system/apt-daily.timer"), HasSubstr("Fast link dest: \"/dev/null\""));
+    EXPECT_THAT(disk.ls("/var/lib/apt/lists"), Not(HasSubstr("x_Packages")));
+}
+
+TEST_F(ImageBuild, SecondEnsureReusesTheCachedImage) {
+    ImageCache cache(env_.images());
+    auto first = cache.ensure("debian-12", FakeEnv::options());
+    ASSERT_TRUE(first) << first.error().message();
+    auto second = cache.ensure("debian-12", FakeEnv::options());
+    ASSERT_TRUE(second) << second.error().message();
+    EXPECT_TRUE(second->reused);
+    EXPECT_EQ(env_.runs(), 1);
+    EXPECT_EQ(second->manifest.built_at, first->manifest.built_at);
+}
+
+TEST_F(ImageBuild, ForcedBuildReplacesTheEntry) {
+    ImageCache cache(env_.images());
+    ASSERT_TRUE(cache.ensure("debian-12", FakeEnv::options()));
+    test::write_text(env_.images() + "/debian-12/marker", "old");
+    auto rebuilt = cache.build("debian-12", FakeEnv::options());
+    ASSERT_TRUE(rebuilt) << rebuilt.error().message();
+    EXPECT_FALSE(rebuilt->reused);
+    EXPECT_EQ(env_.runs(), 2);
+    EXPECT_FALSE(path_exists(env_.images() + "/debian-12/marker"));
+    EXPECT_THAT(env_.leftovers(), ElementsAre("debian-12"));
+}
+
+TEST_F(ImageBuild, DamagedEntryIsRebuilt) {
+    ImageCache cache(env_.images());
+    auto first = cache.ensure("debian-12", FakeEnv::options());
+    ASSERT_TRUE(first);
+    test::write_text(first->kernel_path, "truncated");
+    auto second = cache.ensure("debian-12", FakeEnv::options());
+    ASSERT_TRUE(second) << second.error().message();
+    EXPECT_FALSE(second->reused);
+    EXPECT_EQ(env_.runs(), 2);
+    EXPECT_EQ(test::read_text(second->kernel_path), "kernel 6.1.0-10\n");
+}
+
+TEST_F(ImageBuild, StaleStagingDirsOfThisAliasAreSwept) {
+    test::write_text(env_.images() + "/.build-debian-12-Ab3dEf/rootfs/etc/x", "from a killed build");
+    test::write_text(env_.images() + "/.rm-debian-12-4242/disk.qcow2", "from a killed rm");
+    test::write_text(env_.images() + "/.build-debian-12-x-Ab3dEf/keep", "another alias's build");
+    ImageCache cache(env_.images());
+    ASSERT_TRUE(cache.ensure("debian-12", FakeEnv::options()));
+    EXPECT_THAT(env_.leftovers(), ElementsAre(".build-debian-12-x-Ab3dEf", "debian-12"));
+}
+
+TEST_F(ImageBuild, RemoveDeletesTheEntryAndRefusesUnknownOnes) {
+    ImageCache cache(env_.images());
+    ASSERT_TRUE(cache.ensure("debian-12", FakeEnv::options()));
+    ASSERT_TRUE(cache.list()->size() == 1);
+    auto st = cache.remove("debian-12");
+    ASSERT_TRUE(st) << st.error().message();
+    EXPECT_TRUE(env_.leftovers().empty());
+    EXPECT_FALSE(path_exists(cache.log_path("debian-12")));
+    EXPECT_TRUE(cache.list()->empty());
+
+    st = cache.remove("debian-12");
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().kind, ErrorKind::NotFound);
+    EXPECT_EQ(st.error().message(), "remove image debian-12: it is not cached");
+    st = cache.remove("ubuntu-99");
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().kind, ErrorKind::NotFound);
+    st = cache.remove("../../etc");
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().kind, ErrorKind::InvalidArgument);
+}
+
+TEST_F(ImageBuild, UnknownAliasFailsBeforeAnything) {
+    ImageCache cache(env_.images());
+    auto r = cache.ensure("debian-99", FakeEnv::options());
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, ErrorKind::NotFound);
+    EXPECT_THAT(r.error().message(), HasSubstr("known images are debian-12"));
+    EXPECT_EQ(env_.runs(), 0);
+    EXPECT_TRUE(env_.leftovers().empty());
+}
+
+TEST_F(ImageBuild, OverlayOnTheBuiltImage) {
+    ImageCache cache(env_.images());
+    auto info = cache.ensure("debian-12", FakeEnv::options());
+    ASSERT_TRUE(info);
+    std::string out = env_.file("vm-disk.qcow2");
+    ASSERT_TRUE(create_overlay(*info, out));
+    auto q = nlohmann::json::parse(output_of({"qemu-img", "info", "--output=json", "-U", out}));
+    EXPECT_EQ(q["virtual-size"].get<std::uint64_t>(), kDefaultDiskSize);
+    EXPECT_EQ(q["backing-filename"], info->disk_path);
+    auto small = create_overlay(*info, env_.file("small.qcow2"), info->manifest.virtual_size - 1);
+    ASSERT_FALSE(small);
+    EXPECT_THAT(small.error().message(), HasSubstr("is smaller than the image debian-12"));
+    EXPECT_FALSE(path_exists(env_.file("small.qcow2")));
+}
+
+TEST_F(ImageBuild, PlainProgressNamesEveryPhase) {
+    ImageCache cache(env_.images());
+    auto options = FakeEnv::options();
+    options.progress = ProgressMode::Plain;
+    std::FILE* out = std::tmpfile();
+    options.progress_out = out;
+    ASSERT_TRUE(cache.ensure("debian-12", options));
+    std::fflush(out);
+    std::rewind(out);
+    std::string text(4096, '\0');
+    text.resize(std::fread(text.data(), 1, text.size(), out));
+    std::fclose(out);
+    for (const char* phase : {"bootstrap Debian packages (mmdebstrap bookworm)", "copy out kernel and initrd", "make ext4 root filesystem",
+                              "convert to qcow2", "write manifest"})
+        EXPECT_THAT(text, HasSubstr(std::string("image debian-12: ") + phase + "... done (")) << text;
+}
+
+} // namespace
+} // namespace fleetbox::image
