@@ -1,0 +1,68 @@
+// config.json: the one record of a VM, written once when the VM is created.
+//
+// Why a schema `version`: the file outlives the binary that wrote it. A fleetbox that finds a
+// version newer than it understands refuses with a clear message instead of misreading the
+// file; a file without `version` (written by the original tool) is read as version 1, whose
+// fields are the original's. Unknown fields are ignored, so adding an optional field does not
+// need a new version.
+//
+// Layout (indented JSON, mode 0644, keys in this order): version, name, mac, cpus, memory_mb,
+// disk_mb, image, created_at (RFC 3339), ip (omitted when empty), fixtures (omitted when empty;
+// a list of {host_path, guest_path, label}).
+#pragma once
+
+#include "util/error.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fleetbox {
+
+inline constexpr int kConfigVersion = 1;
+
+struct Fixture {
+    std::string host_path;
+    std::string guest_path;
+    std::string label;
+    bool operator==(const Fixture&) const = default;
+};
+
+struct VmConfig {
+    int version = kConfigVersion;
+    std::string name;
+    std::string mac; // lowercase, colon-separated (see mac_for_name)
+    int cpus = 0;
+    std::int64_t memory_mb = 0;
+    std::int64_t disk_mb = 0;
+    std::string image;      // the image alias or URL as the user gave it
+    std::string created_at; // RFC 3339, written as UTC with microseconds
+    std::string ip;         // static IPv4 address; empty when not assigned
+    std::vector<Fixture> fixtures;
+    bool operator==(const VmConfig&) const = default;
+};
+
+// A config for a new VM: the MAC derived from the name, created_at = now.
+[[nodiscard]] VmConfig new_vm_config(std::string name, int cpus, std::int64_t memory_mb,
+                                     std::int64_t disk_mb, std::string image);
+
+// InvalidArgument naming the first field that is wrong (name not a valid VM name, cpus < 1,
+// malformed mac/created_at/ip, ...). Used before writing and after reading.
+Status check_config(const VmConfig& config);
+
+// Indented JSON with a trailing newline. Always writes the current schema version.
+[[nodiscard]] std::string serialize_config(const VmConfig& config);
+
+// Parse the text of `path` (the path only names the file in errors). Errors are Corrupt, one
+// line naming the file and what is wrong, e.g.
+//   read config /home/u/.fleetbox/clusters/web/web-1/config.json: invalid JSON: parse error at
+//   line 1, column 12: ...
+// with the hint "remove the VM with `fleetbox rm web-1` or fix the file"; a newer schema
+// version says "written by a newer fleetbox (schema version N)".
+Result<VmConfig> parse_config(std::string_view text, const std::string& path);
+
+// read_file + parse_config. A missing file is NotFound.
+Result<VmConfig> read_config(const std::string& path);
+
+} // namespace fleetbox
