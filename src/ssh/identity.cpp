@@ -1,0 +1,89 @@
+// ensure_identity: the per-installation SSH key (<store>/id_ed25519 and .pub), made lazily.
+//
+// Concurrency and crash safety rely on two kernel behaviors: flock(2) on <key>.lock
+// serializes the check-and-generate of concurrent first uses (the loser finds the winner's
+// key; the lock dies with its holder, so a crash never wedges it), and rename(2) through
+// AtomicFile means a key file is either absent or complete. The private key is written before
+// the .pub, so an interrupted first run leaves at worst a private key without .pub, which the
+// next run completes from the private key rather than replacing the key. ssh(1) refuses a
+// private key readable by others, so a key found with group/other bits is tightened to 0600.
+// Under sudo every file is chowned to the invoking user on every call (as the original did),
+// so the user's own `ssh -i` and later non-sudo runs can use them.
+#include "ssh/keys.hpp"
+#include "sys/atomic_file.hpp"
+#include "sys/file_lock.hpp"
+#include "sys/fs.hpp"
+#include "util/strings.hpp"
+
+#include <cerrno>
+#include <sys/stat.h>
+
+namespace fleetbox::ssh {
+
+namespace {
+
+constexpr std::string_view kIdentityComment = "fleetbox";
+
+Error corrupt_file(const std::string& path, Error why, std::string hint) {
+    why.kind = ErrorKind::Corrupt;
+    why.operation = "load SSH key " + path;
+    why.hint = std::move(hint);
+    return why;
+}
+
+Result<KeyPair> load_identity(const std::string& key_path, const std::string& pub_path) {
+    std::string private_text = FBX_TRY(read_file(key_path));
+    auto derived = key_pair_from_private(private_text, kIdentityComment);
+    if (!derived)
+        return fail(
+            corrupt_file(key_path, derived.error(),
+                         "delete " + key_path + " and " + pub_path +
+                             " to get a new key (VMs made with the old key will refuse it)"));
+    if (!path_exists(pub_path)) {
+        FBX_CHECK(write_file_atomic(pub_path, derived->public_line + "\n", 0644));
+        return derived;
+    }
+    std::string pub_text = FBX_TRY(read_file(pub_path));
+    KeyPair stored{std::move(private_text), std::string(trim(pub_text))};
+    if (auto ok = verify_key_pair(stored); !ok)
+        return fail(corrupt_file(pub_path, ok.error(),
+                                 "delete " + pub_path + "; it is rewritten from " + key_path));
+    return stored;
+}
+
+Result<KeyPair> create_identity(const std::string& key_path, const std::string& pub_path) {
+    KeyPair pair = FBX_TRY(generate_ed25519(kIdentityComment));
+    FBX_CHECK(write_file_atomic(key_path, pair.private_openssh, 0600));
+    FBX_CHECK(write_file_atomic(pub_path, pair.public_line + "\n", 0644));
+    return pair;
+}
+
+Status tighten_private_mode(const std::string& key_path) {
+    struct stat st {};
+    if (::stat(key_path.c_str(), &st) != 0)
+        return fail_errno("stat " + key_path, errno);
+    if ((st.st_mode & 077) == 0)
+        return {};
+    if (::chmod(key_path.c_str(), 0600) != 0)
+        return fail_errno("chmod 0600 " + key_path, errno);
+    return {};
+}
+
+} // namespace
+
+Result<KeyPair> ensure_identity(const std::string& key_path, const InvokingUser& user) {
+    const std::string pub_path = key_path + ".pub";
+    const std::string lock_path = key_path + ".lock";
+    auto lock = FBX_TRY(FileLock::acquire(lock_path).map_error(
+        [](Error e) { return std::move(e).wrap("prepare the SSH identity"); }));
+    FBX_CHECK(give_to_invoking_user(lock_path, user));
+
+    KeyPair pair = path_exists(key_path) ? FBX_TRY(load_identity(key_path, pub_path))
+                                         : FBX_TRY(create_identity(key_path, pub_path));
+    FBX_CHECK(tighten_private_mode(key_path));
+    FBX_CHECK(give_to_invoking_user(key_path, user));
+    FBX_CHECK(give_to_invoking_user(pub_path, user));
+    return pair;
+}
+
+} // namespace fleetbox::ssh
