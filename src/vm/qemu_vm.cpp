@@ -1,0 +1,246 @@
+// QemuVm launch and boot wait. Relies on: QEMU creating the QMP socket early and greeting on
+// it only after machine init (kernel and initrd loaded, disks and tap opened), so a QMP
+// greeting means "QEMU started"; QEMU printing the reason for an early exit as the last line
+// of its stderr; the file chardev truncating serial.log at start (it is also removed here first,
+// so the watchdog never sees the previous boot's output); and PR_SET_PDEATHSIG (see header).
+// Under TCG the guest TSC is pinned to the measured host rate (vm/host_tsc.hpp): without it,
+// most microvm boots on a loaded host hang in PIT calibration, and relaunching cannot help.
+#include "vm/qemu_vm.hpp"
+
+#include "sys/fs.hpp"
+#include "sys/interrupt.hpp"
+#include "util/strings.hpp"
+#include "vm/host_tsc.hpp"
+#include "vm/tcp_probe.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <thread>
+#include <unistd.h>
+
+namespace fleetbox {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::chrono::milliseconds left_until(Clock::time_point deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    return std::max(left, std::chrono::milliseconds(0));
+}
+
+void remove_file(const std::string& path) {
+    if (!path.empty())
+        ::unlink(path.c_str());
+}
+
+// The last line QEMU wrote in this attempt (qemu.log from `offset` on).
+std::string last_log_line(const std::string& path, long long offset) {
+    auto text = read_file(path);
+    if (!text)
+        return {};
+    auto from = static_cast<size_t>(std::max(0LL, offset));
+    return from < text->size() ? last_line(std::string_view(*text).substr(from)) : std::string();
+}
+
+} // namespace
+
+std::string_view to_string(StopReport::Step step) {
+    switch (step) {
+    case StopReport::Step::AlreadyDown:
+        return "already down";
+    case StopReport::Step::PoweredOff:
+        return "powered off";
+    case StopReport::Step::Quit:
+        return "quit";
+    case StopReport::Step::Terminated:
+        return "terminated";
+    case StopReport::Step::Killed:
+        return "killed";
+    }
+    return "unknown";
+}
+
+QemuVm::QemuVm(QemuConfig config, LaunchOptions options)
+    : config_(std::move(config)), options_(std::move(options)),
+      watchdog_(config_.serial_log, config_.serial_log.empty()
+                                        ? std::chrono::milliseconds(0)
+                                        : options_.watchdog.value_or(default_watchdog_bound(
+                                              config_.accel, config_.machine))) {
+    if (options_.qemu_log.empty())
+        options_.qemu_log = (config_.serial_log.empty() ? parent_dir(config_.qmp_socket)
+                                                        : parent_dir(config_.serial_log)) +
+                            "/qemu.log";
+}
+
+Result<QemuVm> QemuVm::launch(const QemuConfig& config, const LaunchOptions& options) {
+    if (config.qmp_socket.empty())
+        return fail(ErrorKind::InvalidArgument, "start QEMU for " + config.name,
+                    "no QMP socket path");
+    QemuVm vm(config, options);
+    vm.first_launch_ = Clock::now();
+    if (options.pin_tsc && config.accel == AccelChoice::Tcg && config.tsc_khz == 0) {
+        if (auto khz = host_tsc_khz())
+            vm.config_.tsc_khz = *khz; // else: unpinned, the watchdog remains
+    }
+    FBX_CHECK(vm.start_attempt());
+    return vm;
+}
+
+Status QemuVm::start_attempt() {
+    remove_file(config_.serial_log);
+    remove_file(config_.qmp_socket);
+    bool first = report_.retries.empty();
+    Fd log(::open(options_.qemu_log.c_str(),
+                  O_WRONLY | O_CREAT | O_CLOEXEC | (first ? O_TRUNC : O_APPEND), 0644));
+    if (!log)
+        return fail_errno("open " + options_.qemu_log, errno);
+    if (!first) {
+        std::string marker = fmt::format("fleetbox: relaunching QEMU (attempt {}): {}\n",
+                                         report_.attempts, report_.retries.back());
+        (void)!::write(log.get(), marker.data(), marker.size());
+    }
+    log_offset_ = ::lseek(log.get(), 0, SEEK_END);
+
+    ChildSpec spec;
+    spec.argv = qemu_argv(config_);
+    spec.argv[0] = options_.program;
+    spec.out = Stream::File;
+    spec.err = Stream::File;
+    spec.out_file = log.get();
+    spec.err_file = log.get();
+    spec.parent_death_signal = SIGKILL;
+    spec.missing_hint = fmt::format("apt-get install {}", kQemuPackage);
+    attempt_started_ = Clock::now();
+    watchdog_.restart(attempt_started_);
+    qmp_.reset();
+    auto child = ChildProcess::spawn(spec);
+    if (!child)
+        return fail(std::move(child).error().wrap("start QEMU for " + config_.name));
+    child_ = std::move(*child);
+    FBX_CHECK(connect_monitor());
+    report_.seconds_to_qemu_started = seconds_since(first_launch_);
+    return {};
+}
+
+// Connects to QMP while watching for an early exit (bad flag, missing kernel, busy tap).
+Status QemuVm::connect_monitor() {
+    auto deadline = Clock::now() + options_.start_timeout;
+    std::string op = "start QEMU for " + config_.name;
+    while (true) {
+        if (auto st = child_->try_wait())
+            return fail(exited_error("start", *st, options_.qemu_log));
+        auto fd = connect_unix(config_.qmp_socket, std::chrono::milliseconds(100));
+        if (fd) {
+            auto qmp = Qmp::handshake(std::move(*fd), left_until(deadline));
+            if (qmp) {
+                qmp_ = std::move(*qmp);
+                return {};
+            }
+            // A QEMU that dies during machine init closes the socket before greeting.
+            if (auto st = wait_for_exit(std::chrono::seconds(2)); st && *st)
+                return fail(exited_error("start", *child_->try_wait(), options_.qemu_log));
+            return fail(std::move(qmp).error().wrap(op));
+        }
+        if (fd.error().kind == ErrorKind::InvalidArgument)
+            return fail(std::move(fd).error().wrap(op));
+        if (Clock::now() >= deadline) {
+            child_->kill();
+            return fail(
+                ErrorKind::Timeout, op,
+                fmt::format(
+                    "QMP socket {} not answering after {}", config_.qmp_socket,
+                    format_duration(static_cast<double>(options_.start_timeout.count()) / 1000)),
+                "see " + options_.qemu_log);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+Error QemuVm::exited_error(std::string_view phase, const ExitStatus& status,
+                           const std::string& look_at) const {
+    std::string why = fmt::format("QEMU exited during {} ({})", phase, status.describe());
+    if (auto line = last_log_line(options_.qemu_log, log_offset_); !line.empty())
+        why += ": " + line;
+    return Error{ErrorKind::ExternalCommand, 0,
+                 (phase == "start" ? "start QEMU for " : "boot ") + config_.name, why,
+                 "see " + look_at};
+}
+
+// True when QEMU exited within `timeout` (waking as soon as it does, via the pidfd).
+Result<bool> QemuVm::wait_for_exit(std::chrono::milliseconds timeout) {
+    if (!child_ || !child_->running())
+        return true;
+    auto waited = child_->wait(timeout);
+    if (waited)
+        return true;
+    if (waited.error().kind == ErrorKind::Timeout)
+        return false;
+    return fail(std::move(waited).error());
+}
+
+bool QemuVm::running() {
+    if (!child_)
+        return false;
+    (void)child_->try_wait();
+    return child_->running();
+}
+
+Status QemuVm::relaunch_after_hang() {
+    report_.retries.push_back(fmt::format(
+        "attempt {}: no serial output within {} (early-boot hang); "
+        "killed and relaunched",
+        report_.attempts, format_duration(static_cast<double>(watchdog_.bound().count()) / 1000)));
+    child_->kill();
+    ++report_.attempts;
+    return start_attempt();
+}
+
+Result<BootReport> QemuVm::wait_until_reachable(const std::string& ip, std::uint16_t port,
+                                                std::chrono::milliseconds timeout) {
+    std::string op = "boot " + config_.name;
+    std::string serial = config_.serial_log.empty() ? options_.qemu_log : config_.serial_log;
+    while (true) {
+        if (!child_)
+            return fail(ErrorKind::Internal, op, "QEMU not launched");
+        auto tick = Clock::now() + options_.poll_interval;
+        if (auto st = child_->try_wait())
+            return fail(exited_error("boot", *st, serial));
+        if (interrupted())
+            return fail(ErrorKind::Interrupted, op, "interrupted while waiting for the guest");
+        auto probe_bound = std::min(std::chrono::milliseconds(1000), timeout);
+        if (FBX_TRY(tcp_port_open(ip, port, probe_bound))) {
+            report_.seconds_to_port_open = seconds_since(first_launch_);
+            return report_;
+        }
+        if (watchdog_.fired(Clock::now())) {
+            if (report_.attempts > options_.max_relaunches) {
+                child_->kill();
+                return fail(ErrorKind::Timeout, op,
+                            fmt::format("no output on the serial console within {} in {} attempts "
+                                        "(early-boot hang)",
+                                        format_duration(
+                                            static_cast<double>(watchdog_.bound().count()) / 1000),
+                                        report_.attempts),
+                            fmt::format("see {} and {}", serial, options_.qemu_log));
+            }
+            FBX_CHECK(relaunch_after_hang().map_error([&](Error e) { return e.wrap(op); }));
+            continue;
+        }
+        if (Clock::now() - attempt_started_ >= timeout)
+            return fail(ErrorKind::Timeout, op,
+                        fmt::format("{}:{} not reachable after {}", ip, port,
+                                    format_duration(static_cast<double>(timeout.count()) / 1000)),
+                        "see " + serial);
+        (void)wait_for_exit(left_until(tick)); // sleeps until the next tick or QEMU's exit
+    }
+}
+
+} // namespace fleetbox
