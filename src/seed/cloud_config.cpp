@@ -170,8 +170,10 @@ Result<std::string> render_network_config(const SeedSpec& spec) {
                 {"set-name", "eth0"},
                 {"dhcp4", false},
                 {"addresses", Json::array({spec.ip_cidr})},
-                // "0.0.0.0/0" rather than "default": Debian 11's cloud-init mis-renders "default".
-                {"routes", Json::array({Json{{"to", "0.0.0.0/0"}, {"via", spec.gateway}}})}};
+                // gateway4, not routes: cloud-init 22.4 renders a v2 route for ifupdown as a
+                // `post-up route add` line, which needs net-tools (not in the image), so the
+                // guest ended up with no default route. gateway4 becomes `gateway` in ENI.
+                {"gateway4", spec.gateway}};
     if (!spec.nameservers.empty())
         eth["nameservers"] = {{"addresses", spec.nameservers}};
     return dump(Json{{"version", 2}, {"ethernets", {{"eth0", eth}}}});

@@ -98,7 +98,7 @@ TEST(NetworkConfig, StaticAddressMatchedByLowercaseMac) {
         "set-name": "eth0",
         "dhcp4": false,
         "addresses": ["192.168.50.10/24"],
-        "routes": [{"to": "0.0.0.0/0", "via": "192.168.50.1"}],
+        "gateway4": "192.168.50.1",
         "nameservers": {"addresses": ["1.1.1.1", "8.8.8.8"]}}}})");
     EXPECT_EQ(json::parse(*text), expected);
 }
