@@ -1,0 +1,251 @@
+// FakeBackend: instant state machine with one real stand-in process per booted member.
+//
+// Every member's state lives in one map under one mutex; a condition variable wakes a boot
+// that is waiting out its fake delay when stop() or shutdown() cancels it. Cancellation is an
+// epoch counter per member (bumped by stop), so a boot that started before a stop can tell it
+// was overtaken even if the member was stopped and booted again meanwhile. Stand-ins are
+// killed (SIGKILL + waitpid) under the mutex, so stop() returns only once the process is gone.
+#include "backend/fake_backend.hpp"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <fcntl.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+namespace fleetbox::backend {
+
+namespace {
+
+constexpr uint32_t kNetwork = 0xCB007100; // 203.0.113.0
+
+std::string env_or_empty(const char* name) {
+    const char* v = std::getenv(name);
+    return v ? std::string(v) : std::string();
+}
+
+std::string host_ip(int host) {
+    return "203.0.113." + std::to_string(host);
+}
+
+// Host part (0..255) of an address inside 203.0.113.0/24, or -1.
+int host_of(const std::string& ip) {
+    in_addr addr{};
+    if (::inet_pton(AF_INET, ip.c_str(), &addr) != 1)
+        return -1;
+    uint32_t a = ntohl(addr.s_addr);
+    if ((a & 0xFFFFFF00u) != kNetwork)
+        return -1;
+    return static_cast<int>(a & 0xFFu);
+}
+
+std::string mac_for(int host) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "52:54:00:fa:4b:%02x", host);
+    return buf;
+}
+
+bool active(const std::string& state) {
+    return state == "starting" || state == "running";
+}
+
+} // namespace
+
+FakeOptions FakeOptions::from_env() {
+    FakeOptions o;
+    o.record_path = env_or_empty("FLEETBOX_FAKE_RECORD");
+    o.fail_boot = env_or_empty("FLEETBOX_FAKE_FAIL_BOOT");
+    std::string delay = env_or_empty("FLEETBOX_FAKE_BOOT_DELAY_MS");
+    if (!delay.empty())
+        o.boot_delay_ms = static_cast<int>(std::strtol(delay.c_str(), nullptr, 10));
+    return o;
+}
+
+FakeBackend::FakeBackend(FakeOptions options) : options_(std::move(options)) {
+    if (!options_.spawn)
+        options_.spawn = [](const ChildSpec& spec) { return ChildProcess::spawn(spec); };
+}
+
+FakeBackend::~FakeBackend() = default; // each Member's ChildProcess kills and reaps its stand-in
+
+void FakeBackend::record(const std::string& call, const std::string& name) {
+    if (options_.record_path.empty())
+        return;
+    nlohmann::json line = {{"call", call}};
+    if (!name.empty())
+        line["name"] = name;
+    std::string text = line.dump() + "\n";
+    int fd = ::open(options_.record_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return; // a test that asked for a record will notice it is missing
+    (void)!::write(fd, text.data(), text.size());
+    ::close(fd);
+}
+
+Result<proto::NetworkInfo> FakeBackend::create_network() {
+    record("create_network");
+    std::lock_guard lock(mutex_);
+    if (shut_down_)
+        return fail(ErrorKind::Interrupted, "create network", "the helper is shutting down");
+    network_ = true;
+    return proto::NetworkInfo{kFakeBridge, kFakeSubnet, kFakeGateway, 24};
+}
+
+Result<int> FakeBackend::pick_host(const std::string& ip_hint) const {
+    auto taken = [&](int host) {
+        for (const auto& [name, m] : members_)
+            if (m.ip == host_ip(host))
+                return true;
+        return false;
+    };
+    int hinted = ip_hint.empty() ? -1 : host_of(ip_hint);
+    if (hinted >= 2 && hinted <= 254 && !taken(hinted))
+        return hinted;
+    for (int host = 2; host <= 254; ++host)
+        if (!taken(host))
+            return host;
+    return fail(ErrorKind::NoSpace, "reserve an address",
+                "subnet " + std::string(kFakeSubnet) + " is full");
+}
+
+Result<proto::Reservation> FakeBackend::reserve(const std::string& name,
+                                                const std::string& ip_hint) {
+    record("reserve", name);
+    std::lock_guard lock(mutex_);
+    if (!network_)
+        return fail(ErrorKind::InvalidArgument, "reserve " + name, "network not created");
+    Member& m = members_[name];
+    if (m.ip.empty()) {
+        int host = FBX_TRY(pick_host(ip_hint));
+        m.ip = host_ip(host);
+        m.mac = mac_for(host);
+    }
+    return proto::Reservation{m.ip, m.mac};
+}
+
+Result<ChildProcess> FakeBackend::spawn_standin(const std::string& name) {
+    ChildSpec spec;
+    spec.argv = {"sleep", "100000"};
+    spec.out = Stream::Null;
+    spec.err = Stream::Null;
+    spec.parent_death_signal = SIGKILL;
+    auto child = options_.spawn(spec);
+    if (!child)
+        return fail(std::move(child).error().wrap("start the stand-in for " + name));
+    return child;
+}
+
+Result<proto::Booted> FakeBackend::boot(const proto::BootSpec& spec) {
+    const std::string& name = spec.name;
+    record("boot", name);
+    std::unique_lock lock(mutex_);
+    if (shut_down_)
+        return fail(ErrorKind::Interrupted, "boot " + name, "the helper is shutting down");
+    auto it = members_.find(name);
+    if (it == members_.end() || it->second.ip.empty())
+        return fail(ErrorKind::InvalidArgument, "member " + name + " was not reserved", {},
+                    "send reserve before boot-member");
+    Member& m = it->second;
+    if (active(m.state))
+        return fail(ErrorKind::Busy, "member " + name + " is already running");
+    if (!options_.fail_boot.empty() && options_.fail_boot == name) {
+        m.state = "error";
+        m.error = "injected boot failure (FLEETBOX_FAKE_FAIL_BOOT)";
+        return fail(ErrorKind::ExternalCommand, "boot " + name, m.error);
+    }
+    m.state = "starting";
+    m.error.clear();
+    m.spawning = true;
+    unsigned epoch = m.stop_epoch;
+    lock.unlock();
+    auto standin = spawn_standin(name);
+    lock.lock();
+    m.spawning = false;
+    changed_.notify_all();
+    if (!standin) {
+        m.state = "error";
+        m.error = standin.error().message();
+        return fail(std::move(standin).error());
+    }
+    if (m.stop_epoch != epoch) {
+        standin->kill();
+        return fail(ErrorKind::Interrupted, "member " + name + " was stopped during boot");
+    }
+    m.standin = std::move(*standin);
+    return finish_boot(lock, m, name, epoch);
+}
+
+Result<proto::Booted> FakeBackend::finish_boot(std::unique_lock<std::mutex>& lock, Member& m,
+                                               const std::string& name, unsigned epoch) {
+    auto started = std::chrono::steady_clock::now();
+    changed_.wait_for(lock, std::chrono::milliseconds(options_.boot_delay_ms),
+                      [&] { return m.stop_epoch != epoch; });
+    if (m.stop_epoch != epoch)
+        return fail(ErrorKind::Interrupted, "member " + name + " was stopped during boot");
+    m.state = "running";
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return proto::Booted{m.ip, m.standin->pid(), 1, {{"fake-boot", seconds}}};
+}
+
+Result<proto::StatusInfo> FakeBackend::status(const std::string& name) {
+    record("status", name);
+    std::lock_guard lock(mutex_);
+    proto::StatusInfo info;
+    info.name = name;
+    info.state = "stopped";
+    auto it = members_.find(name);
+    if (it == members_.end())
+        return info;
+    const Member& m = it->second;
+    info.state = m.state;
+    info.ip = m.ip;
+    info.error = m.error;
+    if (m.standin && m.standin->running())
+        info.qemu_pid = m.standin->pid();
+    return info;
+}
+
+void FakeBackend::stop_locked(std::unique_lock<std::mutex>& lock, Member& m) {
+    ++m.stop_epoch;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return !m.spawning; });
+    if (m.standin) {
+        m.standin->kill();
+        m.standin.reset();
+    }
+    m.state = "stopped";
+}
+
+Status FakeBackend::stop(const std::string& name) {
+    record("stop", name);
+    std::unique_lock lock(mutex_);
+    auto it = members_.find(name);
+    if (it != members_.end())
+        stop_locked(lock, it->second);
+    return {};
+}
+
+int FakeBackend::active_members() {
+    std::lock_guard lock(mutex_);
+    int n = 0;
+    for (const auto& [name, m] : members_)
+        if (active(m.state))
+            ++n;
+    return n;
+}
+
+Status FakeBackend::shutdown() {
+    record("shutdown");
+    std::unique_lock lock(mutex_);
+    shut_down_ = true;
+    for (auto& [name, m] : members_)
+        stop_locked(lock, m);
+    network_ = false;
+    return {};
+}
+
+} // namespace fleetbox::backend

@@ -1,0 +1,222 @@
+// HelperLauncher: locate the fleetbox-helper binary, start it with ChildProcess, and connect.
+//
+// Startup is a retry loop rather than a readiness pipe: the helper is ready exactly when its
+// socket accepts, so the launcher dials until then, giving up when the child exits (its
+// helper.log says why) or the startup timeout passes. Only a connection whose SO_PEERCRED pid
+// is the child we started counts: an older helper still answering on the same path (our child
+// refuses to start next to it and exits) is never mistaken for the new one.
+#include "client/helper_launcher.hpp"
+
+#include "sys/fs.hpp"
+#include "util/strings.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <thread>
+#include <unistd.h>
+
+#ifndef FLEETBOX_LIBEXEC_HELPER
+#define FLEETBOX_LIBEXEC_HELPER "/usr/local/libexec/fleetbox/fleetbox-helper"
+#endif
+
+namespace fleetbox::client {
+
+namespace {
+
+constexpr std::chrono::milliseconds kRetryPause{20};
+
+bool executable(const std::string& path) {
+    return !path.empty() && ::access(path.c_str(), X_OK) == 0 && !is_directory(path);
+}
+
+std::string mode_arg(HelperMode mode) {
+    return mode == HelperMode::Bound ? "bound" : "detached";
+}
+
+// Last line of the helper's log, for an error about a helper that died during startup.
+std::string log_tail(const std::string& log_path) {
+    auto text = read_file(log_path);
+    return text ? last_line(*text) : std::string();
+}
+
+// Alive and not a zombie (an exited child of ours that nobody reaped yet is gone for us).
+bool process_alive(pid_t pid) {
+    if (::kill(pid, 0) != 0 && errno != EPERM)
+        return false;
+    auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat)
+        return true;
+    auto close = stat->rfind(')');
+    return close == std::string::npos || close + 2 >= stat->size() || (*stat)[close + 2] != 'Z';
+}
+
+// SIGTERM, up to 5 s of grace, then SIGKILL: for a stale helper that is not our child.
+void terminate(pid_t pid) {
+    if (pid <= 0 || ::kill(pid, SIGTERM) != 0)
+        return;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (process_alive(pid) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(kRetryPause);
+    if (process_alive(pid))
+        ::kill(pid, SIGKILL);
+}
+
+} // namespace
+
+// ---- HelperHandle ---------------------------------------------------------------------
+
+HelperHandle& HelperHandle::operator=(HelperHandle&& other) noexcept {
+    if (this != &other) {
+        (void)close();
+        mode_ = other.mode_;
+        pid_ = other.pid_;
+        backend_ = std::move(other.backend_);
+        child_ = std::move(other.child_);
+        log_path_ = std::move(other.log_path_);
+        exit_timeout_ = other.exit_timeout_;
+        closed_ = std::move(other.closed_);
+    }
+    return *this;
+}
+
+HelperHandle::~HelperHandle() {
+    (void)close();
+}
+
+Result<ExitStatus> HelperHandle::close() {
+    if (closed_)
+        return *closed_;
+    backend_.reset(); // closes the bind connection: a bound helper starts shutting down
+    Result<ExitStatus> result = ExitStatus{};
+    if (mode_ == HelperMode::Bound && child_ && child_->pid() > 0) {
+        auto waited = child_->wait(exit_timeout_);
+        if (waited) {
+            result = *waited;
+        } else {
+            child_->kill();
+            result =
+                fail(ErrorKind::Timeout, fmt::format("stop the fleetbox helper (pid {})", pid_),
+                     "it did not exit after its client unbound; killed it", "see " + log_path_);
+        }
+    }
+    closed_ = result;
+    return result;
+}
+
+Result<ExitStatus> HelperHandle::wait(std::optional<std::chrono::milliseconds> timeout) {
+    if (!child_ || child_->pid() <= 0)
+        return fail(ErrorKind::InvalidArgument, "wait for the fleetbox helper",
+                    "only a bound helper is this process's child");
+    return child_->wait(timeout);
+}
+
+// ---- HelperLauncher -------------------------------------------------------------------
+
+Result<std::string> HelperLauncher::locate() {
+    if (const char* env = std::getenv("FLEETBOX_HELPER"); env && *env) {
+        if (executable(env))
+            return std::string(env);
+        return fail(ErrorKind::MissingDependency, "find fleetbox-helper",
+                    std::string("FLEETBOX_HELPER=") + env + " is not an executable file",
+                    "point FLEETBOX_HELPER at a fleetbox-helper binary, or unset it");
+    }
+    std::string beside = parent_dir(self_exe()) + "/fleetbox-helper";
+    if (executable(beside))
+        return beside;
+    std::string installed = FLEETBOX_LIBEXEC_HELPER;
+    if (executable(installed))
+        return installed;
+    return fail(ErrorKind::MissingDependency, "find fleetbox-helper",
+                "it is neither at " + beside + " nor at " + installed,
+                "reinstall fleetbox, or set FLEETBOX_HELPER to the fleetbox-helper binary");
+}
+
+Result<HelperLauncher> HelperLauncher::create(LaunchOptions options) {
+    return HelperLauncher(FBX_TRY(locate()), std::move(options));
+}
+
+Result<HelperHandle> HelperLauncher::spawn(const Store& store, const std::string& member,
+                                           HelperMode mode) const {
+    std::string log_path = FBX_TRY(store.ensure_member_dir(member)) + "/helper.log";
+    Fd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    if (!log)
+        return fail_errno("open " + log_path, errno);
+
+    ChildSpec spec;
+    spec.argv = {helper_path_, "--store", store.root(),  "--member",
+                 member,       "--mode",  mode_arg(mode)};
+    if (mode == HelperMode::Bound) {
+        spec.argv.push_back("--parent-pid");
+        spec.argv.push_back(std::to_string(::getpid()));
+    }
+    spec.argv.insert(spec.argv.end(), options_.extra_args.begin(), options_.extra_args.end());
+    spec.in = Stream::Null;
+    spec.out = spec.err = Stream::File;
+    spec.out_file = spec.err_file = log.get();
+    spec.new_session = mode == HelperMode::Detached;
+    spec.missing_hint = "reinstall fleetbox, or set FLEETBOX_HELPER to the fleetbox-helper binary";
+    auto child = FBX_TRY(ChildProcess::spawn(spec));
+    log.reset();
+
+    auto remote = FBX_TRY(connect_to_child(store, member, child, log_path));
+    if (mode == HelperMode::Bound) {
+        if (auto bound = remote->bind(); !bound) {
+            child.kill();
+            return fail(std::move(bound).error());
+        }
+        pid_t pid = child.pid();
+        return HelperHandle(mode, pid, std::move(remote), std::move(child), log_path,
+                            options_.exit_timeout);
+    }
+    pid_t pid = child.detach();
+    return HelperHandle(mode, pid, std::move(remote), std::nullopt, log_path,
+                        options_.exit_timeout);
+}
+
+Result<std::unique_ptr<RemoteBackend>>
+HelperLauncher::connect_to_child(const Store& store, const std::string& member, ChildProcess& child,
+                                 const std::string& log_path) const {
+    const std::string what = "start fleetbox-helper for " + member;
+    auto deadline = std::chrono::steady_clock::now() + options_.startup_timeout;
+    while (true) {
+        if (auto exited = child.try_wait()) {
+            std::string why = log_tail(log_path);
+            return fail(ErrorKind::ExternalCommand, what,
+                        "it " + exited->describe() + (why.empty() ? "" : ": " + why),
+                        "see " + log_path);
+        }
+        auto remote = RemoteBackend::dial(store, member, options_.remote);
+        if (remote && (*remote)->peer_pid() == child.pid()) {
+            if (auto greeted = (*remote)->handshake(); !greeted) {
+                child.kill(); // a helper we cannot talk to is of no use, and must not linger
+                return fail(std::move(greeted).error());
+            }
+            return std::move(*remote);
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            child.kill();
+            return fail(
+                ErrorKind::Timeout, what,
+                "its socket did not answer within " +
+                    format_duration(static_cast<double>(options_.startup_timeout.count()) / 1000.0),
+                "see " + log_path);
+        }
+        std::this_thread::sleep_for(kRetryPause);
+    }
+}
+
+Result<std::unique_ptr<RemoteBackend>> HelperLauncher::attach(const Store& store,
+                                                              const std::string& member) const {
+    auto remote = FBX_TRY(RemoteBackend::dial(store, member, options_.remote));
+    if (auto greeted = remote->handshake(); !greeted) {
+        if (remote->version_mismatch())
+            terminate(remote->peer_pid());
+        return fail(std::move(greeted).error());
+    }
+    return remote;
+}
+
+} // namespace fleetbox::client

@@ -1,0 +1,107 @@
+// HelperLauncher: find, start and connect to fleetbox-helper; HelperHandle owns the result.
+//
+// Lifetimes (docs/protocol.md):
+// - Bound (library): the helper is our child with --parent-pid getpid(); we bind on a
+//   dedicated connection. It exits, taking its VMs, when that connection reaches EOF (this
+//   process closed it or died, even by SIGKILL) or, as a backstop, when its parent changes.
+//   No PR_SET_PDEATHSIG on the helper: the library runs inside arbitrary caller code, and the
+//   death signal would fire when the *thread* that spawned the helper exits.
+// - Detached (CLI): the helper starts in its own session (setsid) and is released after the
+//   handshake; it outlives the command and exits when its last member stops.
+//
+// The helper's stdout/stderr go to <member dir>/helper.log; when it dies during startup, the
+// error quotes that log's last line. A helper answering with another protocol version is
+// killed (it is stale: an old FLEETBOX_HELPER or an old install).
+#pragma once
+
+#include "client/remote_backend.hpp"
+#include "store/store.hpp"
+#include "sys/child_process.hpp"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace fleetbox::client {
+
+enum class HelperMode { Bound, Detached };
+
+struct LaunchOptions {
+    std::chrono::milliseconds startup_timeout{10000}; // until the socket answers
+    std::chrono::milliseconds exit_timeout{10000}; // bound: close() waits this long, then SIGKILL
+    std::vector<std::string> extra_args;           // appended to the helper's command line
+    RemoteOptions remote;
+};
+
+class HelperHandle {
+public:
+    HelperHandle(HelperHandle&&) noexcept = default;
+    HelperHandle& operator=(HelperHandle&&) noexcept;
+    HelperHandle(const HelperHandle&) = delete;
+    HelperHandle& operator=(const HelperHandle&) = delete;
+    ~HelperHandle(); // close(), ignoring its result
+
+    [[nodiscard]] RemoteBackend& backend() { return *backend_; }
+    [[nodiscard]] pid_t pid() const { return pid_; }
+    [[nodiscard]] HelperMode mode() const { return mode_; }
+    [[nodiscard]] const std::string& log_path() const { return log_path_; }
+
+    // Bound: drop every connection (the helper stops its VMs and exits), wait up to
+    // exit_timeout for it, then SIGKILL it; returns how it ended. Detached: drop the
+    // connections only (the helper keeps running); returns a default ExitStatus.
+    // Idempotent: later calls return the first result.
+    Result<ExitStatus> close();
+    // Bound: wait for the helper to exit by itself (e.g. after SIGTERM). Timeout -> Timeout.
+    Result<ExitStatus> wait(std::optional<std::chrono::milliseconds> timeout);
+
+private:
+    friend class HelperLauncher;
+    HelperHandle(HelperMode mode, pid_t pid, std::unique_ptr<RemoteBackend> backend,
+                 std::optional<ChildProcess> child, std::string log_path,
+                 std::chrono::milliseconds exit_timeout)
+        : mode_(mode), pid_(pid), backend_(std::move(backend)), child_(std::move(child)),
+          log_path_(std::move(log_path)), exit_timeout_(exit_timeout) {}
+
+    HelperMode mode_;
+    pid_t pid_;
+    std::unique_ptr<RemoteBackend> backend_;
+    std::optional<ChildProcess> child_; // bound only
+    std::string log_path_;
+    std::chrono::milliseconds exit_timeout_;
+    std::optional<Result<ExitStatus>> closed_;
+};
+
+class HelperLauncher {
+public:
+    // FLEETBOX_HELPER when set (it must be executable), else fleetbox-helper next to the
+    // running executable, else <libexecdir>/fleetbox/fleetbox-helper. MissingDependency
+    // naming every place it looked when none is there.
+    static Result<std::string> locate();
+    static Result<HelperLauncher> create(LaunchOptions options = {});
+    explicit HelperLauncher(std::string helper_path, LaunchOptions options = {})
+        : helper_path_(std::move(helper_path)), options_(std::move(options)) {}
+
+    // Starts a helper for `member` of `store` and connects to it (bound: also binds).
+    Result<HelperHandle> spawn(const Store& store, const std::string& member,
+                               HelperMode mode) const;
+    // Connects to the helper already serving `member`. One that speaks another protocol
+    // version is killed (SIGTERM, then SIGKILL) and the mismatch error returned.
+    Result<std::unique_ptr<RemoteBackend>> attach(const Store& store,
+                                                  const std::string& member) const;
+
+    [[nodiscard]] const std::string& helper_path() const { return helper_path_; }
+
+private:
+    Result<std::unique_ptr<RemoteBackend>> connect_to_child(const Store& store,
+                                                            const std::string& member,
+                                                            ChildProcess& child,
+                                                            const std::string& log_path) const;
+
+    std::string helper_path_;
+    LaunchOptions options_;
+};
+
+} // namespace fleetbox::client

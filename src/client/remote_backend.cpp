@@ -1,0 +1,205 @@
+// RemoteBackend: each Backend call is one NDJSON request/reply on a pooled unix-socket
+// connection to the helper. connect(2) on a socket file nobody listens on fails with
+// ECONNREFUSED (and on a missing file with ENOENT): both mean "no helper", reported as one
+// clear NotFound line instead of a raw errno.
+#include "client/remote_backend.hpp"
+
+#include "proto/codec.hpp"
+#include "sys/fs.hpp"
+#include "util/strings.hpp"
+
+#include <cerrno>
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace fleetbox::client {
+
+namespace {
+
+template <class T>
+Result<T> expect(Result<proto::Reply> reply, const std::string& what) {
+    if (!reply)
+        return tl::unexpected(std::move(reply).error());
+    if (auto* value = std::get_if<T>(&*reply))
+        return std::move(*value);
+    if (auto* error = std::get_if<proto::ErrorReply>(&*reply))
+        return tl::unexpected(proto::to_error(*error));
+    return fail(ErrorKind::Corrupt, what, "the fleetbox helper sent an unexpected reply");
+}
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+    return format_duration(static_cast<double>(ms.count()) / 1000.0);
+}
+
+} // namespace
+
+Result<std::unique_ptr<RemoteBackend>>
+RemoteBackend::connect(const Store& store, const std::string& member, RemoteOptions options) {
+    auto remote = FBX_TRY(dial(store, member, options));
+    FBX_CHECK(remote->handshake());
+    return remote;
+}
+
+Result<std::unique_ptr<RemoteBackend>>
+RemoteBackend::dial(const Store& store, const std::string& member, RemoteOptions options) {
+    std::string path = FBX_TRY(store.socket_path(member));
+    std::string display = "run/" + base_name(path);
+    std::unique_ptr<RemoteBackend> remote(new RemoteBackend(member, path, display, options));
+    auto conn = FBX_TRY(remote->open_connection());
+    auto peer = FBX_TRY(peer_credentials(conn->fd.get()));
+    remote->peer_pid_ = peer.pid;
+    remote->idle_.push_back(std::move(conn));
+    return remote;
+}
+
+RemoteBackend::~RemoteBackend() = default;
+
+Result<std::unique_ptr<RemoteBackend::Connection>> RemoteBackend::open_connection() const {
+    auto fd = connect_unix(socket_path_, options_.connect_timeout);
+    if (fd)
+        return std::make_unique<Connection>(std::move(*fd));
+    const Error& e = fd.error();
+    std::string hint = "start it with fleetbox up " + member_;
+    if (e.err_no == ECONNREFUSED)
+        return fail(ErrorKind::NotFound,
+                    "no fleetbox helper is running for " + member_ + " (stale socket " +
+                        display_path_ + ")",
+                    {}, hint);
+    if (e.err_no == ENOENT)
+        return fail(ErrorKind::NotFound, "no fleetbox helper is running for " + member_, {}, hint);
+    return fail(Error(e).wrap("reach the fleetbox helper for " + member_));
+}
+
+Result<proto::Reply> RemoteBackend::exchange(Connection& conn, const proto::Request& request,
+                                             std::chrono::milliseconds timeout) const {
+    std::string what = proto::command_name(request) + " via the fleetbox helper for " + member_;
+    auto sent = write_line(conn.fd.get(), proto::encode(request));
+    if (!sent)
+        return fail(std::move(sent).error().wrap(what));
+    auto line = conn.reader.read_line(timeout);
+    if (!line) {
+        if (line.error().kind == ErrorKind::Timeout)
+            return fail(ErrorKind::Timeout, what, "no reply within " + seconds_text(timeout));
+        return fail(std::move(line).error().wrap(what));
+    }
+    if (!*line)
+        return fail(ErrorKind::Io, what, "the helper closed the connection (it exited)",
+                    "see helper.log in the member's directory");
+    auto reply = proto::decode_reply(**line);
+    if (!reply)
+        return fail(std::move(reply).error().wrap(what));
+    return *reply;
+}
+
+Status RemoteBackend::hello(Connection& conn) {
+    proto::Hello request{proto::kProtocolVersion, static_cast<int>(::getpid())};
+    auto reply = exchange(conn, request, options_.rpc_timeout);
+    if (!reply)
+        return tl::unexpected(std::move(reply).error());
+    if (auto* error = std::get_if<proto::ErrorReply>(&*reply)) {
+        version_mismatch_ = error->kind == "invalid-argument";
+        return tl::unexpected(proto::to_error(*error));
+    }
+    auto* hello = std::get_if<proto::HelloReply>(&*reply);
+    if (!hello)
+        return fail(ErrorKind::Corrupt, "hello to the fleetbox helper for " + member_,
+                    "unexpected reply");
+    if (hello->version != proto::kProtocolVersion) {
+        version_mismatch_ = true;
+        return fail(ErrorKind::InvalidArgument,
+                    fmt::format("fleetbox-helper speaks protocol {}, this fleetbox speaks {} "
+                                "(stale FLEETBOX_HELPER?)",
+                                hello->version, proto::kProtocolVersion),
+                    {},
+                    "point FLEETBOX_HELPER at the fleetbox-helper of this fleetbox, or unset it");
+    }
+    helper_pid_ = hello->helper_pid;
+    return {};
+}
+
+Status RemoteBackend::handshake() {
+    std::unique_ptr<Connection> conn;
+    {
+        std::lock_guard lock(mutex_);
+        if (!idle_.empty()) {
+            conn = std::move(idle_.back());
+            idle_.pop_back();
+        }
+    }
+    if (!conn)
+        conn = FBX_TRY(open_connection());
+    FBX_CHECK(hello(*conn));
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(conn));
+    return {};
+}
+
+Result<proto::Reply> RemoteBackend::call(const proto::Request& request,
+                                         std::chrono::milliseconds timeout) {
+    std::unique_ptr<Connection> conn;
+    {
+        std::lock_guard lock(mutex_);
+        if (!idle_.empty()) {
+            conn = std::move(idle_.back());
+            idle_.pop_back();
+        }
+    }
+    if (!conn) {
+        conn = FBX_TRY(open_connection());
+        FBX_CHECK(hello(*conn));
+    }
+    auto reply = exchange(*conn, request, timeout);
+    if (reply) { // a clean exchange leaves the connection in sync: keep it
+        std::lock_guard lock(mutex_);
+        idle_.push_back(std::move(conn));
+    }
+    return reply;
+}
+
+Status RemoteBackend::bind() {
+    auto conn = FBX_TRY(open_connection());
+    FBX_CHECK(hello(*conn));
+    FBX_TRY(expect<proto::Ok>(exchange(*conn, proto::Bind{}, options_.rpc_timeout), "bind"));
+    std::lock_guard lock(mutex_);
+    lifeline_ = std::move(conn);
+    return {};
+}
+
+Result<proto::NetworkInfo> RemoteBackend::create_network() {
+    return expect<proto::NetworkInfo>(call(proto::CreateNetwork{}, options_.rpc_timeout),
+                                      "createnetwork");
+}
+
+Result<proto::Reservation> RemoteBackend::reserve(const std::string& name,
+                                                  const std::string& ip_hint) {
+    return expect<proto::Reservation>(call(proto::Reserve{name, ip_hint}, options_.rpc_timeout),
+                                      "reserve");
+}
+
+Result<proto::Booted> RemoteBackend::boot(const proto::BootSpec& spec) {
+    auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::seconds(spec.boot_timeout_s) + options_.boot_margin);
+    return expect<proto::Booted>(call(proto::BootMember{spec}, timeout), "boot-member");
+}
+
+Result<proto::StatusInfo> RemoteBackend::status(const std::string& name) {
+    return expect<proto::StatusInfo>(call(proto::StatusRequest{name}, options_.rpc_timeout),
+                                     "status");
+}
+
+Status RemoteBackend::stop(const std::string& name) {
+    FBX_TRY(expect<proto::Ok>(call(proto::Stop{name}, options_.stop_timeout), "stop"));
+    return {};
+}
+
+Status RemoteBackend::shutdown() {
+    std::lock_guard lock(mutex_);
+    if (!lifeline_)
+        return fail(ErrorKind::InvalidArgument, "shut down the fleetbox helper for " + member_,
+                    "this client is not bound to it",
+                    "stop its members; a detached helper exits after the last one");
+    lifeline_.reset();
+    return {};
+}
+
+} // namespace fleetbox::client

@@ -1,0 +1,112 @@
+// RemoteBackend: the Backend interface as control-protocol RPCs to a fleetbox-helper.
+//
+// Why: the orchestrator programs against backend::Backend and never links QEMU, netlink or
+// nftables code; this proxy turns each call into one request/one reply on the member's unix
+// socket (docs/protocol.md).
+//
+// Connections: calls may run concurrently (stop while another thread waits in boot), so the
+// proxy keeps a small pool: a call takes an idle connection or opens a new one (connect +
+// hello), and returns it only when the exchange completed cleanly. A timed-out connection is
+// dropped, never reused, so a late reply can never be read as the answer to the next call.
+// bind() uses a dedicated connection that stays open for the object's lifetime: it is the
+// bound helper's lifeline, and closing it (this object's destructor, or the process dying,
+// even by SIGKILL) makes the helper stop its VMs and exit.
+#pragma once
+
+#include "backend/backend.hpp"
+#include "proto/messages.hpp"
+#include "store/store.hpp"
+#include "sys/fd.hpp"
+#include "sys/unix_socket.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace fleetbox::client {
+
+struct RemoteOptions {
+    std::chrono::milliseconds connect_timeout{0};   // retry window for ECONNREFUSED/ENOENT
+    std::chrono::milliseconds rpc_timeout{30000};   // every call but boot and stop
+    std::chrono::milliseconds stop_timeout{180000}; // powerdown, then quit/SIGTERM/SIGKILL
+    std::chrono::seconds boot_margin{60};           // added to spec.boot_timeout_s
+};
+
+class RemoteBackend final : public backend::Backend {
+public:
+    // dial() + handshake().
+    static Result<std::unique_ptr<RemoteBackend>>
+    connect(const Store& store, const std::string& member, RemoteOptions options = {});
+    // Opens the first connection without the handshake, so a caller can look at peer_pid()
+    // first. A socket file with nothing behind it gives NotFound:
+    //   no fleetbox helper is running for web (stale socket run/0123456789abcdef.sock)
+    static Result<std::unique_ptr<RemoteBackend>>
+    dial(const Store& store, const std::string& member, RemoteOptions options = {});
+    // hello on the first connection. On a protocol mismatch the error is the helper's
+    // "fleetbox-helper speaks protocol N, this fleetbox speaks 1 (stale FLEETBOX_HELPER?)"
+    // and version_mismatch() turns true.
+    Status handshake();
+    // Sends bind on a dedicated connection kept open until this object is destroyed.
+    Status bind();
+
+    ~RemoteBackend() override;
+    RemoteBackend(const RemoteBackend&) = delete;
+    RemoteBackend& operator=(const RemoteBackend&) = delete;
+
+    // pid of the process listening on the socket (SO_PEERCRED of the first connection): the
+    // helper, even when the handshake failed.
+    [[nodiscard]] pid_t peer_pid() const { return peer_pid_; }
+    // pid the helper reported in its hello reply (0 before a successful handshake).
+    [[nodiscard]] int helper_pid() const { return helper_pid_; }
+    [[nodiscard]] bool version_mismatch() const { return version_mismatch_; }
+    [[nodiscard]] const std::string& member() const { return member_; }
+    [[nodiscard]] const std::string& socket_path() const { return socket_path_; }
+
+    Result<proto::NetworkInfo> create_network() override;
+    Result<proto::Reservation> reserve(const std::string& name,
+                                       const std::string& ip_hint) override;
+    Result<proto::Booted> boot(const proto::BootSpec& spec) override;
+    Result<proto::StatusInfo> status(const std::string& name) override;
+    Status stop(const std::string& name) override;
+    // Not part of the protocol: always -1 (unknown). Ask status() per member instead.
+    int active_members() override { return -1; }
+    // Bound: closes the bind connection, which makes the helper stop every member, remove
+    // its network and exit (HelperHandle::close waits for that). Without bind:
+    // InvalidArgument (a detached helper exits when its last member is stopped).
+    Status shutdown() override;
+
+private:
+    struct Connection {
+        Fd fd;
+        LineReader reader;
+        explicit Connection(Fd f) : fd(std::move(f)), reader(fd.get()) {}
+    };
+
+    RemoteBackend(std::string member, std::string socket_path, std::string display,
+                  RemoteOptions options)
+        : member_(std::move(member)), socket_path_(std::move(socket_path)),
+          display_path_(std::move(display)), options_(options) {}
+
+    Result<std::unique_ptr<Connection>> open_connection() const;
+    Result<proto::Reply> exchange(Connection& conn, const proto::Request& request,
+                                  std::chrono::milliseconds timeout) const;
+    Status hello(Connection& conn);
+    Result<proto::Reply> call(const proto::Request& request, std::chrono::milliseconds timeout);
+
+    std::string member_;
+    std::string socket_path_;
+    std::string display_path_; // "run/<hash>.sock", for messages
+    RemoteOptions options_;
+    pid_t peer_pid_ = 0;
+    std::atomic<int> helper_pid_{0}; // set by every hello (same helper, same value)
+    std::atomic<bool> version_mismatch_{false};
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<Connection>> idle_;
+    std::unique_ptr<Connection> lifeline_;
+};
+
+} // namespace fleetbox::client

@@ -1,0 +1,37 @@
+// HelperContext and the backend factory seam of fleetbox-helper.
+//
+// Why a link-time factory: the helper server is the same for every binary; which Backend it
+// drives is decided by the binary that links it. tools/fleetbox-helper defines make_backend
+// with the real (QEMU + netlink + nftables) backend; the test-only fleetbox-helper-fake
+// defines it with the fake. There is deliberately no runtime switch a user could flip.
+#pragma once
+
+#include "backend/backend.hpp"
+#include "helper/main_thread_executor.hpp"
+#include "store/store.hpp"
+#include "util/error.hpp"
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace fleetbox::helper {
+
+// bound: dies with its client (bind-connection EOF, parent-pid poll); detached: setsid'd by the
+// launcher, outlives the command, exits when its last member stops.
+enum class HelperMode { Bound, Detached };
+
+[[nodiscard]] std::string_view to_string(HelperMode mode);
+
+struct HelperContext {
+    const Store& store;
+    std::string member; // the member the helper was started for
+    HelperMode mode;
+    MainThreadExecutor& executor; // fork children that carry PR_SET_PDEATHSIG through this
+};
+
+// Defined once per helper binary. Called on the main thread before the helper listens; a
+// failure is printed as "fleetbox-helper: <error>" and the helper exits 1.
+Result<std::unique_ptr<backend::Backend>> make_backend(const HelperContext& context);
+
+} // namespace fleetbox::helper

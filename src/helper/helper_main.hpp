@@ -1,0 +1,29 @@
+// The fleetbox-helper process entry: command-line options and the helper's whole life.
+//
+//   fleetbox-helper --store ROOT --member NAME --mode bound|detached [--parent-pid PID]
+//
+// Why split from main(): the real binary (tools/fleetbox-helper) and the test-only
+// fleetbox-helper-fake share everything except make_backend() and, for the fake only, a
+// --protocol-version flag that lets tests provoke a version mismatch. Users never see
+// either difference.
+#pragma once
+
+#include "helper/server.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace fleetbox::helper {
+
+// Registers --store, --member, --mode and --parent-pid.
+void add_helper_options(CLI::App& app, HelperOptions& options);
+
+// Runs the helper until it shuts down; returns the process exit code (0 after a graceful
+// shutdown, 1 when it could not start: the reason is printed as "fleetbox-helper: ...").
+int run_helper(const HelperOptions& options);
+
+// Parse argv with add_helper_options, then run_helper.
+int helper_main(int argc, char** argv);
+
+} // namespace fleetbox::helper

@@ -1,0 +1,104 @@
+// HelperServer: the fleetbox-helper process's control plane.
+//
+// The main thread runs one poll(2) loop over the member sockets it listens on, a signalfd
+// (SIGTERM/SIGINT, blocked in every thread before any thread exists), the MainThreadExecutor's
+// eventfd, a shutdown eventfd, and a 1 s tick. Each accepted connection gets its own thread
+// (connection.cpp) because boot-member blocks for minutes while status and stop on other
+// connections must still be answered. Shutdown (signal, bind-connection EOF, parent change,
+// last member stopped in detached mode) removes the sockets, then a reaper thread stops the
+// backend, shuts down and joins every connection while the main thread keeps pumping the
+// executor, so a boot that needs the main thread mid-shutdown cannot deadlock.
+#pragma once
+
+#include "backend/backend.hpp"
+#include "helper/helper_context.hpp"
+#include "helper/main_thread_executor.hpp"
+#include "proto/messages.hpp"
+#include "store/store.hpp"
+#include "sys/fd.hpp"
+
+#include <atomic>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <sys/types.h>
+#include <thread>
+
+namespace fleetbox::helper {
+
+struct HelperOptions {
+    std::string store_root;
+    std::string member;
+    HelperMode mode = HelperMode::Bound;
+    pid_t parent_pid = 0;                           // bound: exit when getppid() differs
+    int protocol_version = proto::kProtocolVersion; // only the test-only binary changes it
+};
+
+// Busy when a live helper already answers on `name`'s socket (a stale socket file is fine:
+// listening replaces it).
+Status ensure_no_live_helper(const Store& store, const std::string& name);
+
+class HelperServer {
+public:
+    // Call on the main thread, with SIGTERM and SIGINT already blocked in it.
+    static Result<std::unique_ptr<HelperServer>> create(const Store& store, HelperOptions options,
+                                                        MainThreadExecutor& executor,
+                                                        backend::Backend& backend);
+    ~HelperServer();
+    HelperServer(const HelperServer&) = delete;
+    HelperServer& operator=(const HelperServer&) = delete;
+
+    // Main thread: listen on the member's socket (mode 0600). Busy when another live helper
+    // already answers on it; a stale socket file is replaced. Registering twice is a no-op.
+    Status add_member(const std::string& name);
+    // Main thread: serve until shutdown, then stop everything; returns the exit code.
+    int serve();
+
+    // Any thread.
+    Status register_member(const std::string& name) {
+        return executor_.run([&] { return add_member(name); });
+    }
+    void request_shutdown(const std::string& reason);
+    void log(const std::string& line);
+
+    [[nodiscard]] backend::Backend& backend() { return backend_; }
+    [[nodiscard]] const Store& store() const { return store_; }
+    [[nodiscard]] const HelperOptions& options() const { return options_; }
+
+private:
+    struct Listener {
+        Fd fd;
+        std::string path;
+        ino_t inode = 0;
+    };
+    struct Connection {
+        Fd fd;
+        std::thread thread;
+        std::atomic<bool> done{false};
+    };
+
+    HelperServer(const Store& store, HelperOptions options, MainThreadExecutor& executor,
+                 backend::Backend& backend, Fd signals, Fd stop);
+    void poll_once();
+    void accept_from(int listen_fd);
+    void on_tick();
+    void reap_connections(bool all);
+    void remove_sockets();
+    void shut_down();
+
+    const Store& store_;
+    HelperOptions options_;
+    MainThreadExecutor& executor_;
+    backend::Backend& backend_;
+    Fd signals_;
+    Fd stop_;
+    std::map<std::string, Listener> listeners_; // main thread only
+    std::mutex connections_mutex_;
+    std::list<std::unique_ptr<Connection>> connections_;
+    std::atomic<bool> stopping_{false};
+    std::mutex log_mutex_;
+};
+
+} // namespace fleetbox::helper
