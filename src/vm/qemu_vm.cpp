@@ -121,7 +121,7 @@ Status QemuVm::start_attempt() {
     attempt_started_ = Clock::now();
     watchdog_.restart(attempt_started_);
     qmp_.reset();
-    auto child = ChildProcess::spawn(spec);
+    auto child = options_.spawn ? options_.spawn(spec) : ChildProcess::spawn(spec);
     if (!child)
         return fail(std::move(child).error().wrap("start QEMU for " + config_.name));
     child_ = std::move(*child);
@@ -215,6 +215,8 @@ Result<BootReport> QemuVm::wait_until_reachable(const std::string& ip, std::uint
             return fail(exited_error("boot", *st, serial));
         if (interrupted())
             return fail(ErrorKind::Interrupted, op, "interrupted while waiting for the guest");
+        if (options_.cancelled && options_.cancelled())
+            return fail(ErrorKind::Interrupted, op, "stopped during boot");
         auto probe_bound = std::min(std::chrono::milliseconds(1000), timeout);
         if (FBX_TRY(tcp_port_open(ip, port, probe_bound))) {
             report_.seconds_to_port_open = seconds_since(first_launch_);

@@ -23,6 +23,7 @@
 #include "vm/qmp.hpp"
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -44,6 +45,13 @@ struct LaunchOptions {
     std::chrono::milliseconds poll_interval = std::chrono::milliseconds(250);
     // stop(): bound of each step after the powerdown wait (QMP reply, quit, SIGTERM).
     std::chrono::milliseconds stop_step_timeout = std::chrono::seconds(5);
+    // How QEMU is forked. The helper routes this to its main thread, so that
+    // PR_SET_PDEATHSIG is tied to a thread that lives as long as the helper while the
+    // boot wait itself runs on a connection thread. Default: ChildProcess::spawn here.
+    std::function<Result<ChildProcess>(const ChildSpec&)> spawn;
+    // Polled while waiting for the guest; true aborts the wait with ErrorKind::Interrupted
+    // (a `stop` that arrives during boot).
+    std::function<bool()> cancelled;
 };
 
 struct BootReport {

@@ -5,7 +5,11 @@
 // and are printed in one place as "error: <what>: <why>" plus "hint: <what to do>".
 #pragma once
 
+// CLI11 2.1's headers trip g++ 12's -Wnull-dereference; they are not our code.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnull-dereference"
 #include <CLI/CLI.hpp>
+#pragma GCC diagnostic pop
 #include <functional>
 #include <string>
 #include <vector>
@@ -28,6 +32,12 @@ struct Command {
 
 void install_version(CLI::App& app, Globals& globals, Action& action);
 void install_image(CLI::App& app, Globals& globals, Action& action);
+void install_up(CLI::App& app, Globals& globals, Action& action);
+void install_ls(CLI::App& app, Globals& globals, Action& action);
+void install_ssh(CLI::App& app, Globals& globals, Action& action);
+void install_logs(CLI::App& app, Globals& globals, Action& action);
+void install_down(CLI::App& app, Globals& globals, Action& action);
+void install_rm(CLI::App& app, Globals& globals, Action& action);
 
 // Prints "error: ..." (and "hint: ...") on stderr; returns the exit code for the error.
 int report_error(const Error& error);

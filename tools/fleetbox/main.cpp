@@ -10,8 +10,14 @@
 namespace {
 
 const fleetbox::cli::Command kCommands[] = {
-    {"version", fleetbox::cli::install_version},
+    {"up", fleetbox::cli::install_up},
+    {"ls", fleetbox::cli::install_ls},
+    {"ssh", fleetbox::cli::install_ssh},
+    {"logs", fleetbox::cli::install_logs},
+    {"down", fleetbox::cli::install_down},
+    {"rm", fleetbox::cli::install_rm},
     {"image", fleetbox::cli::install_image},
+    {"version", fleetbox::cli::install_version},
 };
 
 } // namespace
@@ -19,7 +25,7 @@ const fleetbox::cli::Command kCommands[] = {
 int main(int argc, char** argv) {
     CLI::App app{"fleetbox: real Linux VMs as test fixtures and clusters", "fleetbox"};
     app.require_subcommand(1);
-    app.footer("Defaults: image=debian-12\nRun 'fleetbox COMMAND --help' for a command's options.");
+    app.footer("Defaults: image=debian-12, cpus=2, mem=2G, disk=20G\nRun 'fleetbox COMMAND --help' for a command's options.");
     fleetbox::cli::Globals globals;
     fleetbox::cli::Action action;
     for (const auto& command : kCommands) command.install(app, globals, action);

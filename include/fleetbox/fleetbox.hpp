@@ -1,0 +1,84 @@
+// fleetbox: real Linux VMs as test fixtures.
+//
+//   auto vm = fleetbox::start("web", {});           // create + boot, or reuse
+//   auto r  = vm->ssh("uname -a");                   // {exit_code, out, err}
+//   vm->destroy();                                   // stop and delete its disk
+//
+// start() is idempotent: a missing VM is created and booted; a stopped one is booted from
+// its stored config (options are then ignored, with a note); a running one is returned as
+// is. The VM lives as long as the calling process: its helper is *bound*, so when the
+// process exits (or is killed, even by SIGKILL) the VM stops and its network is removed.
+// Disks persist until destroy().
+//
+// Every call returns fleetbox::Result: either the value or an Error whose message() is one
+// line saying what failed and why, and whose hint says what to do.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/error.hpp"
+
+namespace fleetbox {
+
+struct Options {
+    std::string image = "debian-12";
+    int cpus = 2;
+    std::uint64_t memory_mb = 2048;
+    std::uint64_t disk_mb = 20 * 1024; // thin: only written blocks use host space
+    // Until SSH answers. 0 = automatic: 10 minutes under TCG, 3 under KVM.
+    std::chrono::seconds boot_timeout{0};
+    // Store root; default FLEETBOX_HOME, else ~/.fleetbox (the invoking user's under sudo).
+    std::optional<std::string> store_root;
+    // Progress lines (image build, boot phases) and notes go here; default: nothing.
+    std::function<void(const std::string&)> log;
+};
+
+struct ExecResult {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+};
+
+struct PhaseTiming {
+    std::string phase;
+    double seconds = 0;
+};
+
+class Vm {
+public:
+    class Impl;
+    explicit Vm(std::unique_ptr<Impl> impl);
+    Vm(Vm&&) noexcept;
+    Vm& operator=(Vm&&) noexcept;
+    ~Vm(); // a VM this handle booted (bound helper) stops when the handle goes away
+
+    [[nodiscard]] const std::string& name() const;
+    [[nodiscard]] const std::string& ip() const;
+    // "running", "starting", "stopped" or "error", asked of the helper now.
+    [[nodiscard]] std::string state() const;
+    // Per-phase timings of the boot that produced this handle (empty when it attached to a
+    // VM that was already running).
+    [[nodiscard]] const std::vector<PhaseTiming>& timings() const;
+
+    // Runs `command` through the guest's shell as user fleetbox over one reused SSH
+    // connection (host key pinned). A non-zero exit is a result, not an error.
+    Result<ExecResult> ssh(const std::string& command,
+                           std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+    // Graceful shutdown (ACPI powerdown, then escalation); the disk is kept.
+    Status stop();
+    // stop(), then delete the VM's directory (disk, seed, config). Idempotent.
+    Status destroy();
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+Result<Vm> start(const std::string& name, const Options& options = {});
+
+} // namespace fleetbox

@@ -1,0 +1,72 @@
+// QemuBackend: the real Backend — a Linux bridge and one tap per VM (netlink), a firewall
+// table per bridge (nftables), and one QEMU process per VM.
+//
+// Why it lives in the helper only: it needs CAP_NET_ADMIN and owns processes that must die
+// with their owner; the client reaches it through the control protocol.
+//
+// Threading: each member has a state guarded by the backend's mutex. boot() runs on a
+// connection thread: it launches QEMU through the injected `spawn` (the helper's main
+// thread, so PR_SET_PDEATHSIG is tied to a thread that never exits early) and then waits for
+// port 22 without holding the lock, so status() and stop() stay responsive. A stop() during
+// boot sets the member's cancel flag; the booting thread notices within one poll interval,
+// kills QEMU, removes the tap and returns "member X was stopped during boot"; stop() waits
+// for that before it replies, so no QEMU outlives a stop.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "backend/backend.hpp"
+#include "net/network.hpp"
+#include "store/store.hpp"
+#include "sys/child_process.hpp"
+#include "vm/accel.hpp"
+#include "vm/qemu_vm.hpp"
+
+namespace fleetbox::backend {
+
+class QemuBackend final : public Backend {
+public:
+    using SpawnFn = std::function<Result<ChildProcess>(const ChildSpec&)>;
+    QemuBackend(const Store& store, AccelChoice accel, SpawnFn spawn);
+    ~QemuBackend() override;
+
+    Result<proto::NetworkInfo> create_network() override;
+    Result<proto::Reservation> reserve(const std::string& name, const std::string& ip_hint) override;
+    Result<proto::Booted> boot(const proto::BootSpec& spec) override;
+    Result<proto::StatusInfo> status(const std::string& name) override;
+    Status stop(const std::string& name) override;
+    int active_members() override;
+    Status shutdown() override;
+
+private:
+    enum class State { Reserved, Starting, Running, Stopping, Stopped, Failed };
+    struct Member {
+        State state = State::Reserved;
+        std::string ip;
+        std::string tap;
+        std::string error;
+        bool cancel = false;
+        std::optional<QemuVm> vm;
+    };
+
+    Result<proto::Booted> boot_unlocked(const proto::BootSpec& spec, Member& member, const std::string& tap);
+    Status stop_member(std::unique_lock<std::mutex>& lock, const std::string& name, Member& member);
+    static std::string state_name(State state);
+
+    const Store& store_;
+    AccelChoice accel_;
+    SpawnFn spawn_;
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::optional<Network> network_;
+    std::map<std::string, Member> members_;
+    bool shutting_down_ = false;
+};
+
+} // namespace fleetbox::backend

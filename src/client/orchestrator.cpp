@@ -1,0 +1,121 @@
+// Orchestrator: start/attach/status/stop/destroy of one VM (see orchestrator.hpp for why).
+//
+// start() phases, each timed into <member>/timings.json: image (ensure the cached base),
+// disk (qcow2 overlay), seed (host key + NoCloud ISO), helper spawn, network (bridge +
+// address reservation), then the helper's own phases (QEMU start, port 22 open) and
+// finally "ssh ready" (an authenticated exec of `true`).
+#include "client/orchestrator.hpp"
+
+#include <chrono>
+#include <fmt/format.h>
+
+#include "client/member_files.hpp"
+#include "client/preflight.hpp"
+#include "client/vm_impl.hpp"
+#include "image/cache.hpp"
+#include "image/overlay.hpp"
+#include "seed/seed.hpp"
+#include "ssh/keys.hpp"
+#include "store/names.hpp"
+#include "sys/fs.hpp"
+#include "sys/user.hpp"
+
+namespace fleetbox::client {
+
+namespace {
+
+bool is_active(const std::string& state) { return state == "running" || state == "starting"; }
+
+} // namespace
+
+namespace {
+
+Status check_options(const Options& o) {
+    if (o.cpus < 1) return fail(ErrorKind::InvalidArgument, "start VM", fmt::format("--cpus must be at least 1, got {}", o.cpus));
+    if (o.memory_mb < 256)
+        return fail(ErrorKind::InvalidArgument, "start VM",
+                    fmt::format("--mem must be at least 256 MiB, got {} MiB", o.memory_mb));
+    if (o.disk_mb < 1) return fail(ErrorKind::InvalidArgument, "start VM", "--disk must be more than 0");
+    return {};
+}
+
+} // namespace
+
+Result<Orchestrator> Orchestrator::open(std::optional<std::string> store_root,
+                                        std::function<void(const std::string&)> log) {
+    auto store = FBX_TRY(Store::open(std::move(store_root)));
+    auto launcher = FBX_TRY(HelperLauncher::create());
+    return Orchestrator(std::move(store), std::move(launcher), std::move(log));
+}
+
+Result<proto::StatusInfo> Orchestrator::status(const std::string& name) const {
+    FBX_CHECK(validate_vm_name(name));
+    if (!store_.exists(name)) return fail(ErrorKind::NotFound, fmt::format("VM \"{}\" does not exist", name));
+    proto::StatusInfo stopped{name, "stopped", "", 0, 0, ""};
+    auto remote = launcher_.attach(store_, name);
+    if (!remote) {
+        if (remote.error().kind == ErrorKind::InvalidArgument) return fail(std::move(remote).error());
+        return stopped; // no helper behind the socket: the VM is not running
+    }
+    auto st = (*remote)->status(name);
+    if (!st) return stopped;
+    return *st;
+}
+
+Result<std::unique_ptr<Vm::Impl>> Orchestrator::attach(const std::string& name) {
+    auto st = FBX_TRY(status(name));
+    if (st.state != "running")
+        return fail(ErrorKind::InvalidArgument, fmt::format("VM \"{}\" is not running", name), {},
+                    fmt::format("start it with: fleetbox up {}", name));
+    auto files = FBX_TRY(MemberFiles::of(store_, name));
+    auto impl = std::make_unique<Vm::Impl>(name, st.ip, store_, ssh_target(store_, files, name, st.ip),
+                                           std::chrono::seconds(30));
+    impl->attached_ = FBX_TRY(launcher_.attach(store_, name));
+    impl->timings_ = read_timings(files);
+    return impl;
+}
+
+Result<bool> Orchestrator::stop(const std::string& name) {
+    auto st = FBX_TRY(status(name));
+    if (!is_active(st.state)) return false;
+    auto remote = FBX_TRY(launcher_.attach(store_, name));
+    FBX_CHECK(remote->stop(name).map_error([&](Error e) { return std::move(e).wrap("stop " + name); }));
+    return true;
+}
+
+Status Orchestrator::destroy(const std::string& name) {
+    FBX_CHECK(validate_vm_name(name));
+    if (!store_.exists(name) && !is_directory(FBX_TRY(store_.member_dir(name))))
+        return fail(ErrorKind::NotFound, fmt::format("VM \"{}\" does not exist", name));
+    // Stop first, and only delete once the helper confirmed QEMU is gone.
+    if (store_.exists(name)) FBX_TRY(stop(name));
+    auto lock = FBX_TRY(store_.lock_member_wait(name, std::chrono::seconds(30)));
+    return store_.remove(name);
+}
+
+Result<std::unique_ptr<Vm::Impl>> Orchestrator::start(const StartRequest& req) {
+    const std::string& name = req.name;
+    FBX_CHECK(validate_vm_name(name));
+    FBX_CHECK(check_options(req.options));
+    auto caps = FBX_TRY(preflight());
+    if (!caps.accel_note.empty()) note("info: " + caps.accel_note);
+    auto boot_timeout = req.options.boot_timeout.count() > 0 ? req.options.boot_timeout : default_boot_timeout(caps);
+
+    // Serialize with any other start/stop of this name; the loser then finds it running.
+    auto lock = store_.lock_member_wait(name, boot_timeout + std::chrono::seconds(60));
+    if (!lock)
+        return fail(ErrorKind::Busy, fmt::format("VM \"{}\" is in use by another fleetbox process", name), {},
+                    "wait for it to finish, or stop it with: fleetbox down " + name);
+    if (store_.exists(name)) {
+        auto st = FBX_TRY(status(name));
+        if (st.state == "running") {
+            if (req.options_given) note(fmt::format("note: {} is already running; options ignored", name));
+            return attach(name);
+        }
+        if (is_active(st.state))
+            return fail(ErrorKind::Busy, fmt::format("VM \"{}\" is {} in another process", name, st.state));
+    }
+    return boot(req, caps, boot_timeout);
+}
+
+} // namespace fleetbox::client

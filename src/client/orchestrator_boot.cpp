@@ -1,0 +1,158 @@
+// Orchestrator::boot: create-or-reuse the VM's files, spawn the helper, boot, wait for SSH.
+//
+// Rollback rule (the original's, kept): a VM this call created is removed entirely on
+// failure; a VM that existed before is only stopped, so a failed `up` never deletes a disk
+// that held data.
+#include <fmt/format.h>
+
+#include "client/member_files.hpp"
+#include "client/orchestrator.hpp"
+#include "client/preflight.hpp"
+#include "client/vm_impl.hpp"
+#include "image/cache.hpp"
+#include "image/overlay.hpp"
+#include "seed/seed.hpp"
+#include "ssh/keys.hpp"
+#include "sys/user.hpp"
+
+namespace fleetbox::client {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Runs f, appends its duration to timings under `phase`.
+template <typename F>
+auto timed(std::vector<PhaseTiming>& timings, const char* phase, F&& f) -> decltype(f()) {
+    auto t0 = Clock::now();
+    auto result = f();
+    timings.push_back({phase, since(t0)});
+    return result;
+}
+
+// The VM's own host key (pinned in its known_hosts) and its NoCloud seed, written once at create.
+Status write_vm_seed(const MemberFiles& files, const VmConfig& config, const std::string& user_key,
+                     const proto::NetworkInfo& network, const std::string& ip) {
+    auto host_key = FBX_TRY(create_host_key(files, config.name));
+    FBX_CHECK(write_known_hosts(files, ip, host_key));
+    seed::SeedSpec spec;
+    spec.name = config.name;
+    spec.user_public_key = user_key;
+    spec.host_key = host_key;
+    spec.mac = config.mac;
+    spec.ip_cidr = fmt::format("{}/{}", ip, network.prefix);
+    spec.gateway = network.gateway;
+    return seed::write_seed_iso(spec, files.seed);
+}
+} // namespace
+
+struct Orchestrator::BootContext {
+    StartRequest request;
+    std::chrono::seconds boot_timeout{600};
+    MemberFiles files;
+    VmConfig config;
+    bool created = false;
+    std::optional<HelperHandle> helper;
+    std::vector<PhaseTiming> timings;
+    int boot_attempts = 1;
+};
+
+Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot(const StartRequest& request, const HostCapabilities& /*caps*/,
+                                                     std::chrono::seconds boot_timeout) {
+    BootContext ctx;
+    ctx.request = request;
+    ctx.boot_timeout = boot_timeout;
+    ctx.files = FBX_TRY(MemberFiles::of(store_, request.name));
+    ctx.created = !store_.exists(request.name);
+    if (!ctx.created) {
+        ctx.config = FBX_TRY(store_.load(request.name));
+        if (request.options_given)
+            note(fmt::format("note: {} already exists; --cpus/--mem/--disk/--image ignored (rm + up to change)",
+                             request.name));
+    }
+    auto result = boot_steps(ctx);
+    if (!result) rollback(ctx);
+    return result;
+}
+
+void Orchestrator::rollback(BootContext& ctx) {
+    const auto& name = ctx.request.name;
+    if (ctx.helper) {
+        (void)ctx.helper->backend().stop(name);
+        (void)ctx.helper->close();
+    }
+    if (ctx.created) (void)store_.remove(name);
+}
+
+Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot_steps(BootContext& ctx) {
+    const auto& name = ctx.request.name;
+    const auto& opts = ctx.request.options;
+    auto user = FBX_TRY(invoking_user());
+    auto identity = FBX_TRY(ssh::ensure_identity(store_.key_path(), user));
+
+    std::string alias = ctx.created ? opts.image : ctx.config.image;
+    image::BuildOptions build;
+    build.progress = ctx.request.image_progress;
+    image::ImageCache cache(store_.images_dir());
+    auto image = FBX_TRY(timed(ctx.timings, "image", [&] { return cache.ensure(alias, build); }));
+
+    if (ctx.created && (opts.disk_mb << 20) < image.manifest.virtual_size)
+        return fail(ErrorKind::InvalidArgument, "create " + name,
+                    fmt::format("requested disk size {} MiB is smaller than the image {} ({} MiB)", opts.disk_mb,
+                                alias, image.manifest.virtual_size >> 20),
+                    fmt::format("use --disk {}M or more", (image.manifest.virtual_size >> 20) + 1));
+
+    FBX_TRY(store_.ensure_member_dir(name));
+    ctx.helper.emplace(FBX_TRY(
+        timed(ctx.timings, "helper spawn", [&] { return launcher_.spawn(store_, name, ctx.request.lifetime); })));
+    auto& backend = ctx.helper->backend();
+    auto network = FBX_TRY(timed(ctx.timings, "network", [&] { return backend.create_network(); }));
+    auto reservation = FBX_TRY(backend.reserve(name, ctx.config.ip));
+
+    if (ctx.created) {
+        ctx.config = new_vm_config(name, opts.cpus, static_cast<std::int64_t>(opts.memory_mb),
+                                   static_cast<std::int64_t>(opts.disk_mb), alias);
+        ctx.config.mac = reservation.mac.empty() ? ctx.config.mac : reservation.mac;
+        ctx.config.ip = reservation.ip;
+        FBX_CHECK(timed(ctx.timings, "disk", [&] {
+            return image::create_overlay(image, ctx.files.disk, opts.disk_mb << 20);
+        }));
+        FBX_CHECK(timed(ctx.timings, "seed", [&] {
+            return write_vm_seed(ctx.files, ctx.config, identity.public_line, network, reservation.ip);
+        }));
+        FBX_CHECK(store_.create(ctx.config));
+    } else if (reservation.ip != ctx.config.ip) {
+        return fail(ErrorKind::Busy, fmt::format("boot {}", name),
+                    fmt::format("its address {} is not available on the new network {} (got {})", ctx.config.ip,
+                                network.subnet, reservation.ip),
+                    fmt::format("recreate it: fleetbox rm -f {} && fleetbox up {}", name, name));
+    }
+
+    proto::BootSpec spec;
+    spec.name = name;
+    spec.member_dir = ctx.files.dir;
+    spec.disk_path = ctx.files.disk;
+    spec.seed_path = ctx.files.seed;
+    spec.kernel_path = image.kernel_path;
+    spec.initrd_path = image.initrd_path;
+    spec.mac = ctx.config.mac;
+    spec.cpus = ctx.config.cpus;
+    spec.memory_mb = static_cast<std::uint64_t>(ctx.config.memory_mb);
+    spec.boot_timeout_s = static_cast<int>(ctx.boot_timeout.count());
+    auto booted = FBX_TRY(backend.boot(spec));
+    for (const auto& t : booted.timings) ctx.timings.push_back({t.phase, t.seconds});
+    ctx.boot_attempts = booted.boot_attempts;
+
+    auto target = ssh_target(store_, ctx.files, name, ctx.config.ip);
+    auto impl = std::make_unique<Vm::Impl>(name, ctx.config.ip, store_, target, std::chrono::seconds(30));
+    guest::WaitForSshOptions wait;
+    wait.serial_log = ctx.files.serial_log;
+    FBX_TRY(timed(ctx.timings, "ssh ready", [&] { return impl->shell_.wait_ready(ctx.boot_timeout, wait); }));
+    (void)write_timings(ctx.files, ctx.timings, ctx.boot_attempts);
+    impl->timings_ = ctx.timings;
+    impl->helper_ = std::move(ctx.helper);
+    ctx.helper.reset();
+    return impl;
+}
+
+} // namespace fleetbox::client

@@ -1,0 +1,13 @@
+// Size arguments: "2G", "1536M", "2" (GiB) -> MiB, with one clear error for anything else.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "util/error.hpp"
+
+namespace fleetbox::cli {
+
+Result<std::uint64_t> parse_size_mib(const std::string& text, const std::string& flag);
+
+} // namespace fleetbox::cli
