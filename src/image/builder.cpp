@@ -104,8 +104,10 @@ Status copy_out(const std::string& from, const std::string& to) {
 }
 
 Status run_mkfs(const BuildPlan& plan, const std::string& rootfs, const std::string& raw, std::uint64_t size) {
-    std::vector<std::string> argv = {"mkfs.ext4", "-q", "-F", "-L", kFsLabel, "-b", "4096", "-i", "16384",
-                                     "-m", "1", "-d", rootfs, raw, std::to_string(size / 1024) + "k"};
+    // -T default -b 4096: below 512 MiB mke2fs would pick the "small" profile (1 KiB blocks),
+    // bad for a filesystem that cloud-init grows to 20 GiB at first boot. -m 1: 1% reserved.
+    std::vector<std::string> argv = {"mkfs.ext4", "-q", "-F", "-L", kFsLabel, "-T", "default", "-b", "4096",
+                                     "-i", "16384", "-m", "1", "-d", rootfs, raw, std::to_string(size / 1024) + "k"};
     return run_step(step(plan, argv, "e2fsprogs"));
 }
 
@@ -191,6 +193,7 @@ Result<Manifest> build_image(const BuildPlan& plan, Progress& progress) {
     m.suite = entry.suite;
     m.packages = entry.packages;
     m.mirrors = plan.mirrors.lines;
+    m.boot_markers = {kMarkerInitramfs, kMarkerSystemd, kMarkerSshd};
     m.files = FBX_TRY(hash_files(plan.staging_dir));
     m.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     FBX_CHECK(write_file_atomic(plan.staging_dir + "/" + kManifestName, manifest_to_json(m)));

@@ -40,6 +40,7 @@ struct Manifest {
     std::string suite;
     std::vector<std::string> packages;
     std::vector<std::string> mirrors;
+    std::vector<std::string> boot_markers; // console line prefixes the guest prints, in boot order
     std::vector<ManifestFile> files;
 
     [[nodiscard]] const ManifestFile* file(const std::string& name) const;

@@ -41,6 +41,38 @@ std::string initramfs_hook_script(const CatalogEntry& entry) {
            "for m in " + join(entry.initrd_modules, " ") + "; do force_load \"$m\"; done\n";
 }
 
+// Boot-progress markers on the serial console, printed even with `quiet` (userspace writes to
+// /dev/console are not filtered by the kernel log level). The initramfs one is the early
+// "kernel is alive and reached userspace" signal a boot watchdog can key on, on microvm and
+// q35 alike; klibc's initramfs has no `cut`, hence `read`.
+std::string initramfs_marker_script() {
+    return "#!/bin/sh\n"
+           "case \"$1\" in prereqs) exit 0;; esac\n"
+           "read -r up _ < /proc/uptime\n"
+           "echo \"" + std::string(kMarkerInitramfs) + " uptime=$up\" > /dev/console\n";
+}
+
+// systemd unit files expand `$`, so the shell's `$(...)` is written `$$(...)`.
+std::string systemd_marker_unit() {
+    return "[Unit]\n"
+           "Description=fleetbox boot marker on the console\n"
+           "DefaultDependencies=no\n"
+           "After=systemd-remount-fs.service\n"
+           "Before=sysinit.target\n\n"
+           "[Service]\n"
+           "Type=oneshot\n"
+           "ExecStart=/bin/sh -c 'echo \"" + std::string(kMarkerSystemd) +
+           " uptime=$$(cut -d\" \" -f1 /proc/uptime)\" > /dev/console'\n\n"
+           "[Install]\n"
+           "WantedBy=sysinit.target\n";
+}
+
+std::string sshd_marker_dropin() {
+    return "[Service]\n"
+           "ExecStartPost=-/bin/sh -c 'echo \"" + std::string(kMarkerSshd) +
+           " uptime=$$(cut -d\" \" -f1 /proc/uptime)\" > /dev/console'\n";
+}
+
 } // namespace
 
 std::string setup_hook(const CatalogEntry& entry) {
@@ -52,6 +84,9 @@ std::string setup_hook(const CatalogEntry& entry) {
                        "MODULES=list\nCOMPRESS=zstd\nRESUME=none\n"),
         write_file_cmd("etc/initramfs-tools/hooks/fleetbox-virtio", initramfs_hook_script(entry)),
         "chmod 0755 \"$1/etc/initramfs-tools/hooks/fleetbox-virtio\"",
+        "mkdir -p \"$1/etc/initramfs-tools/scripts/init-top\"",
+        write_file_cmd("etc/initramfs-tools/scripts/init-top/fleetbox-marker", initramfs_marker_script()),
+        "chmod 0755 \"$1/etc/initramfs-tools/scripts/init-top/fleetbox-marker\"",
     };
     return join(cmds, "; ");
 }
@@ -72,6 +107,10 @@ std::string customize_hook(const CatalogEntry& entry) {
         write_file_cmd("etc/cloud/cloud.cfg.d/90-fleetbox.cfg",
                        "# fleetbox: the seed is always a NoCloud disk\ndatasource_list: [ NoCloud, None ]\n"),
     };
+    cmds.push_back("mkdir -p \"$1/etc/systemd/system/sysinit.target.wants\" \"$1/etc/systemd/system/ssh.service.d\"");
+    cmds.push_back(write_file_cmd("etc/systemd/system/fleetbox-marker.service", systemd_marker_unit()));
+    cmds.push_back("ln -sf ../fleetbox-marker.service \"$1/etc/systemd/system/sysinit.target.wants/fleetbox-marker.service\"");
+    cmds.push_back(write_file_cmd("etc/systemd/system/ssh.service.d/fleetbox-marker.conf", sshd_marker_dropin()));
     if (!entry.masked_units.empty())
         cmds.push_back("for u in " + join(entry.masked_units, " ") +
                        "; do ln -sf /dev/null \"$1/etc/systemd/system/$u\"; done");

@@ -15,6 +15,9 @@
 //    /etc/hostname; make the hostname always resolve (nss-myhostname), else sudo stalls on
 //    DNS; write /etc/fstab for the whole-disk ext4 root; restrict cloud-init to NoCloud; mask
 //    units that only cost boot time in a test VM; drop caches and logs.
+//  - both: boot-progress markers on the serial console, visible with `quiet`:
+//    "fleetbox: stage=initramfs uptime=N" (initramfs init-top), "fleetbox: stage=systemd
+//    uptime=N" (before sysinit.target), "fleetbox: stage=sshd uptime=N" (sshd listening).
 #pragma once
 
 #include <string>
@@ -29,6 +32,11 @@ namespace fleetbox::image {
 // namespace (a killed build can never leak /dev or /proc bind mounts into the build
 // directory) and still produces correct file ownership.
 inline constexpr const char* kMmdebstrapMode = "unshare";
+
+// Console markers (prefixes; " uptime=<guest seconds>" follows), in boot order.
+inline constexpr const char* kMarkerInitramfs = "fleetbox: stage=initramfs";
+inline constexpr const char* kMarkerSystemd = "fleetbox: stage=systemd";
+inline constexpr const char* kMarkerSshd = "fleetbox: stage=sshd";
 
 // The full argv (argv[0] = "mmdebstrap") building `entry` into `target_dir`.
 std::vector<std::string> mmdebstrap_argv(const CatalogEntry& entry, const std::string& target_dir,

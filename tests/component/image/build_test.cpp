@@ -44,6 +44,7 @@ TEST_F(ImageBuild, BuildsACompleteEntry) {
     EXPECT_EQ(test::read_text(info->initrd_path), "initrd 6.1.0-10\n");
     EXPECT_THAT(m.mirrors, ElementsAre("deb http://127.0.0.1:9/debian bookworm main"));
     EXPECT_GT(m.build_seconds, 0.0);
+    EXPECT_THAT(m.boot_markers, ElementsAre("fleetbox: stage=initramfs", "fleetbox: stage=systemd", "fleetbox: stage=sshd"));
     for (const auto& f : m.files) {
         EXPECT_EQ(*file_size(info->dir + "/" + f.name), f.size) << f.name;
         EXPECT_EQ(*sha256_file(info->dir + "/" + f.name), f.sha256) << f.name;
@@ -78,6 +79,17 @@ TEST_F(ImageBuild, HooksFixTheTrapsInsideTheFilesystem) {
     EXPECT_THAT(disk.stat("/etc/initramfs-tools/hooks/fleetbox-virtio"), HasSubstr("Mode:  0755"));
     EXPECT_THAT(disk.stat("/etc/systemd/system/apt-daily.timer"), HasSubstr("Fast link dest: \"/dev/null\""));
     EXPECT_THAT(disk.ls("/var/lib/apt/lists"), Not(HasSubstr("x_Packages")));
+    // Console boot markers: the files as the guest's shell and systemd will read them.
+    EXPECT_EQ(disk.cat("/etc/initramfs-tools/scripts/init-top/fleetbox-marker"),
+              "#!/bin/sh\ncase \"$1\" in prereqs) exit 0;; esac\nread -r up _ < /proc/uptime\n"
+              "echo \"fleetbox: stage=initramfs uptime=$up\" > /dev/console\n");
+    EXPECT_THAT(disk.cat("/etc/systemd/system/fleetbox-marker.service"),
+                HasSubstr("ExecStart=/bin/sh -c 'echo \"fleetbox: stage=systemd uptime=$$(cut -d\" \" -f1 /proc/uptime)\" "
+                          "> /dev/console'\n"));
+    EXPECT_THAT(disk.cat("/etc/systemd/system/ssh.service.d/fleetbox-marker.conf"),
+                HasSubstr("ExecStartPost=-/bin/sh -c 'echo \"fleetbox: stage=sshd uptime="));
+    EXPECT_THAT(disk.stat("/etc/systemd/system/sysinit.target.wants/fleetbox-marker.service"),
+                HasSubstr("Fast link dest: \"../fleetbox-marker.service\""));
 }
 
 TEST_F(ImageBuild, SecondEnsureReusesTheCachedImage) {

@@ -77,6 +77,18 @@ TEST(Recipe, CustomizeHookFixesTheImageTraps) {
     EXPECT_THAT(hook, HasSubstr("/var/lib/apt/lists/*"));
 }
 
+TEST(Recipe, HooksInstallConsoleBootMarkers) {
+    std::string setup = setup_hook(debian12());
+    std::string customize = customize_hook(debian12());
+    EXPECT_THAT(setup, HasSubstr("scripts/init-top/fleetbox-marker"));
+    EXPECT_THAT(setup, HasSubstr(kMarkerInitramfs));
+    EXPECT_THAT(setup, HasSubstr("read -r up _ < /proc/uptime")); // klibc has no cut
+    EXPECT_THAT(customize, HasSubstr(kMarkerSystemd));
+    EXPECT_THAT(customize, HasSubstr(kMarkerSshd));
+    EXPECT_THAT(customize, HasSubstr("$$(cut")); // systemd needs $$ for a literal $
+    EXPECT_THAT(customize, HasSubstr("sysinit.target.wants/fleetbox-marker.service"));
+}
+
 TEST(Recipe, HookTextIsShellSafe) {
     // A quote in a catalog value must not break out of the printf format.
     CatalogEntry e = debian12();
