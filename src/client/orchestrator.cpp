@@ -28,9 +28,7 @@ bool is_active(const std::string& state) { return state == "running" || state ==
 
 } // namespace
 
-namespace {
-
-Status check_options(const Options& o) {
+Status check_start_options(const Options& o) {
     if (o.cpus < 1) return fail(ErrorKind::InvalidArgument, "start VM", fmt::format("--cpus must be at least 1, got {}", o.cpus));
     if (o.memory_mb < 256)
         return fail(ErrorKind::InvalidArgument, "start VM",
@@ -38,8 +36,6 @@ Status check_options(const Options& o) {
     if (o.disk_mb < 1) return fail(ErrorKind::InvalidArgument, "start VM", "--disk must be more than 0");
     return {};
 }
-
-} // namespace
 
 Result<Orchestrator> Orchestrator::open(std::optional<std::string> store_root,
                                         std::function<void(const std::string&)> log) {
@@ -96,9 +92,8 @@ Status Orchestrator::destroy(const std::string& name) {
 Result<std::unique_ptr<Vm::Impl>> Orchestrator::start(const StartRequest& req) {
     const std::string& name = req.name;
     FBX_CHECK(validate_vm_name(name));
-    FBX_CHECK(check_options(req.options));
+    FBX_CHECK(check_start_options(req.options));
     auto caps = FBX_TRY(preflight());
-    if (!caps.accel_note.empty()) note("info: " + caps.accel_note);
     auto boot_timeout = req.options.boot_timeout.count() > 0 ? req.options.boot_timeout : default_boot_timeout(caps);
 
     // Serialize with any other start/stop of this name; the loser then finds it running.
@@ -115,6 +110,7 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::start(const StartRequest& req) {
         if (is_active(st.state))
             return fail(ErrorKind::Busy, fmt::format("VM \"{}\" is {} in another process", name, st.state));
     }
+    if (!caps.accel_note.empty()) note("info: " + caps.accel_note);
     return boot(req, caps, boot_timeout);
 }
 

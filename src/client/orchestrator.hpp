@@ -32,6 +32,9 @@ struct StartRequest {
     image::ProgressMode image_progress = image::ProgressMode::Quiet;
 };
 
+// cpus >= 1, memory >= 256 MiB, disk > 0 (one clear error naming the flag otherwise).
+Status check_start_options(const Options& options);
+
 class Orchestrator {
 public:
     static Result<Orchestrator> open(std::optional<std::string> store_root,

@@ -39,6 +39,9 @@ void install_logs(CLI::App& app, Globals& globals, Action& action);
 void install_down(CLI::App& app, Globals& globals, Action& action);
 void install_rm(CLI::App& app, Globals& globals, Action& action);
 
+// `fleetbox ssh` with the raw words after the subcommand (NAME [-- CMD...]).
+Result<int> run_ssh_words(const std::vector<std::string>& words);
+
 // Prints "error: ..." (and "hint: ...") on stderr; returns the exit code for the error.
 int report_error(const Error& error);
 

@@ -39,7 +39,9 @@ std::vector<std::string> ssh_options(const std::string& key, const std::string& 
             "-o", "StrictHostKeyChecking=yes", "-o", "LogLevel=ERROR"};
 }
 
-Result<int> run_ssh(const std::vector<std::string>& words) {
+} // namespace
+
+Result<int> run_ssh_words(const std::vector<std::string>& words) {
     auto inv = FBX_TRY(parse_ssh_words(words));
     auto orchestrator = FBX_TRY(client::Orchestrator::open(std::nullopt));
     auto st = FBX_TRY(orchestrator.status(inv.name));
@@ -62,6 +64,8 @@ Result<int> run_ssh(const std::vector<std::string>& words) {
     return fail_errno("run " + ssh, errno);
 }
 
+namespace {
+
 Result<int> run_ssh_config() {
     auto orchestrator = FBX_TRY(client::Orchestrator::open(std::nullopt));
     const auto& store = orchestrator.store();
@@ -81,13 +85,11 @@ Result<int> run_ssh_config() {
 void install_ssh(CLI::App& app, Globals& globals, Action& action) {
     auto* cmd = app.add_subcommand("ssh", "Open a shell in a VM, or run a command: fleetbox ssh NAME -- CMD...");
     cmd->alias("shell");
+    // Only reached for `--help`: main() hands `ssh NAME [-- CMD...]` to run_ssh_words.
     cmd->allow_extras();
-    cmd->prefix_command();
-    cmd->callback([&action, &globals, cmd] {
-        auto words = cmd->remaining();
-        (void)globals;
-        action = [words] { return run_ssh(words); };
-    });
+    cmd->footer("Usage: fleetbox ssh NAME [-- CMD...]\nWithout CMD, opens an interactive shell. The exit code is the command's.");
+    (void)globals;
+    (void)action;
 
     auto* config = app.add_subcommand("ssh-config", "Print an ssh_config block for every running VM");
     config->callback([&action] { action = [] { return run_ssh_config(); }; });

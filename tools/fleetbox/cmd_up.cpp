@@ -6,6 +6,7 @@
 #include "client/orchestrator.hpp"
 #include "client/vm_impl.hpp"
 #include "sizes.hpp"
+#include "store/names.hpp"
 
 namespace fleetbox::cli {
 
@@ -44,6 +45,8 @@ Result<int> run_up(const UpArgs& args, const CLI::App& cmd) {
         if (cmd.count(flag) > 0) req.options_given = true;
     req.lifetime = client::HelperMode::Detached;
     req.image_progress = image::ProgressMode::Auto;
+    FBX_CHECK(validate_vm_name(req.name));
+    FBX_CHECK(client::check_start_options(req.options));
     auto log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
     auto orchestrator = FBX_TRY(client::Orchestrator::open(std::nullopt, log));
 

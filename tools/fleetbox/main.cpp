@@ -2,6 +2,8 @@
 // one subcommand from the table, and turns a returned Error into one printed line.
 #include <csignal>
 #include <cstdio>
+#include <string_view>
+#include <vector>
 #include <fmt/core.h>
 
 #include "cli.hpp"
@@ -29,6 +31,15 @@ int main(int argc, char** argv) {
     fleetbox::cli::Globals globals;
     fleetbox::cli::Action action;
     for (const auto& command : kCommands) command.install(app, globals, action);
+
+    // `ssh NAME -- CMD...` is parsed by hand: its words after NAME belong to the remote
+    // command, and CLI11 would swallow the `--` that marks them.
+    if (argc >= 2 && (std::string_view(argv[1]) == "ssh" || std::string_view(argv[1]) == "shell") &&
+        !(argc >= 3 && (std::string_view(argv[2]) == "-h" || std::string_view(argv[2]) == "--help"))) {
+        fleetbox::install_interrupt_handlers();
+        auto result = fleetbox::cli::run_ssh_words(std::vector<std::string>(argv + 2, argv + argc));
+        return result ? *result : fleetbox::cli::report_error(result.error());
+    }
 
     try {
         app.parse(argc, argv);
