@@ -17,7 +17,7 @@ namespace fleetbox {
 
 namespace {
 
-constexpr const char* kTcgTail = "using TCG software emulation; boots take ~20-30 s";
+constexpr const char* kTcgTail = "using TCG software emulation (a boot takes about a minute)";
 
 AccelChoice tcg_because(const std::string& why) {
     return {AccelChoice::Tcg, fmt::format("hardware KVM unusable ({}): {}", why, kTcgTail)};
