@@ -40,10 +40,10 @@ ip netns add "$ns"
 ip -n "$ns" link set lo up
 in_ns() { ip netns exec "$ns" "$@"; }
 
-# Reuse the cached image without rebuilding: hardlink it into the scratch store.
-"$FLEETBOX" image build debian-12 -q >/dev/null
-cache=${FLEETBOX_IMAGE_CACHE:-$HOME/.fleetbox/images}/debian-12
-[[ -d $cache ]] || cache=$(env -u FLEETBOX_HOME "$FLEETBOX" image ls -o json | sed -n 's/.*"path": "\(.*\)".*/\1/p' | head -1)
+# Reuse the shared image cache without rebuilding: ensure it there (FLEETBOX_HOME unset =
+# the default store), then hardlink its files into the scratch store.
+cache=$(env -u FLEETBOX_HOME "$FLEETBOX" image build debian-12)
+[[ -f $cache/disk.qcow2 ]] || die "no cached image at $cache"
 mkdir -p "$FLEETBOX_HOME/images/debian-12"
 ln "$cache"/* "$FLEETBOX_HOME/images/debian-12/"
 
