@@ -138,6 +138,34 @@ Result<std::vector<ManifestFile>> hash_files(const std::string& dir) {
     return files;
 }
 
+// Times the phases of one build (for the manifest) and announces them (progress).
+class PhaseClock {
+public:
+    explicit PhaseClock(Progress& progress) : progress_(progress) {}
+    void begin(std::string key, const std::string& title) {
+        close();
+        key_ = std::move(key);
+        started_ = std::chrono::steady_clock::now();
+        progress_.begin(title);
+    }
+    std::vector<PhaseTime> finish() {
+        close();
+        progress_.done();
+        return std::move(times_);
+    }
+
+private:
+    void close() {
+        if (key_.empty()) return;
+        times_.push_back({key_, std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count()});
+        key_.clear();
+    }
+    Progress& progress_;
+    std::string key_;
+    std::chrono::steady_clock::time_point started_;
+    std::vector<PhaseTime> times_;
+};
+
 } // namespace
 
 std::uint64_t filesystem_size(std::uint64_t data_bytes, std::uint64_t inode_count, std::uint64_t headroom_bytes) {
@@ -153,24 +181,25 @@ Result<Manifest> build_image(const BuildPlan& plan, Progress& progress) {
     const std::string rootfs = plan.staging_dir + "/rootfs";
     const std::string raw = plan.staging_dir + "/disk.raw";
     const std::string disk = plan.staging_dir + "/" + kDiskName;
+    PhaseClock phases(progress);
 
-    progress.begin("bootstrap Debian packages (mmdebstrap " + entry.suite + ")");
+    phases.begin("bootstrap", "bootstrap Debian packages (mmdebstrap " + entry.suite + ")");
     auto boot = step(plan, mmdebstrap_argv(entry, rootfs, plan.mirrors.lines), "mmdebstrap");
     boot.progress = &progress;
     FBX_CHECK(run_step(boot));
 
-    progress.begin("copy out kernel and initrd");
+    phases.begin("kernel", "copy out kernel and initrd");
     auto version = FBX_TRY(newest_kernel(rootfs + "/boot"));
     FBX_CHECK(copy_out(rootfs + "/boot/vmlinuz-" + version, plan.staging_dir + "/" + kKernelName));
     FBX_CHECK(copy_out(rootfs + "/boot/initrd.img-" + version, plan.staging_dir + "/" + kInitrdName));
     FBX_CHECK(check_interrupt(plan));
 
-    progress.begin("make ext4 root filesystem");
+    phases.begin("mkfs", "make ext4 root filesystem");
     auto usage = FBX_TRY(measure_tree(rootfs));
     std::uint64_t fs_size = FBX_TRY(
         make_filesystem(plan, rootfs, raw, filesystem_size(usage.data, usage.inodes, entry.fs_headroom_mib * kMiB)));
 
-    progress.begin("convert to qcow2");
+    phases.begin("convert", "convert to qcow2");
     // The tree is no longer needed: delete it while qemu-img converts (both are I/O bound
     // on different files; the removal of ~20k files takes seconds).
     Status removed;
@@ -181,7 +210,7 @@ Result<Manifest> build_image(const BuildPlan& plan, Progress& progress) {
     FBX_CHECK(removed);
     FBX_CHECK(remove_tree(raw));
 
-    progress.begin("write manifest");
+    phases.begin("manifest", "write manifest");
     Manifest m;
     m.alias = entry.alias;
     m.description = entry.description;
@@ -195,9 +224,9 @@ Result<Manifest> build_image(const BuildPlan& plan, Progress& progress) {
     m.mirrors = plan.mirrors.lines;
     m.boot_markers = {kMarkerInitramfs, kMarkerSystemd, kMarkerSshd};
     m.files = FBX_TRY(hash_files(plan.staging_dir));
+    m.phases = phases.finish();
     m.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     FBX_CHECK(write_file_atomic(plan.staging_dir + "/" + kManifestName, manifest_to_json(m)));
-    progress.done();
     return m;
 }
 

@@ -28,6 +28,8 @@ const ManifestFile* Manifest::file(const std::string& name) const {
 std::string manifest_to_json(const Manifest& m) {
     json files = json::array();
     for (const auto& f : m.files) files.push_back({{"name", f.name}, {"size", f.size}, {"sha256", f.sha256}});
+    json phases = json::array();
+    for (const auto& p : m.phases) phases.push_back({{"name", p.name}, {"seconds", p.seconds}});
     json doc = {
         {"version", m.version},           {"alias", m.alias},
         {"description", m.description},   {"built_at", m.built_at},
@@ -36,7 +38,7 @@ std::string manifest_to_json(const Manifest& m) {
         {"root_device", m.root_device},   {"suite", m.suite},
         {"packages", m.packages},         {"mirrors", m.mirrors},
         {"boot_markers", m.boot_markers},
-        {"files", files},
+        {"files", files},                 {"phases", phases},
     };
     return doc.dump(2) + "\n";
 }
@@ -65,6 +67,9 @@ Result<Manifest> manifest_from_json(const std::string& text) {
         for (const auto& f : doc.at("files"))
             m.files.push_back({f.at("name").get<std::string>(), f.at("size").get<std::uint64_t>(),
                                f.at("sha256").get<std::string>()});
+        if (doc.contains("phases"))
+            for (const auto& p : doc.at("phases"))
+                m.phases.push_back({p.at("name").get<std::string>(), p.at("seconds").get<double>()});
     } catch (const json::exception& ex) {
         return fail(ErrorKind::Corrupt, "read image manifest", ex.what());
     }

@@ -27,6 +27,11 @@ struct ManifestFile {
     std::string sha256;    // lowercase hex
 };
 
+struct PhaseTime {
+    std::string name;      // bootstrap, kernel, mkfs, convert, manifest
+    double seconds = 0;
+};
+
 struct Manifest {
     int version = kManifestVersion;
     std::string alias;
@@ -42,6 +47,7 @@ struct Manifest {
     std::vector<std::string> mirrors;
     std::vector<std::string> boot_markers; // console line prefixes the guest prints, in boot order
     std::vector<ManifestFile> files;
+    std::vector<PhaseTime> phases;         // where the build time went (diagnostics, bench)
 
     [[nodiscard]] const ManifestFile* file(const std::string& name) const;
 };

@@ -76,6 +76,7 @@ Status run_step(const StepSpec& spec) {
     child_spec.missing_hint = "install it: sudo apt-get install " + spec.package;
     auto child = FBX_TRY(ChildProcess::spawn(child_spec));
 
+    auto started = std::chrono::steady_clock::now();
     ExitStatus status;
     while (true) {
         auto waited = child.wait(std::chrono::milliseconds(200));
@@ -93,8 +94,12 @@ Status run_step(const StepSpec& spec) {
         if (spec.progress != nullptr && program == "mmdebstrap")
             spec.progress->detail(last_info_line(read_from(reader.get(), start, 4096)));
     }
+    std::string output = status.ok() ? std::string() : read_from(reader.get(), start, 256 * 1024);
+    log_line(log.get(), fmt::format("fleetbox: {} {} after {}", program, status.describe(),
+                                    format_duration(std::chrono::duration<double>(
+                                                        std::chrono::steady_clock::now() - started).count())));
     if (status.ok()) return {};
-    StepFailure failure{spec.alias, program, status, read_from(reader.get(), start, 256 * 1024), spec.log_path};
+    StepFailure failure{spec.alias, program, status, std::move(output), spec.log_path};
     static const MirrorSet kNoMirrors;
     return fail(classify_failure(failure, spec.mirrors ? *spec.mirrors : kNoMirrors));
 }

@@ -44,6 +44,9 @@ TEST_F(ImageBuild, BuildsACompleteEntry) {
     EXPECT_EQ(test::read_text(info->initrd_path), "initrd 6.1.0-10\n");
     EXPECT_THAT(m.mirrors, ElementsAre("deb http://127.0.0.1:9/debian bookworm main"));
     EXPECT_GT(m.build_seconds, 0.0);
+    std::vector<std::string> phase_names;
+    for (const auto& p : m.phases) phase_names.push_back(p.name);
+    EXPECT_THAT(phase_names, ElementsAre("bootstrap", "kernel", "mkfs", "convert", "manifest"));
     EXPECT_THAT(m.boot_markers, ElementsAre("fleetbox: stage=initramfs", "fleetbox: stage=systemd", "fleetbox: stage=sshd"));
     for (const auto& f : m.files) {
         EXPECT_EQ(*file_size(info->dir + "/" + f.name), f.size) << f.name;

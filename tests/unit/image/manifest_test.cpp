@@ -27,6 +27,8 @@ Manifest sample() {
     m.packages = {"a", "b"};
     m.mirrors = {"deb http://m/debian bookworm main"};
     m.files = {{"disk.qcow2", 4, "aa"}, {"vmlinuz", 3, "bb"}, {"initrd.img", 0, "cc"}};
+    m.boot_markers = {"fleetbox: stage=initramfs"};
+    m.phases = {{"bootstrap", 120.5}, {"mkfs", 2.25}};
     return m;
 }
 
@@ -48,6 +50,10 @@ TEST(Manifest, RoundTrips) {
     EXPECT_EQ(back->kernel_cmdline, m.kernel_cmdline);
     EXPECT_EQ(back->packages, m.packages);
     EXPECT_EQ(back->mirrors, m.mirrors);
+    EXPECT_EQ(back->boot_markers, m.boot_markers);
+    ASSERT_EQ(back->phases.size(), 2u);
+    EXPECT_EQ(back->phases[1].name, "mkfs");
+    EXPECT_DOUBLE_EQ(back->phases[1].seconds, 2.25);
     ASSERT_EQ(back->files.size(), 3u);
     EXPECT_EQ(back->file("vmlinuz")->size, 3u);
     EXPECT_EQ(back->file("initrd.img")->sha256, "cc");
