@@ -31,6 +31,7 @@ export FLEETBOX_HOME=$WORK/store
 bare_pid=""
 cleanup() {
     [[ -n $bare_pid ]] && kill -9 "$bare_pid" 2>/dev/null || true
+    pkill -9 -f "$WORK/" 2>/dev/null || true   # any QEMU still using the scratch files
     for i in $(seq 1 "$RUNS"); do ip netns exec "$ns" "$FLEETBOX" rm -f "bench-$i" >/dev/null 2>&1 || true; done
     ip netns del "$ns" 2>/dev/null || true
     rm -rf "$WORK"
@@ -86,7 +87,9 @@ for i in $(seq 1 "$RUNS"); do
         argv[$k]=$a
     done
     t0=$(now)
-    in_ns "${argv[@]}" > "$WORK/bare-qemu-$i.log" 2>&1 &
+    # Not through in_ns: a backgrounded shell function runs in a subshell, and $! would be
+    # that subshell, not QEMU (ip netns exec execs the command in place).
+    ip netns exec "$ns" "${argv[@]}" > "$WORK/bare-qemu-$i.log" 2>&1 &
     bare_pid=$!
     until in_ns ssh -q -i "$FLEETBOX_HOME/id_ed25519" -o IdentitiesOnly=yes -o BatchMode=yes \
             -o ConnectTimeout=2 -o UserKnownHostsFile="$WORK/known_hosts-$i" -o StrictHostKeyChecking=yes \
