@@ -2,9 +2,10 @@
 // manifest.
 //
 // Why this shape: the staging directory lives inside images/ (same filesystem), so the
-// cache can publish the finished image with one rename(2); everything the build writes
-// stays inside it (rootfs/, disk.raw, the outputs), so removing it undoes a failed or
-// interrupted build completely. The root filesystem is ext4 made by `mkfs.ext4 -d` straight
+// cache can publish the finished image with one rename(2); the intermediates (rootfs/,
+// disk.raw) go to a work directory, a tmpfs scratch directory when one is suitable
+// (scratch.hpp) or the staging directory itself. Everything the build writes stays inside
+// those two directories, so removing them undoes a failed or interrupted build completely. The root filesystem is ext4 made by `mkfs.ext4 -d` straight
 // from the mmdebstrap directory (no partition table, no loop mounts, no root-only mount
 // calls), then converted to a qcow2 base that per-VM overlays point at.
 #pragma once
@@ -29,6 +30,7 @@ struct BuildOptions {
     std::uint64_t min_free_bytes = 3ULL << 30;        // refuse to start with less free space
     std::vector<std::string> mirrors;                 // empty: the host's configured mirror
     std::string apt_dir = "/etc/apt";                 // where the host's mirror is read from
+    std::string scratch_dir;                          // intermediates: empty = auto (scratch.hpp)
     bool require_root = true;                         // tests with a fake mmdebstrap may clear it
 };
 
@@ -37,6 +39,7 @@ struct BuildPlan {
     const CatalogEntry* entry = nullptr;
     MirrorSet mirrors;
     std::string staging_dir;   // empty, exists; receives the image files
+    std::string work_dir;      // exists; receives rootfs/ and disk.raw (may be staging_dir)
     std::string log_path;      // build log (appended)
 };
 

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "image/recipe.hpp"
+#include "image/scratch.hpp"
 #include "image/tools.hpp"
 #include "sys/file_lock.hpp"
 #include "sys/fs.hpp"
@@ -54,6 +55,13 @@ Result<FileLock> lock_alias(const std::string& path, const std::string& alias, P
 void give_away(const std::string& path) {
     static const auto user = invoking_user();
     if (user) (void)give_to_invoking_user(path, *user);
+}
+
+void append_log(const std::string& path, const std::string& line) {
+    if (std::FILE* f = std::fopen(path.c_str(), "a")) {
+        std::fprintf(f, "%s\n", line.c_str());
+        std::fclose(f);
+    }
 }
 
 MirrorSet explicit_mirrors(const std::vector<std::string>& lines) {
@@ -126,6 +134,9 @@ Result<ImageInfo> ImageCache::ensure(std::string_view alias, const BuildOptions&
         }
     }
     FBX_CHECK(sweep_stale(alias));
+    FBX_CHECK(sweep_scratch(kDefaultTmpfs, scratch_prefix(dir_, alias)));
+    if (!options.scratch_dir.empty() && options.scratch_dir != "staging")
+        FBX_CHECK(sweep_scratch(options.scratch_dir, scratch_prefix(dir_, alias)));
     return build_locked(*entry, options, progress);
 }
 
@@ -150,10 +161,18 @@ Result<ImageInfo> ImageCache::build_locked(const CatalogEntry& entry, const Buil
     give_away(plan.log_path);
     auto staging = FBX_TRY(TempDir::create(dir_, ".build-" + entry.alias + "-"));
     plan.staging_dir = staging.path();
+    auto place = choose_scratch(options.scratch_dir);
+    std::optional<TempDir> scratch; // removed on every return path, like the staging dir
+    if (!place.parent.empty()) {
+        FBX_CHECK(ensure_dir(place.parent));
+        scratch = FBX_TRY(TempDir::create(place.parent, scratch_prefix(dir_, entry.alias)));
+    }
+    plan.work_dir = scratch ? scratch->path() : staging.path();
+    append_log(plan.log_path, fmt::format("fleetbox: intermediates in {} ({})", plan.work_dir, place.reason));
 
     auto manifest = build_image(plan, progress);
     if (!manifest) {
-        progress.failed();
+        progress.failed(manifest.error().kind == ErrorKind::Interrupted ? "interrupted" : "failed");
         return fail(std::move(manifest).error());
     }
     if (::chmod(staging.path().c_str(), 0755) != 0) return fail_errno("chmod " + staging.path(), errno);

@@ -115,6 +115,15 @@ Result<std::string> sha256_file(const std::string& path) {
     return hex;
 }
 
+std::string sha256_text(std::string_view text) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
+    std::string hex;
+    for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", digest[i]);
+    return hex;
+}
+
 std::string now_rfc3339() {
     std::time_t t = std::time(nullptr);
     std::tm tm{};

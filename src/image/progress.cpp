@@ -80,9 +80,9 @@ void Progress::done() {
     if (active_) finish("done");
 }
 
-void Progress::failed() {
+void Progress::failed(const char* verdict) {
     std::lock_guard lock(mu_);
-    if (active_) finish("failed");
+    if (active_) finish(verdict);
 }
 
 void Progress::note(const std::string& line) {

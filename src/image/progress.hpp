@@ -37,7 +37,7 @@ public:
     void detail(const std::string& text);
     // End the current phase as done / failed.
     void done();
-    void failed();
+    void failed(const char* verdict = "failed"); // e.g. "interrupted"
     // A standalone line ("reusing cached image ...").
     void note(const std::string& line);
 

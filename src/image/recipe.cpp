@@ -73,6 +73,8 @@ std::string sshd_marker_dropin() {
            " uptime=$$(cut -d\" \" -f1 /proc/uptime)\" > /dev/console'\n";
 }
 
+constexpr const char* kUnsafeIoConf = "etc/dpkg/dpkg.cfg.d/fleetbox-build-unsafe-io";
+
 } // namespace
 
 std::string setup_hook(const CatalogEntry& entry) {
@@ -84,6 +86,10 @@ std::string setup_hook(const CatalogEntry& entry) {
                        "MODULES=list\nCOMPRESS=zstd\nRESUME=none\n"),
         write_file_cmd("etc/initramfs-tools/hooks/fleetbox-virtio", initramfs_hook_script(entry)),
         "chmod 0755 \"$1/etc/initramfs-tools/hooks/fleetbox-virtio\"",
+        // dpkg fsyncs every unpacked file; a half-built image is thrown away anyway, so the
+        // build runs with force-unsafe-io (removed again by the customize hook).
+        "mkdir -p \"$1/etc/dpkg/dpkg.cfg.d\"",
+        write_file_cmd(kUnsafeIoConf, "force-unsafe-io\n"),
         "mkdir -p \"$1/etc/initramfs-tools/scripts/init-top\"",
         write_file_cmd("etc/initramfs-tools/scripts/init-top/fleetbox-marker", initramfs_marker_script()),
         "chmod 0755 \"$1/etc/initramfs-tools/scripts/init-top/fleetbox-marker\"",
@@ -94,6 +100,7 @@ std::string setup_hook(const CatalogEntry& entry) {
 std::string customize_hook(const CatalogEntry& entry) {
     std::vector<std::string> cmds = {
         "set -e",
+        std::string("rm -f \"$1/") + kUnsafeIoConf + "\"",
         // No leaked host resolver, no shared host keys, no baked-in hostname.
         "rm -f \"$1/etc/resolv.conf\" \"$1/etc/hostname\" \"$1\"/etc/ssh/ssh_host_*",
         write_file_cmd("etc/resolv.conf", "# fleetbox image: no resolver configured at build time\n"),

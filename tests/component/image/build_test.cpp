@@ -7,6 +7,7 @@
 
 #include "fake_tools.hpp"
 #include "image/overlay.hpp"
+#include "image/scratch.hpp"
 
 namespace fleetbox::image {
 namespace {
@@ -29,7 +30,7 @@ protected:
 
 TEST_F(ImageBuild, BuildsACompleteEntry) {
     ImageCache cache(env_.images());
-    auto info = cache.ensure("debian-12", FakeEnv::options());
+    auto info = cache.ensure("debian-12", env_.options());
     ASSERT_TRUE(info) << info.error().message();
     EXPECT_FALSE(info->reused);
     EXPECT_EQ(env_.runs(), 1);
@@ -66,7 +67,7 @@ TEST_F(ImageBuild, BuildsACompleteEntry) {
 
 TEST_F(ImageBuild, HooksFixTheTrapsInsideTheFilesystem) {
     ImageCache cache(env_.images());
-    auto info = cache.ensure("debian-12", FakeEnv::options());
+    auto info = cache.ensure("debian-12", env_.options());
     ASSERT_TRUE(info) << info.error().message();
     DiskReader disk(info->disk_path);
     EXPECT_THAT(disk.cat("/usr/bin/hello"), HasSubstr("#!/bin/sh"));          // the tree is there
@@ -82,6 +83,7 @@ TEST_F(ImageBuild, HooksFixTheTrapsInsideTheFilesystem) {
     EXPECT_THAT(disk.stat("/etc/initramfs-tools/hooks/fleetbox-virtio"), HasSubstr("Mode:  0755"));
     EXPECT_THAT(disk.stat("/etc/systemd/system/apt-daily.timer"), HasSubstr("Fast link dest: \"/dev/null\""));
     EXPECT_THAT(disk.ls("/var/lib/apt/lists"), Not(HasSubstr("x_Packages")));
+    EXPECT_THAT(disk.ls("/etc/dpkg/dpkg.cfg.d"), Not(HasSubstr("unsafe-io"))); // build-time only
     // Console boot markers: the files as the guest's shell and systemd will read them.
     EXPECT_EQ(disk.cat("/etc/initramfs-tools/scripts/init-top/fleetbox-marker"),
               "#!/bin/sh\ncase \"$1\" in prereqs) exit 0;; esac\nread -r up _ < /proc/uptime\n"
@@ -97,9 +99,9 @@ TEST_F(ImageBuild, HooksFixTheTrapsInsideTheFilesystem) {
 
 TEST_F(ImageBuild, SecondEnsureReusesTheCachedImage) {
     ImageCache cache(env_.images());
-    auto first = cache.ensure("debian-12", FakeEnv::options());
+    auto first = cache.ensure("debian-12", env_.options());
     ASSERT_TRUE(first) << first.error().message();
-    auto second = cache.ensure("debian-12", FakeEnv::options());
+    auto second = cache.ensure("debian-12", env_.options());
     ASSERT_TRUE(second) << second.error().message();
     EXPECT_TRUE(second->reused);
     EXPECT_EQ(env_.runs(), 1);
@@ -108,9 +110,9 @@ TEST_F(ImageBuild, SecondEnsureReusesTheCachedImage) {
 
 TEST_F(ImageBuild, ForcedBuildReplacesTheEntry) {
     ImageCache cache(env_.images());
-    ASSERT_TRUE(cache.ensure("debian-12", FakeEnv::options()));
+    ASSERT_TRUE(cache.ensure("debian-12", env_.options()));
     test::write_text(env_.images() + "/debian-12/marker", "old");
-    auto rebuilt = cache.build("debian-12", FakeEnv::options());
+    auto rebuilt = cache.build("debian-12", env_.options());
     ASSERT_TRUE(rebuilt) << rebuilt.error().message();
     EXPECT_FALSE(rebuilt->reused);
     EXPECT_EQ(env_.runs(), 2);
@@ -120,10 +122,10 @@ TEST_F(ImageBuild, ForcedBuildReplacesTheEntry) {
 
 TEST_F(ImageBuild, DamagedEntryIsRebuilt) {
     ImageCache cache(env_.images());
-    auto first = cache.ensure("debian-12", FakeEnv::options());
+    auto first = cache.ensure("debian-12", env_.options());
     ASSERT_TRUE(first);
     test::write_text(first->kernel_path, "truncated");
-    auto second = cache.ensure("debian-12", FakeEnv::options());
+    auto second = cache.ensure("debian-12", env_.options());
     ASSERT_TRUE(second) << second.error().message();
     EXPECT_FALSE(second->reused);
     EXPECT_EQ(env_.runs(), 2);
@@ -135,13 +137,35 @@ TEST_F(ImageBuild, StaleStagingDirsOfThisAliasAreSwept) {
     test::write_text(env_.images() + "/.rm-debian-12-4242/disk.qcow2", "from a killed rm");
     test::write_text(env_.images() + "/.build-debian-12-x-Ab3dEf/keep", "another alias's build");
     ImageCache cache(env_.images());
-    ASSERT_TRUE(cache.ensure("debian-12", FakeEnv::options()));
+    ASSERT_TRUE(cache.ensure("debian-12", env_.options()));
     EXPECT_THAT(env_.leftovers(), ElementsAre(".build-debian-12-x-Ab3dEf", "debian-12"));
+}
+
+TEST_F(ImageBuild, StaleScratchDirsOfThisStoreAndAliasAreSwept) {
+    std::string mine = env_.work() + "/" + scratch_prefix(env_.images(), "debian-12") + "Ab3dEf";
+    std::string other_store = env_.work() + "/" + scratch_prefix(env_.file("other/images"), "debian-12") + "Ab3dEf";
+    test::write_text(mine + "/rootfs/etc/x", "from a killed build");
+    test::write_text(other_store + "/rootfs/etc/x", "a build for another store");
+    ImageCache cache(env_.images());
+    ASSERT_TRUE(cache.ensure("debian-12", env_.options()));
+    EXPECT_FALSE(path_exists(mine));
+    EXPECT_TRUE(path_exists(other_store));
+}
+
+TEST_F(ImageBuild, IntermediatesCanStayInTheStagingDir) {
+    auto options = env_.options();
+    options.scratch_dir = "staging";
+    ImageCache cache(env_.images());
+    auto info = cache.ensure("debian-12", options);
+    ASSERT_TRUE(info) << info.error().message();
+    EXPECT_THAT(env_.leftovers(), ElementsAre("debian-12"));
+    EXPECT_THAT(test::read_text(cache.log_path("debian-12")),
+                HasSubstr("fleetbox: intermediates in " + env_.images() + "/.build-debian-12-"));
 }
 
 TEST_F(ImageBuild, RemoveDeletesTheEntryAndRefusesUnknownOnes) {
     ImageCache cache(env_.images());
-    ASSERT_TRUE(cache.ensure("debian-12", FakeEnv::options()));
+    ASSERT_TRUE(cache.ensure("debian-12", env_.options()));
     ASSERT_TRUE(cache.list()->size() == 1);
     auto st = cache.remove("debian-12");
     ASSERT_TRUE(st) << st.error().message();
@@ -163,7 +187,7 @@ TEST_F(ImageBuild, RemoveDeletesTheEntryAndRefusesUnknownOnes) {
 
 TEST_F(ImageBuild, UnknownAliasFailsBeforeAnything) {
     ImageCache cache(env_.images());
-    auto r = cache.ensure("debian-99", FakeEnv::options());
+    auto r = cache.ensure("debian-99", env_.options());
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().kind, ErrorKind::NotFound);
     EXPECT_THAT(r.error().message(), HasSubstr("known images are debian-12"));
@@ -173,7 +197,7 @@ TEST_F(ImageBuild, UnknownAliasFailsBeforeAnything) {
 
 TEST_F(ImageBuild, OverlayOnTheBuiltImage) {
     ImageCache cache(env_.images());
-    auto info = cache.ensure("debian-12", FakeEnv::options());
+    auto info = cache.ensure("debian-12", env_.options());
     ASSERT_TRUE(info);
     std::string out = env_.file("vm-disk.qcow2");
     ASSERT_TRUE(create_overlay(*info, out));
@@ -188,7 +212,7 @@ TEST_F(ImageBuild, OverlayOnTheBuiltImage) {
 
 TEST_F(ImageBuild, PlainProgressNamesEveryPhase) {
     ImageCache cache(env_.images());
-    auto options = FakeEnv::options();
+    auto options = env_.options();
     options.progress = ProgressMode::Plain;
     std::FILE* out = std::tmpfile();
     options.progress_out = out;

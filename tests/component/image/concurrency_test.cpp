@@ -29,10 +29,10 @@ protected:
 };
 
 // Build in a forked child; its result line ("<built_at> <disk sha256> <reused>") goes to `out`.
-pid_t fork_build(const std::string& images, const std::string& out) {
+pid_t fork_build(const FakeEnv& env, const std::string& out) {
     pid_t pid = ::fork();
     if (pid != 0) return pid;
-    auto r = ImageCache(images).ensure("debian-12", FakeEnv::options());
+    auto r = ImageCache(env.images()).ensure("debian-12", env.options());
     if (r) test::write_text(out, r->manifest.built_at + " " + r->manifest.files[0].sha256 + " " +
                                      (r->reused ? "reused" : "built"));
     else test::write_text(out, "error " + r.error().message());
@@ -47,8 +47,8 @@ int wait_exit(pid_t pid) {
 
 TEST_F(ImageConcurrency, TwoProcessesBuildOneImage) {
     test::ScopedEnv slow("FAKE_MMDEBSTRAP_SLEEP", "1");
-    pid_t a = fork_build(env_.images(), env_.file("a.out"));
-    pid_t b = fork_build(env_.images(), env_.file("b.out"));
+    pid_t a = fork_build(env_, env_.file("a.out"));
+    pid_t b = fork_build(env_, env_.file("b.out"));
     EXPECT_EQ(wait_exit(a), 0) << test::read_text(env_.file("a.out"));
     EXPECT_EQ(wait_exit(b), 0) << test::read_text(env_.file("b.out"));
     EXPECT_EQ(env_.runs(), 1);
@@ -82,7 +82,7 @@ TEST_F(ImageConcurrency, InterruptKillsTheStepAndLeavesNothing) {
         ::kill(::getpid(), SIGINT);
     });
     auto started = std::chrono::steady_clock::now();
-    auto r = ImageCache(env_.images()).ensure("debian-12", FakeEnv::options());
+    auto r = ImageCache(env_.images()).ensure("debian-12", env_.options());
     done = true;
     interrupter.join();
     auto took = std::chrono::steady_clock::now() - started;

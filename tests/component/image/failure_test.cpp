@@ -32,7 +32,7 @@ TEST_F(ImageBuildFailure, UnreachableMirrorNamesItAndLeavesNoEntry) {
     test::ScratchDir apt;
     test::write_text(apt.file("sources.list.d/debian.sources"),
                      "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\n");
-    auto options = FakeEnv::options();
+    auto options = env_.options();
     options.mirrors.clear();
     options.apt_dir = apt.path();
     ImageCache cache(env_.images());
@@ -51,7 +51,7 @@ TEST_F(ImageBuildFailure, UnreachableMirrorNamesItAndLeavesNoEntry) {
 TEST_F(ImageBuildFailure, GenericFailureCarriesTheErrorLine) {
     test::ScopedEnv mode("FAKE_MMDEBSTRAP_MODE", "generic");
     ImageCache cache(env_.images());
-    auto r = cache.ensure("debian-12", FakeEnv::options());
+    auto r = cache.ensure("debian-12", env_.options());
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().kind, ErrorKind::ExternalCommand);
     EXPECT_EQ(r.error().message(),
@@ -76,7 +76,7 @@ TEST_F(ImageBuildFailure, MissingToolsNameTheirPackages) {
         for (const auto& tool : c.keep) ASSERT_EQ(::symlink(find_program(tool).c_str(), only.file(tool).c_str()), 0);
         if (c.fake_mmdebstrap) test::write_text(only.file("mmdebstrap"), test_fakes::kFakeMmdebstrap, 0755);
         test::ScopedEnv path("PATH", only.path());
-        auto r = ImageCache(env_.images()).ensure("debian-12", FakeEnv::options());
+        auto r = ImageCache(env_.images()).ensure("debian-12", env_.options());
         ASSERT_FALSE(r) << c.program;
         EXPECT_EQ(r.error().kind, ErrorKind::MissingDependency) << r.error().message();
         EXPECT_THAT(r.error().message(), HasSubstr(c.program + " is not installed (package " + c.package + ")"));
@@ -87,7 +87,7 @@ TEST_F(ImageBuildFailure, MissingToolsNameTheirPackages) {
 }
 
 TEST_F(ImageBuildFailure, NotEnoughFreeSpaceRefusesToStart) {
-    auto options = FakeEnv::options();
+    auto options = env_.options();
     options.min_free_bytes = 1ULL << 62;
     auto r = ImageCache(env_.images()).ensure("debian-12", options);
     ASSERT_FALSE(r);
@@ -100,7 +100,7 @@ TEST_F(ImageBuildFailure, NotEnoughFreeSpaceRefusesToStart) {
 
 TEST_F(ImageBuildFailure, DiskFullDuringAStepIsNoSpace) {
     test::write_text(env_.bin("mkfs.ext4"), test_fakes::kFullDiskMkfs, 0755);
-    auto r = ImageCache(env_.images()).ensure("debian-12", FakeEnv::options());
+    auto r = ImageCache(env_.images()).ensure("debian-12", env_.options());
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().kind, ErrorKind::NoSpace);
     EXPECT_THAT(r.error().message(), HasSubstr("mkfs.ext4 ran out of disk space"));
@@ -110,10 +110,10 @@ TEST_F(ImageBuildFailure, DiskFullDuringAStepIsNoSpace) {
 
 TEST_F(ImageBuildFailure, FailedBuildDoesNotDisturbTheCachedImage) {
     ImageCache cache(env_.images());
-    auto good = cache.ensure("debian-12", FakeEnv::options());
+    auto good = cache.ensure("debian-12", env_.options());
     ASSERT_TRUE(good) << good.error().message();
     test::ScopedEnv mode("FAKE_MMDEBSTRAP_MODE", "generic");
-    auto forced = cache.build("debian-12", FakeEnv::options());
+    auto forced = cache.build("debian-12", env_.options());
     ASSERT_FALSE(forced);
     auto still = cache.lookup("debian-12");
     ASSERT_TRUE(still && still->has_value());
@@ -123,7 +123,7 @@ TEST_F(ImageBuildFailure, FailedBuildDoesNotDisturbTheCachedImage) {
 
 TEST_F(ImageBuildFailure, NoHostMirrorIsAClearError) {
     test::ScratchDir apt; // no sources at all
-    auto options = FakeEnv::options();
+    auto options = env_.options();
     options.mirrors.clear();
     options.apt_dir = apt.path();
     auto r = ImageCache(env_.images()).ensure("debian-12", options);

@@ -96,6 +96,7 @@ public:
     [[nodiscard]] std::string images() const { return scratch_.file("images"); }
     [[nodiscard]] std::string file(const std::string& name) const { return scratch_.file(name); }
     [[nodiscard]] std::string child_pid_file() const { return scratch_.file("child.pid"); }
+    [[nodiscard]] std::string work() const { return scratch_.file("work"); } // intermediates
 
     // How many times the fake mmdebstrap ran.
     [[nodiscard]] int runs() const {
@@ -105,9 +106,11 @@ public:
         return n;
     }
 
-    // Options for a build with the fakes: quiet, no root needed, a loopback mirror.
-    [[nodiscard]] static BuildOptions options() {
+    // Options for a build with the fakes: quiet, no root needed, a loopback mirror,
+    // intermediates in work/ (so a test can see that nothing is left there either).
+    [[nodiscard]] BuildOptions options() const {
         BuildOptions o;
+        o.scratch_dir = work();
         o.progress = ProgressMode::Quiet;
         o.require_root = false;
         o.min_free_bytes = 1ULL << 20;
@@ -115,10 +118,11 @@ public:
         return o;
     }
 
-    // Entries of images/ other than the lock files and the log directory: after a failed
-    // build this must be empty.
+    // Entries of images/ other than the lock files and the log directory, and anything in
+    // work/: after a failed build this must be empty.
     [[nodiscard]] std::vector<std::string> leftovers() const {
         std::vector<std::string> out;
+        for (const auto& n : list_dir(work()).value_or(std::vector<std::string>{})) out.push_back("work/" + n);
         for (const auto& n : list_dir(images()).value_or(std::vector<std::string>{}))
             if (n != ".logs" && !(n.front() == '.' && n.size() > 5 && n.substr(n.size() - 5) == ".lock"))
                 out.push_back(n);

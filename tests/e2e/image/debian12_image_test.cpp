@@ -128,6 +128,8 @@ TEST_F(Debian12Image, FilesystemHasTheTrapFixes) {
     EXPECT_THAT(ls("/lib/modules"), HasSubstr(info_->manifest.kernel_version));
     EXPECT_THAT(ls("/usr/lib/openssh"), HasSubstr("sftp-server")); // scp uses SFTP since OpenSSH 9
     EXPECT_THAT(ls("/var/lib/apt/lists"), Not(HasSubstr("_Packages")));
+    EXPECT_THAT(ls("/etc/dpkg/dpkg.cfg.d"), Not(HasSubstr("unsafe-io"))); // build-time only
+    EXPECT_THAT(cat("/etc/initramfs-tools/scripts/init-top/fleetbox-marker"), HasSubstr("stage=initramfs"));
     // Ownership survived mmdebstrap (unshare mode as root) and mkfs.ext4 -d.
     EXPECT_THAT(stat("/usr/bin/sudo"), HasSubstr("Mode:  04755"));
     EXPECT_THAT(stat("/usr/bin/sudo"), HasSubstr("User:     0   Group:     0"));
