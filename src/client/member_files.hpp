@@ -30,6 +30,8 @@ struct MemberFiles {
     std::string serial_log;
 
     static Result<MemberFiles> of(const Store& store, const std::string& name);
+    // The logs a boot writes (plain names in dir): kept when a new VM's first boot fails.
+    static std::vector<std::string> log_names() { return {"serial.log", "qemu.log", "helper.log"}; }
 };
 
 // Generates the VM's host key and writes it (private 0600, public 0644).

@@ -81,8 +81,13 @@ Result<bool> Orchestrator::stop(const std::string& name) {
 
 Status Orchestrator::destroy(const std::string& name) {
     FBX_CHECK(validate_vm_name(name));
-    if (!store_.exists(name) && !is_directory(FBX_TRY(store_.member_dir(name))))
+    // The logs of a failed first boot are all that remains of a VM that never came up.
+    bool had_failed_boot = is_directory(FBX_TRY(store_.failed_boot_dir(name)));
+    FBX_CHECK(store_.forget_failed_boot(name));
+    if (!store_.exists(name) && !is_directory(FBX_TRY(store_.member_dir(name)))) {
+        if (had_failed_boot) return {};
         return fail(ErrorKind::NotFound, fmt::format("VM \"{}\" does not exist", name));
+    }
     // Stop first, and only delete once the helper confirmed QEMU is gone.
     if (store_.exists(name)) FBX_TRY(stop(name));
     auto lock = FBX_TRY(store_.lock_member_wait(name, std::chrono::seconds(30)));

@@ -59,7 +59,9 @@ private:
     Result<std::unique_ptr<Vm::Impl>> boot(const StartRequest& request, const struct HostCapabilities& caps,
                                            std::chrono::seconds boot_timeout);
     Result<std::unique_ptr<Vm::Impl>> boot_steps(BootContext& ctx);
-    void rollback(BootContext& ctx);
+    // Stops what boot started; removes a VM this call created, keeping its logs. Returns the
+    // directory they were kept in ("" when none were or the VM existed before).
+    std::string rollback(BootContext& ctx);
     void note(const std::string& line) const {
         if (log_) log_(line);
     }

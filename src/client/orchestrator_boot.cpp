@@ -2,7 +2,9 @@
 //
 // Rollback rule (the original's, kept): a VM this call created is removed entirely on
 // failure; a VM that existed before is only stopped, so a failed `up` never deletes a disk
-// that held data.
+// that held data. Beyond the original, a removed VM's logs are kept in the store's
+// failed/<name>/ and the error is rewritten to point there, so "see .../serial.log" always
+// names a file that exists (`fleetbox logs NAME` shows it too).
 #include <fmt/format.h>
 
 #include "client/member_files.hpp"
@@ -44,6 +46,17 @@ Status write_vm_seed(const MemberFiles& files, const VmConfig& config, const std
     spec.gateway = network.gateway;
     return seed::write_seed_iso(spec, files.seed);
 }
+
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+    for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size()))
+        text.replace(pos, from.size(), to);
+}
+
+// The error names logs in the member directory, which rollback removed: name the kept copies.
+Error point_at_kept_logs(Error error, const std::string& member_dir, const std::string& kept_dir) {
+    for (auto* text : {&error.context, &error.hint}) replace_all(*text, member_dir + "/", kept_dir + "/");
+    return error;
+}
 } // namespace
 
 struct Orchestrator::BootContext {
@@ -71,17 +84,25 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot(const StartRequest& request
                              request.name));
     }
     auto result = boot_steps(ctx);
-    if (!result) rollback(ctx);
+    if (!result) {
+        std::string kept_logs = rollback(ctx);
+        if (!kept_logs.empty()) return fail(point_at_kept_logs(std::move(result).error(), ctx.files.dir, kept_logs));
+    } else if (ctx.created) {
+        (void)store_.forget_failed_boot(request.name); // an earlier attempt's logs are stale now
+    }
     return result;
 }
 
-void Orchestrator::rollback(BootContext& ctx) {
+std::string Orchestrator::rollback(BootContext& ctx) {
     const auto& name = ctx.request.name;
     if (ctx.helper) {
         (void)ctx.helper->backend().stop(name);
         (void)ctx.helper->close();
     }
-    if (ctx.created) (void)store_.remove(name);
+    if (!ctx.created) return {};
+    auto kept = store_.keep_failed_boot_logs(name, MemberFiles::log_names());
+    (void)store_.remove(name);
+    return kept.value_or(std::string{});
 }
 
 Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot_steps(BootContext& ctx) {

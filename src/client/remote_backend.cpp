@@ -44,7 +44,8 @@ Result<std::unique_ptr<RemoteBackend>>
 RemoteBackend::dial(const Store& store, const std::string& member, RemoteOptions options) {
     std::string path = FBX_TRY(store.socket_path(member));
     std::string display = "run/" + base_name(path);
-    std::unique_ptr<RemoteBackend> remote(new RemoteBackend(member, path, display, options));
+    std::string helper_log = FBX_TRY(store.member_file(member, "helper.log"));
+    std::unique_ptr<RemoteBackend> remote(new RemoteBackend(member, path, display, helper_log, options));
     auto conn = FBX_TRY(remote->open_connection());
     auto peer = FBX_TRY(peer_credentials(conn->fd.get()));
     remote->peer_pid_ = peer.pid;
@@ -84,7 +85,7 @@ Result<proto::Reply> RemoteBackend::exchange(Connection& conn, const proto::Requ
     }
     if (!*line)
         return fail(ErrorKind::Io, what, "the helper closed the connection (it exited)",
-                    "see helper.log in the member's directory");
+                    "see " + helper_log_);
     auto reply = proto::decode_reply(**line);
     if (!reply)
         return fail(std::move(reply).error().wrap(what));

@@ -86,10 +86,10 @@ private:
         explicit Connection(Fd f) : fd(std::move(f)), reader(fd.get()) {}
     };
 
-    RemoteBackend(std::string member, std::string socket_path, std::string display,
+    RemoteBackend(std::string member, std::string socket_path, std::string display, std::string helper_log,
                   RemoteOptions options)
-        : member_(std::move(member)), socket_path_(std::move(socket_path)),
-          display_path_(std::move(display)), options_(options) {}
+        : member_(std::move(member)), socket_path_(std::move(socket_path)), display_path_(std::move(display)),
+          helper_log_(std::move(helper_log)), options_(options) {}
 
     Result<std::unique_ptr<Connection>> open_connection() const;
     Result<proto::Reply> exchange(Connection& conn, const proto::Request& request,
@@ -100,6 +100,7 @@ private:
     std::string member_;
     std::string socket_path_;
     std::string display_path_; // "run/<hash>.sock", for messages
+    std::string helper_log_;   // <member>/helper.log, named when the helper dies mid-call
     RemoteOptions options_;
     pid_t peer_pid_ = 0;
     std::atomic<int> helper_pid_{0}; // set by every hello (same helper, same value)

@@ -4,6 +4,7 @@
 //   <root>/images/                       image cache
 //   <root>/run/<hash>.sock|.ctl|.qmp     unix sockets (mode 0700 directory)
 //   <root>/networks/                     write-ahead records of host networks (made on use)
+//   <root>/failed/<name>/                logs of the last failed first boot of a removed VM
 //   <root>/id_ed25519[.pub]              the SSH key
 //
 // Why these rules:
@@ -59,6 +60,7 @@ public:
     [[nodiscard]] std::string public_key_path() const { return key_path() + ".pub"; }
     // <root>/networks, created (0755) on first use.
     Result<std::string> networks_dir() const;
+    [[nodiscard]] std::string failed_boots_dir() const { return root_ + "/failed"; }
 
     // Paths of one member. Each validates the name (InvalidArgument) and touches nothing.
     Result<std::string> cluster_dir(std::string_view name) const; // clusters/<cluster>
@@ -92,6 +94,17 @@ public:
     Status remove(std::string_view name) const;
     // Makes clusters/<cluster>/<name>/ (for a member that is being set up); returns it.
     Result<std::string> ensure_member_dir(std::string_view name) const;
+
+    // failed/<name>: where the logs of a new VM whose first boot failed outlive its removal.
+    Result<std::string> failed_boot_dir(std::string_view name) const;
+    // Moves those of `files` (plain names in the member directory) that exist into
+    // failed/<name>/, replacing an earlier set as a whole; returns that directory, or "" when
+    // none existed. Call before remove().
+    Result<std::string> keep_failed_boot_logs(std::string_view name, const std::vector<std::string>& files) const;
+    // Names with a failed/<name>/ directory, in byte order.
+    Result<std::vector<std::string>> list_failed_boots() const;
+    // Deletes failed/<name>/ (a missing one is success).
+    Status forget_failed_boot(std::string_view name) const;
 
     // Exclusive flock on <member>/.lock (the member directory is created if needed, so a VM
     // can be locked before it is created). Busy `VM "x" is in use by another fleetbox

@@ -3,7 +3,8 @@
 // Targets resolve like the original: an exact existing name wins; otherwise a pattern
 // expands to every VM of that cluster (`web` -> web-1, web-2, never web-prod); otherwise it
 // is reported as not found. rm stops a running VM first and deletes its directory only
-// after the helper confirmed QEMU is gone.
+// after the helper confirmed QEMU is gone; it also removes the kept logs of a failed first
+// boot (store failed/<name>/), the only trace a VM that never came up leaves.
 #include <algorithm>
 #include <fmt/core.h>
 #include <iostream>
@@ -12,6 +13,7 @@
 #include "cli.hpp"
 #include "client/orchestrator.hpp"
 #include "store/names.hpp"
+#include "sys/fs.hpp"
 #include "util/strings.hpp"
 
 namespace fleetbox::cli {
@@ -90,12 +92,40 @@ bool confirm(const std::vector<std::string>& names) {
     return line == "y" || line == "Y";
 }
 
+// Names that are not VMs but still have the logs of a failed first boot (store failed/):
+// `rm` takes those logs away too, without asking (no disk is involved). Moves them out of
+// targets.unknown.
+Result<std::vector<std::string>> failed_boot_leftovers(const Store& store, const TargetArgs& args, Targets& targets) {
+    std::vector<std::string> leftovers;
+    if (args.all) {
+        for (auto& name : FBX_TRY(store.list_failed_boots()))
+            if (std::find(targets.found.begin(), targets.found.end(), name) == targets.found.end())
+                leftovers.push_back(std::move(name));
+        return leftovers;
+    }
+    std::erase_if(targets.unknown, [&](const std::string& name) {
+        auto dir = store.failed_boot_dir(name);
+        if (!dir || !is_directory(*dir)) return false;
+        leftovers.push_back(name);
+        return true;
+    });
+    return leftovers;
+}
+
 Result<int> run_rm(const TargetArgs& args) {
     auto orchestrator = FBX_TRY(client::Orchestrator::open(std::nullopt));
     auto targets = FBX_TRY(resolve(orchestrator.store(), args));
+    auto leftovers = FBX_TRY(failed_boot_leftovers(orchestrator.store(), args, targets));
+    int failures = 0;
+    for (const auto& name : leftovers) {
+        fmt::print("Removing the logs of {}'s failed boot...\n", name);
+        if (auto st = orchestrator.store().forget_failed_boot(name); !st) {
+            fmt::print(stderr, "{}: delete failed: {}\n", name, st.error().message());
+            ++failures;
+        }
+    }
     if (!targets.found.empty() && !args.force && !confirm(targets.found))
         return fail(ErrorKind::InvalidArgument, "aborted");
-    int failures = 0;
     for (const auto& name : targets.found) {
         fmt::print("Removing {}...\n", name);
         std::fflush(stdout);

@@ -1,5 +1,6 @@
 // `fleetbox logs NAME [-f]`: the VM's serial console (kernel, systemd and cloud-init output).
-// -f follows the file as it grows, like `tail -f`, until Ctrl-C.
+// -f follows the file as it grows, like `tail -f`, until Ctrl-C. For a name whose first boot
+// failed (the VM was rolled back), it prints the kept serial log from the store's failed/.
 #include <chrono>
 #include <cstdio>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include "client/member_files.hpp"
 #include "store/store.hpp"
 #include "sys/fd.hpp"
+#include "sys/fs.hpp"
 #include "sys/interrupt.hpp"
 
 namespace fleetbox::cli {
@@ -33,9 +35,28 @@ bool pump(int fd) {
     }
 }
 
+// A VM that does not exist may still have the serial log of its failed first boot.
+Result<int> print_failed_boot_log(const Store& store, const std::string& name) {
+    const std::string dir = FBX_TRY(store.failed_boot_dir(name));
+    if (!is_directory(dir))
+        return fail(ErrorKind::NotFound, fmt::format("VM \"{}\" does not exist", name), {},
+                    "list VMs with `fleetbox ls`");
+    const std::string log = dir + "/serial.log";
+    Fd fd(::open(log.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd && errno != ENOENT) return fail_errno("open " + log, errno);
+    if (!fd) {
+        fmt::print(stderr, "note: {} does not exist; its failed first boot wrote no console output (see {})\n", name,
+                   dir);
+        return 0;
+    }
+    fmt::print(stderr, "note: {} does not exist; this is the serial log of its failed first boot ({})\n", name, log);
+    if (!pump(fd.get())) return fail_errno("read " + log, errno);
+    return 0;
+}
+
 Result<int> run_logs(const LogsArgs& args) {
     auto store = FBX_TRY(Store::open());
-    if (!store.exists(args.name)) return fail(ErrorKind::NotFound, fmt::format("VM \"{}\" does not exist", args.name));
+    if (!store.exists(args.name)) return print_failed_boot_log(store, args.name);
     auto files = FBX_TRY(client::MemberFiles::of(store, args.name));
     Fd fd(::open(files.serial_log.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {

@@ -123,6 +123,48 @@ TEST_F(CliErrors, DiskSmallerThanTheImage) {
     EXPECT_FALSE(path_exists(store_->member_dir("web")));
 }
 
+TEST_F(CliErrors, AFailedFirstBootKeepsItsLogsUntilRm) {
+    require_root();
+    if (find_program("qemu-img").empty()) GTEST_SKIP() << "qemu-img is not installed";
+    if (auto linked = link_cached_image(root(), /*build_if_missing=*/false); !linked)
+        GTEST_SKIP() << "no cached debian-12 image to link: " << linked.error().message();
+    CliOptions options;
+    options.env_set = {"FLEETBOX_FAKE_FAIL_BOOT=web"};
+    auto up = fbx({"up", "web"}, options);
+    EXPECT_THAT(the_error(up), HasSubstr("injected boot failure")) << up;
+    EXPECT_THAT(members(), IsEmpty()) << "the new VM is rolled back";
+    const std::string kept = root() + "/failed/web";
+    EXPECT_TRUE(path_exists(kept + "/helper.log")) << up;
+    EXPECT_FALSE(path_exists(kept + "/disk.qcow2")) << "only logs are kept";
+
+    auto ls = fbx({"ls", "-q"});
+    EXPECT_EQ(ls.out, "") << "a failed boot is not a VM: " << ls;
+    auto logs = fbx({"logs", "web"});
+    EXPECT_EQ(logs.code, 0) << logs;
+    EXPECT_THAT(logs.err, HasSubstr("note: web does not exist; its failed first boot")) << logs;
+
+    auto rm = fbx({"rm", "web"}); // no prompt: no disk is involved
+    EXPECT_EQ(rm.code, 0) << rm;
+    EXPECT_EQ(rm.out, "Removing the logs of web's failed boot...\n");
+    EXPECT_FALSE(path_exists(kept));
+    EXPECT_EQ(the_error(fbx({"logs", "web"})), "error: VM \"web\" does not exist");
+}
+
+TEST_F(CliErrors, RmAllTakesTheLogsOfFailedBootsToo) {
+    auto store = Store::open(root());
+    ASSERT_TRUE(store) << store.error().message();
+    ASSERT_TRUE(store->ensure_member_dir("db"));
+    write_text(store->member_file("db", "serial.log").value(), "console\n");
+    ASSERT_TRUE(store->keep_failed_boot_logs("db", {"serial.log"}));
+    ASSERT_TRUE(store->remove("db"));
+    auto logs = fbx({"logs", "db"});
+    EXPECT_EQ(logs.out, "console\n") << logs;
+    auto rm = fbx({"rm", "--all", "-f"});
+    EXPECT_EQ(rm.code, 0) << rm;
+    EXPECT_THAT(rm.out, HasSubstr("Removing the logs of db's failed boot...")) << rm;
+    EXPECT_FALSE(path_exists(root() + "/failed/db"));
+}
+
 TEST_F(CliErrors, SshArgumentErrors) {
     EXPECT_EQ(the_error(fbx({"ssh"})), "error: usage: fleetbox ssh <name> [-- cmd]");
     auto no_name = fbx({"ssh", "--", "x"});
