@@ -22,6 +22,7 @@
 #include "sys/fs.hpp"
 #include "sys/interrupt.hpp"
 #include "util/strings.hpp"
+#include "sys/sha256.hpp"
 
 namespace fleetbox::image {
 
@@ -132,7 +133,7 @@ Result<std::vector<ManifestFile>> hash_files(const std::string& dir) {
     for (const char* name : {kDiskName, kKernelName, kInitrdName}) {
         std::string path = dir + "/" + name;
         auto size = FBX_TRY(file_size(path));
-        auto sum = FBX_TRY(sha256_file(path));
+        auto sum = FBX_TRY(sha256_file_hex(path));
         files.push_back({name, size, sum});
     }
     return files;

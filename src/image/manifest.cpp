@@ -1,18 +1,13 @@
-// manifest.json encoding (nlohmann::json; its exceptions stop here) and file hashing with
-// OpenSSL's EVP digest API, streamed in 1 MiB blocks so a large disk never sits in memory.
+// manifest.json encoding (nlohmann::json; its exceptions stop here) and the checks of an
+// entry's files against it.
 #include "image/manifest.hpp"
 
 #include <cerrno>
 #include <ctime>
-#include <fcntl.h>
-#include <memory>
-#include <unistd.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
 
-#include "sys/fd.hpp"
 #include "sys/fs.hpp"
 
 namespace fleetbox::image {
@@ -91,37 +86,6 @@ Result<Manifest> load_manifest(const std::string& dir) {
                         fmt::format("{} is {} bytes, the manifest says {}", f.name, *size, f.size));
     }
     return m;
-}
-
-Result<std::string> sha256_file(const std::string& path) {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) return fail_errno("open " + path, errno);
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
-        return fail(ErrorKind::Internal, "sha256 " + path, "cannot initialize the digest");
-    std::vector<unsigned char> buf(1 << 20);
-    while (true) {
-        ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return fail_errno("read " + path, errno);
-        if (n == 0) break;
-        EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(n));
-    }
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx.get(), digest, &len);
-    std::string hex;
-    for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", digest[i]);
-    return hex;
-}
-
-std::string sha256_text(std::string_view text) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
-    std::string hex;
-    for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", digest[i]);
-    return hex;
 }
 
 std::string now_rfc3339() {

@@ -61,9 +61,6 @@ Result<Manifest> manifest_from_json(const std::string& text);
 // size (sizes only: hashing a 400 MB disk on every lookup would cost seconds).
 Result<Manifest> load_manifest(const std::string& dir);
 
-// sha256 of a file's bytes / of a text, as lowercase hex (OpenSSL EVP).
-Result<std::string> sha256_file(const std::string& path);
-std::string sha256_text(std::string_view text);
 
 // RFC 3339 UTC of the current time.
 std::string now_rfc3339();

@@ -13,6 +13,7 @@
 #include "image/manifest.hpp"
 #include "sys/fs.hpp"
 #include "util/strings.hpp"
+#include "sys/sha256.hpp"
 
 namespace fleetbox::image {
 
@@ -59,7 +60,7 @@ ScratchPlace choose_scratch(const std::string& requested, const std::string& tmp
 }
 
 std::string scratch_prefix(const std::string& images_dir, std::string_view alias) {
-    return fmt::format("fleetbox-build-{}-{}-", sha256_text(images_dir).substr(0, 8), alias);
+    return fmt::format("fleetbox-build-{}-{}-", sha256_hex(images_dir).substr(0, 8), alias);
 }
 
 Status sweep_scratch(const std::string& parent, const std::string& prefix) {

@@ -1,7 +1,7 @@
 // Name-derived MAC addresses (see mac.hpp for the bit layout and why).
 #include "store/mac.hpp"
 
-#include "store/digest.hpp"
+#include "sys/sha256.hpp"
 
 #include <cstdio>
 

@@ -5,11 +5,11 @@
 // store only reports what it would also be willing to delete.
 #include "store/store.hpp"
 
-#include "store/digest.hpp"
 #include "store/dirs.hpp"
 #include "store/names.hpp"
 #include "store/paths.hpp"
 #include "sys/fs.hpp"
+#include "sys/sha256.hpp"
 
 #include <sys/stat.h>
 #include <utility>

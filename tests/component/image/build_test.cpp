@@ -8,6 +8,7 @@
 #include "fake_tools.hpp"
 #include "image/overlay.hpp"
 #include "image/scratch.hpp"
+#include "sys/sha256.hpp"
 
 namespace fleetbox::image {
 namespace {
@@ -51,7 +52,7 @@ TEST_F(ImageBuild, BuildsACompleteEntry) {
     EXPECT_THAT(m.boot_markers, ElementsAre("fleetbox: stage=initramfs", "fleetbox: stage=systemd", "fleetbox: stage=sshd"));
     for (const auto& f : m.files) {
         EXPECT_EQ(*file_size(info->dir + "/" + f.name), f.size) << f.name;
-        EXPECT_EQ(*sha256_file(info->dir + "/" + f.name), f.sha256) << f.name;
+        EXPECT_EQ(*sha256_file_hex(info->dir + "/" + f.name), f.sha256) << f.name;
     }
     auto qinfo = nlohmann::json::parse(output_of({"qemu-img", "info", "--output=json", info->disk_path}));
     EXPECT_EQ(qinfo["format"], "qcow2");

@@ -15,6 +15,7 @@
 #include "support/test_support.hpp"
 #include "sys/child_process.hpp"
 #include "sys/fs.hpp"
+#include "sys/sha256.hpp"
 
 namespace fleetbox::image {
 namespace {
@@ -81,7 +82,7 @@ TEST_F(Debian12Image, FilesMatchTheManifest) {
     for (const auto& f : m.files) {
         std::string path = info_->dir + "/" + f.name;
         EXPECT_EQ(*file_size(path), f.size) << f.name;
-        EXPECT_EQ(*sha256_file(path), f.sha256) << f.name;
+        EXPECT_EQ(*sha256_file_hex(path), f.sha256) << f.name;
     }
 }
 

@@ -7,6 +7,7 @@
 #include "image/cache.hpp"
 #include "image/manifest.hpp"
 #include "support/test_support.hpp"
+#include "sys/sha256.hpp"
 
 namespace fleetbox::image {
 namespace {
@@ -96,9 +97,9 @@ TEST(Manifest, Sha256MatchesKnownVectors) {
     test::ScratchDir dir;
     test::write_text(dir.file("abc"), "abc");
     test::write_text(dir.file("empty"), "");
-    EXPECT_EQ(*sha256_file(dir.file("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    EXPECT_EQ(*sha256_file(dir.file("empty")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    EXPECT_FALSE(sha256_file(dir.file("missing")));
+    EXPECT_EQ(*sha256_file_hex(dir.file("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(*sha256_file_hex(dir.file("empty")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_FALSE(sha256_file_hex(dir.file("missing")));
 }
 
 TEST(Manifest, NowIsRfc3339Utc) {

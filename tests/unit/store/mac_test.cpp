@@ -1,5 +1,5 @@
 // Name-derived MAC addresses and the SHA-256 helper (values cross-checked with Python's hashlib).
-#include "store/digest.hpp"
+#include "sys/sha256.hpp"
 #include "store/mac.hpp"
 
 #include <gtest/gtest.h>
