@@ -79,7 +79,7 @@ Result<std::string> Store::keep_failed_boot_logs(std::string_view name,
 Result<std::vector<std::string>> Store::list_failed_boots() const {
     std::vector<std::string> names;
     for (std::string& entry : FBX_TRY(list_dir(failed_boots_dir())))
-        if (validate_vm_name(entry) && is_directory(failed_boots_dir() + "/" + entry))
+        if (is_valid_vm_name(entry) && is_directory(failed_boots_dir() + "/" + entry))
             names.push_back(std::move(entry)); // staging directories start with '.': not valid names
     return names;
 }

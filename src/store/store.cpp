@@ -137,6 +137,16 @@ Result<std::vector<std::string>> Store::list() const {
     return members;
 }
 
+Result<std::vector<std::string>> Store::list_using_image(std::string_view image) const {
+    std::vector<std::string> users;
+    for (std::string& name : FBX_TRY(list())) {
+        auto config = load(name);
+        if (!config || config->image == image)
+            users.push_back(std::move(name));
+    }
+    return users;
+}
+
 Result<VmConfig> Store::load(std::string_view name) const {
     const std::string path = FBX_TRY(config_path(name));
     auto config = read_config(path);

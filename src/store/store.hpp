@@ -83,6 +83,10 @@ public:
     // Only entries that are real directories with valid names in their own cluster count.
     Result<std::vector<std::string>> list_members() const;
 
+    // VMs whose config names `image` (their disks are overlays on it). A VM whose config
+    // cannot be read is counted too: its disk may well be one.
+    Result<std::vector<std::string>> list_using_image(std::string_view image) const;
+
     // NotFound `VM "x" does not exist`; Corrupt naming the file when it cannot be read.
     Result<VmConfig> load(std::string_view name) const;
     // Creates the member directory and writes config.json (0644). AlreadyExists when the VM

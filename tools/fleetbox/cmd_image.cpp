@@ -2,7 +2,8 @@
 //
 // `build` is idempotent: a cached image is reused unless --force. Progress goes to stderr
 // (an updating line per phase on a terminal, plain lines otherwise, nothing with -q) so
-// stdout stays clean for scripts.
+// stdout stays clean for scripts. `rm` and `build --force` are refused while a VM uses the
+// image: VM disks are overlays that name the cached base by path.
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
@@ -28,8 +29,23 @@ Result<image::ImageCache> open_cache() {
     return image::ImageCache(store.images_dir());
 }
 
+// VM disks are qcow2 overlays naming the cached base by path: removing or rebuilding the
+// base under them would silently corrupt every one. Refused while any VM uses the alias.
+Status refuse_while_in_use(const std::string& alias, const std::string& operation, const std::string& why) {
+    auto store = FBX_TRY(Store::open());
+    auto users = FBX_TRY(store.list_using_image(alias));
+    if (users.empty()) return {};
+    return fail(ErrorKind::Busy, fmt::format("{} image {}", operation, alias),
+                fmt::format("{} VM{} use{} it ({}): {}", users.size(), users.size() == 1 ? "" : "s",
+                            users.size() == 1 ? "s" : "", join(users, ", "), why),
+                fmt::format("remove {} first: fleetbox rm {}", users.size() == 1 ? "it" : "them", join(users, " ")));
+}
+
 Result<int> run_build(const ImageArgs& args, const Globals& globals) {
     FBX_TRY(image::find_alias(args.alias));
+    if (args.force)
+        FBX_CHECK(refuse_while_in_use(args.alias, "rebuild",
+                                      "their disks are overlays on the cached image, a new one would corrupt them"));
     auto cache = FBX_TRY(open_cache());
     image::BuildOptions options;
     options.progress = globals.quiet ? image::ProgressMode::Quiet : image::ProgressMode::Auto;
@@ -85,7 +101,9 @@ Result<int> run_rm(const std::vector<std::string>& aliases) {
     auto cache = FBX_TRY(open_cache());
     int failures = 0;
     for (const auto& alias : aliases) {
-        if (auto st = cache.remove(alias); !st) {
+        auto st = refuse_while_in_use(alias, "remove", "their disks are overlays on it");
+        if (st) st = cache.remove(alias);
+        if (!st) {
             report_error(st.error());
             ++failures;
             continue;

@@ -165,6 +165,22 @@ TEST_F(CliErrors, RmAllTakesTheLogsOfFailedBootsToo) {
     EXPECT_FALSE(path_exists(root() + "/failed/db"));
 }
 
+TEST_F(CliErrors, AnImageInUseIsNeitherRemovedNorRebuilt) {
+    stored_vm("web-1");
+    stored_vm("web-2");
+    ASSERT_TRUE(ensure_dir(root() + "/images/debian-12"));
+    write_text(root() + "/images/debian-12/disk.qcow2", "base");
+    auto rm = fbx({"image", "rm", "debian-12"});
+    EXPECT_EQ(the_error(rm), "error: remove image debian-12: 2 VMs use it (web-1, web-2): their disks are overlays on it")
+        << rm;
+    EXPECT_THAT(rm.err, HasSubstr("hint: remove them first: fleetbox rm web-1 web-2")) << rm;
+    EXPECT_EQ(read_file(root() + "/images/debian-12/disk.qcow2").value_or(""), "base");
+    auto rebuild = fbx({"image", "build", "debian-12", "--force", "-q"});
+    EXPECT_THAT(the_error(rebuild), StartsWith("error: rebuild image debian-12: 2 VMs use it (web-1, web-2)")) << rebuild;
+    EXPECT_EQ(read_file(root() + "/images/debian-12/disk.qcow2").value_or(""), "base");
+    EXPECT_THAT(list_dir(root() + "/images").value(), ElementsAre("debian-12")) << "no build was started";
+}
+
 TEST_F(CliErrors, SshArgumentErrors) {
     EXPECT_EQ(the_error(fbx({"ssh"})), "error: usage: fleetbox ssh <name> [-- cmd]");
     auto no_name = fbx({"ssh", "--", "x"});

@@ -295,6 +295,17 @@ TEST_F(StoreTest, ConfigForAnotherNameIsCorrupt) {
               std::string::npos);
 }
 
+TEST_F(StoreTest, ListUsingImageCountsUnreadableConfigs) {
+    create("web-1");
+    ASSERT_TRUE(store().create(new_vm_config("db", 1, 1024, 10240, "other-image")));
+    ASSERT_TRUE(store().ensure_member_dir("bad"));
+    test::write_text(store().config_path("bad").value(), "{");
+    EXPECT_EQ(store().list_using_image("debian-12").value(), (std::vector<std::string>{"bad", "web-1"}));
+    EXPECT_EQ(store().list_using_image("other-image").value(), (std::vector<std::string>{"bad", "db"}));
+    ASSERT_TRUE(store().remove("bad"));
+    EXPECT_TRUE(store().list_using_image("nothing").value().empty());
+}
+
 TEST_F(StoreTest, ListIsByClusterThenMember) {
     for (const char* name : {"web-2", "web-10", "api", "db-1", "web", "web-1-2"})
         create(name);
