@@ -25,7 +25,7 @@
 #include "net/network.hpp"
 #include "store/store.hpp"
 #include "sys/child_process.hpp"
-#include "vm/accel.hpp"
+#include "host/accel.hpp"
 #include "vm/qemu_vm.hpp"
 
 namespace fleetbox::backend {

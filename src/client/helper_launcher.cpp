@@ -32,10 +32,6 @@ bool executable(const std::string& path) {
     return !path.empty() && ::access(path.c_str(), X_OK) == 0 && !is_directory(path);
 }
 
-std::string mode_arg(HelperMode mode) {
-    return mode == HelperMode::Bound ? "bound" : "detached";
-}
-
 // Last line of the helper's log, for an error about a helper that died during startup.
 std::string log_tail(const std::string& log_path) {
     auto text = read_file(log_path);
@@ -147,7 +143,7 @@ Result<HelperHandle> HelperLauncher::spawn(const Store& store, const std::string
 
     ChildSpec spec;
     spec.argv = {helper_path_, "--store", store.root(),  "--member",
-                 member,       "--mode",  mode_arg(mode)};
+                 member,       "--mode",  std::string(proto::to_string(mode))};
     if (mode == HelperMode::Bound) {
         spec.argv.push_back("--parent-pid");
         spec.argv.push_back(std::to_string(::getpid()));

@@ -15,6 +15,7 @@
 #pragma once
 
 #include "client/remote_backend.hpp"
+#include "proto/helper_mode.hpp"
 #include "store/store.hpp"
 #include "sys/child_process.hpp"
 
@@ -27,7 +28,7 @@
 
 namespace fleetbox::client {
 
-enum class HelperMode { Bound, Detached };
+using proto::HelperMode;
 
 struct LaunchOptions {
     std::chrono::milliseconds startup_timeout{10000}; // until the socket answers

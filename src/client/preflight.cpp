@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "sys/fs.hpp"
-#include "vm/accel.hpp"
+#include "host/accel.hpp"
 
 namespace fleetbox::client {
 

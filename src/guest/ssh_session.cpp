@@ -12,7 +12,7 @@
 #include "guest/ssh_session.hpp"
 
 #include "guest/libssh_handles.hpp"
-#include "guest/tcp_connect.hpp"
+#include "sys/tcp_connect.hpp"
 
 #include <unistd.h>
 #include <utility>

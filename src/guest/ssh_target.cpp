@@ -2,7 +2,7 @@
 // message about one VM reads the same way.
 #include "guest/ssh_target.hpp"
 
-#include "guest/tcp_connect.hpp"
+#include "sys/tcp_connect.hpp"
 
 namespace fleetbox::guest {
 

@@ -6,7 +6,7 @@
 // within ~50 ms.
 #include "guest/wait_for_ssh.hpp"
 
-#include "guest/tcp_connect.hpp"
+#include "sys/tcp_connect.hpp"
 #include "sys/interrupt.hpp"
 #include "util/strings.hpp"
 

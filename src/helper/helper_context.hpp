@@ -8,6 +8,7 @@
 
 #include "backend/backend.hpp"
 #include "helper/main_thread_executor.hpp"
+#include "proto/helper_mode.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
 
@@ -17,11 +18,8 @@
 
 namespace fleetbox::helper {
 
-// bound: dies with its client (bind-connection EOF, parent-pid poll); detached: setsid'd by the
-// launcher, outlives the command, exits when its last member stops.
-enum class HelperMode { Bound, Detached };
-
-[[nodiscard]] std::string_view to_string(HelperMode mode);
+using proto::HelperMode;
+using proto::to_string;
 
 struct HelperContext {
     const Store& store;

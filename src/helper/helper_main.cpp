@@ -71,9 +71,9 @@ void add_helper_options(CLI::App& app, HelperOptions& options) {
     app.add_option_function<std::string>(
            "--mode",
            [&options](const std::string& mode) {
-               if (mode != "bound" && mode != "detached")
-                   throw CLI::ValidationError("--mode", "must be bound or detached, not " + mode);
-               options.mode = mode == "bound" ? HelperMode::Bound : HelperMode::Detached;
+               auto parsed = proto::parse_helper_mode(mode);
+               if (!parsed) throw CLI::ValidationError("--mode", "must be bound or detached, not " + mode);
+               options.mode = *parsed;
            },
            "bound (dies with its client) or detached (outlives it)")
         ->required();

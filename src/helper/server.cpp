@@ -45,10 +45,6 @@ Status ensure_no_live_helper(const Store& store, const std::string& name) {
                 "stop it first (fleetbox down " + name + ")");
 }
 
-std::string_view to_string(HelperMode mode) {
-    return mode == HelperMode::Bound ? "bound" : "detached";
-}
-
 Result<std::unique_ptr<HelperServer>> HelperServer::create(const Store& store,
                                                            HelperOptions options,
                                                            MainThreadExecutor& executor,

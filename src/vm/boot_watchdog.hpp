@@ -10,7 +10,7 @@
 // q35 prints nothing with `quiet` until cloud-init, so its default bound is much longer.
 #pragma once
 
-#include "vm/accel.hpp"
+#include "host/accel.hpp"
 #include "vm/qemu_command.hpp"
 
 #include <chrono>

@@ -9,7 +9,7 @@
 // under KVM -cpu host. q35 with virtio-pci devices is kept as a fallback machine.
 #pragma once
 
-#include "vm/accel.hpp"
+#include "host/accel.hpp"
 
 #include <string>
 #include <vector>
@@ -34,7 +34,7 @@ struct QemuConfig {
     std::string serial_log; // serial console (ttyS0) written to this file (truncated)
     std::string qmp_socket; // QMP unix socket path (< 108 bytes)
     AccelChoice::Kind accel = AccelChoice::Tcg;
-    // Under TCG, the host TSC rate (vm/host_tsc.hpp), passed as tsc_early_khz= with
+    // Under TCG, the host TSC rate (host/host_tsc.hpp), passed as tsc_early_khz= with
     // tsc=reliable so the guest never calibrates against the PIT; 0: not pinned.
     unsigned long tsc_khz = 0;
     Machine machine = Machine::Microvm;

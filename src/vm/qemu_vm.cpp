@@ -3,15 +3,15 @@
 // greeting means "QEMU started"; QEMU printing the reason for an early exit as the last line
 // of its stderr; the file chardev truncating serial.log at start (it is also removed here first,
 // so the watchdog never sees the previous boot's output); and PR_SET_PDEATHSIG (see header).
-// Under TCG the guest TSC is pinned to the measured host rate (vm/host_tsc.hpp): without it,
+// Under TCG the guest TSC is pinned to the measured host rate (host/host_tsc.hpp): without it,
 // most microvm boots on a loaded host hang in PIT calibration, and relaunching cannot help.
 #include "vm/qemu_vm.hpp"
 
 #include "sys/fs.hpp"
 #include "sys/interrupt.hpp"
 #include "util/strings.hpp"
-#include "vm/host_tsc.hpp"
-#include "vm/tcp_probe.hpp"
+#include "host/host_tsc.hpp"
+#include "sys/tcp_connect.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -218,10 +218,13 @@ Result<BootReport> QemuVm::wait_until_reachable(const std::string& ip, std::uint
         if (options_.cancelled && options_.cancelled())
             return fail(ErrorKind::Interrupted, op, "stopped during boot");
         auto probe_bound = std::min(std::chrono::milliseconds(1000), timeout);
-        if (FBX_TRY(tcp_port_open(ip, port, probe_bound))) {
+        auto open = tcp_probe(ip, port, probe_bound);
+        if (open) {
             report_.seconds_to_port_open = seconds_since(first_launch_);
             return report_;
         }
+        if (open.error().kind != ErrorKind::Network && open.error().kind != ErrorKind::Timeout)
+            return fail(std::move(open).error().wrap(op)); // refused or no answer: not yet
         if (watchdog_.fired(Clock::now())) {
             if (report_.attempts > options_.max_relaunches) {
                 child_->kill();

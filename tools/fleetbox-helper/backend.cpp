@@ -4,7 +4,7 @@
 // tied to the helper's main thread, which lives exactly as long as the helper.
 #include "backend_qemu/qemu_backend.hpp"
 #include "helper/helper_context.hpp"
-#include "vm/accel.hpp"
+#include "host/accel.hpp"
 
 namespace fleetbox::helper {
 

@@ -135,6 +135,13 @@ private:
 
     void serve_connection(int fd) {
         ssh_session s = ssh_new();
+        // Bounds every wait of this session (ssh_message_get blocks forever by default). libssh
+        // can close a failed connection's socket and still poll its old number, which by then
+        // may belong to a new client socket: without a bound the server thread never returns
+        // and ~FakeSshd hangs in join (seen once under load). No test idles a connection
+        // this long.
+        long idle_bound_s = 10;
+        ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &idle_bound_s);
         {
             std::lock_guard lock(mutex_);
             session_fd_ = fd;

@@ -7,7 +7,7 @@
 // Bounds are shortened through LaunchOptions; nothing here asserts wall-clock durations.
 #include "component/vm/fake_guest.hpp"
 #include "sys/fs.hpp"
-#include "unit/sys/process_helpers.hpp"
+#include "support/process_helpers.hpp"
 #include "vm/qemu_vm.hpp"
 
 #include <arpa/inet.h>

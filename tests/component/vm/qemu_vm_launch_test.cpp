@@ -5,7 +5,7 @@
 // - PR_SET_PDEATHSIG: when the process that launched QEMU exits, QEMU is SIGKILLed.
 #include "component/vm/fake_guest.hpp"
 #include "sys/fs.hpp"
-#include "unit/sys/process_helpers.hpp"
+#include "support/process_helpers.hpp"
 #include "vm/qemu_vm.hpp"
 
 #include <algorithm>

@@ -4,7 +4,7 @@
 // quit and still return only once QEMU has been reaped.
 #include "component/vm/fake_guest.hpp"
 #include "sys/fs.hpp"
-#include "unit/sys/process_helpers.hpp"
+#include "support/process_helpers.hpp"
 #include "vm/qemu_vm.hpp"
 
 #include <gmock/gmock.h>

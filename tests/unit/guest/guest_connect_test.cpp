@@ -2,7 +2,7 @@
 // connects, refused ports, peers that are not SSH servers, wait_for_ssh timeouts and aborts,
 // and target validation. Loopback sockets only.
 #include "guest/ssh_session.hpp"
-#include "guest/tcp_connect.hpp"
+#include "sys/tcp_connect.hpp"
 #include "guest/wait_for_ssh.hpp"
 #include "support/test_support.hpp"
 #include "sys/fd.hpp"
@@ -98,33 +98,6 @@ protected:
         return t;
     }
 };
-
-TEST(TcpProbe, AcceptingPortSucceeds) {
-    Listener l;
-    ASSERT_NE(l.port(), 0);
-    auto r = tcp_probe("127.0.0.1", l.port(), 2s);
-    EXPECT_TRUE(r) << r.error().message();
-}
-
-TEST(TcpProbe, ClosedPortIsNetworkErrorNamingThePeer) {
-    auto r = tcp_probe("127.0.0.1", closed_port(), 2s, "VM web");
-    ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().kind, ErrorKind::Network);
-    EXPECT_EQ(r.error().err_no, ECONNREFUSED);
-    EXPECT_NE(r.error().message().find("VM web at 127.0.0.1:"), std::string::npos)
-        << r.error().message();
-}
-
-TEST(TcpProbe, BadAddressIsInvalidArgument) {
-    auto r = tcp_probe("not an address", 22, 2s);
-    ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().kind, ErrorKind::InvalidArgument);
-}
-
-TEST(TcpProbe, EndpointBracketsIpv6) {
-    EXPECT_EQ(endpoint("192.168.5.2", 22), "192.168.5.2:22");
-    EXPECT_EQ(endpoint("fd00::2", 2222), "[fd00::2]:2222");
-}
 
 TEST_F(GuestConnectTest, ClosedPortIsNetwork) {
     auto s = SshSession::connect(target(closed_port()), 5s);

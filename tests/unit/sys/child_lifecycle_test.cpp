@@ -15,7 +15,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "unit/sys/process_helpers.hpp"
+#include "support/process_helpers.hpp"
 
 namespace fleetbox {
 namespace {

@@ -1,6 +1,6 @@
 // Unit tests for vm/host_tsc: the measured rate is plausible, stable across calls (cached),
 // and agrees with the kernel's own figure when /proc/cpuinfo has one for a constant TSC.
-#include "vm/host_tsc.hpp"
+#include "host/host_tsc.hpp"
 
 #include <cmath>
 #include <fstream>

@@ -2,7 +2,7 @@
 // /sys/module/kvm_intel or /sys/module/kvm_amd, which exist only while that module is loaded.
 // kvm_pvm also provides /dev/kvm but cannot run stock kernels, so it never counts as hardware
 // KVM; its presence is only named in the info line.
-#include "vm/accel.hpp"
+#include "host/accel.hpp"
 
 #include "sys/fd.hpp"
 #include "sys/fs.hpp"

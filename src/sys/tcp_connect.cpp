@@ -1,8 +1,8 @@
 // Non-blocking connect(2), then poll(2) for POLLOUT within the timeout, then SO_ERROR for the
 // outcome (the classic way to bound a TCP connect; a blocking connect would wait out the
-// kernel's SYN retries, about two minutes). Guests are dialed by their assigned IP, so
-// getaddrinfo normally just parses a literal; every address it returns is tried in turn.
-#include "guest/tcp_connect.hpp"
+// kernel's SYN retries, about two minutes). getaddrinfo with AI_NUMERICHOST only parses the
+// literal address (never a DNS query).
+#include "sys/tcp_connect.hpp"
 
 #include <cerrno>
 #include <memory>
@@ -12,7 +12,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
-namespace fleetbox::guest {
+namespace fleetbox {
 
 namespace {
 
@@ -22,13 +22,13 @@ using AddrInfoPtr = std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)>;
 Result<AddrInfoPtr> resolve(const std::string& host, int port, const std::string& what) {
     addrinfo hints{};
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
+    hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
     addrinfo* list = nullptr;
     int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &list);
     if (rc != 0 || list == nullptr) {
         return fail(ErrorKind::InvalidArgument,
                     "connect to " + what + " at " + endpoint(host, port),
-                    std::string("cannot resolve address: ") + ::gai_strerror(rc));
+                    std::string("not a numeric IP address: ") + ::gai_strerror(rc));
     }
     return AddrInfoPtr(list, &::freeaddrinfo);
 }
@@ -122,4 +122,4 @@ Status tcp_probe(const std::string& host, int port, std::chrono::milliseconds ti
     return {};
 }
 
-} // namespace fleetbox::guest
+} // namespace fleetbox

@@ -1,7 +1,7 @@
 // Measures the TSC rate against CLOCK_MONOTONIC_RAW (the unadjusted kernel clock): three
 // ~20 ms windows, each end sampled as the (clock, rdtsc, clock) triple with the tightest
 // bracket so that a preemption between the two reads cannot skew it; the median is kept.
-#include "vm/host_tsc.hpp"
+#include "host/host_tsc.hpp"
 
 #include <algorithm>
 #include <array>
