@@ -7,15 +7,13 @@
 // Bounds are shortened through LaunchOptions; nothing here asserts wall-clock durations.
 #include "component/vm/fake_guest.hpp"
 #include "sys/fs.hpp"
+#include "support/loopback_port.hpp"
 #include "support/process_helpers.hpp"
 #include "vm/qemu_vm.hpp"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 namespace fleetbox {
 namespace {
@@ -23,24 +21,7 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-// A loopback port: listening (open) or bound-and-closed (refused).
-struct LoopbackPort {
-    Fd fd;
-    std::uint16_t port = 0;
-    explicit LoopbackPort(bool listening) {
-        fd.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof a;
-        if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), len) != 0)
-            return;
-        ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len);
-        port = ntohs(a.sin_port);
-        if (listening)
-            ::listen(fd.get(), 4);
-    }
-};
+using test::LoopbackPort;
 
 class QemuVmBoot : public ::testing::Test {
 protected:
@@ -52,14 +33,14 @@ protected:
 };
 
 TEST_F(QemuVmBoot, WatchdogRelaunchesSilentGuestTwiceThenGivesUp) {
-    LoopbackPort closed(false);
+    LoopbackPort closed(LoopbackPort::Mode::Refusing);
     LaunchOptions options;
     options.watchdog = 1500ms;
     options.max_relaunches = 2;
     auto vm = QemuVm::launch(test::fake_vm_config(dir, false), options);
     ASSERT_TRUE(vm) << vm.error().message();
     pid_t first_pid = vm->pid();
-    auto boot = vm->wait_until_reachable("127.0.0.1", closed.port, 120s);
+    auto boot = vm->wait_until_reachable("127.0.0.1", closed.port(), 120s);
     ASSERT_FALSE(boot);
     EXPECT_EQ(boot.error().kind, ErrorKind::Timeout);
     EXPECT_THAT(boot.error().message(), HasSubstr("boot fake-1"));
@@ -78,16 +59,16 @@ TEST_F(QemuVmBoot, WatchdogRelaunchesSilentGuestTwiceThenGivesUp) {
 }
 
 TEST_F(QemuVmBoot, GuestThatPrintsSatisfiesTheWatchdogAndTimesOut) {
-    LoopbackPort closed(false);
+    LoopbackPort closed(LoopbackPort::Mode::Refusing);
     LaunchOptions options;
     options.watchdog = 1s;
     auto vm = QemuVm::launch(test::fake_vm_config(dir, true), options);
     ASSERT_TRUE(vm) << vm.error().message();
-    auto boot = vm->wait_until_reachable("127.0.0.1", closed.port, 4s);
+    auto boot = vm->wait_until_reachable("127.0.0.1", closed.port(), 4s);
     ASSERT_FALSE(boot);
     EXPECT_EQ(boot.error().kind, ErrorKind::Timeout);
     EXPECT_THAT(boot.error().message(),
-                HasSubstr(fmt::format("127.0.0.1:{} not reachable", closed.port)));
+                HasSubstr(fmt::format("127.0.0.1:{} not reachable", closed.port())));
     EXPECT_THAT(boot.error().hint, HasSubstr(dir.file("serial.log")));
     EXPECT_EQ(vm->report().attempts, 1);
     EXPECT_EQ(test::read_text(dir.file("serial.log")), "X\n");
@@ -98,11 +79,11 @@ TEST_F(QemuVmBoot, GuestThatPrintsSatisfiesTheWatchdogAndTimesOut) {
 }
 
 TEST_F(QemuVmBoot, QemuExitDuringBootIsReportedWithSerialLog) {
-    LoopbackPort closed(false);
+    LoopbackPort closed(LoopbackPort::Mode::Refusing);
     auto vm = QemuVm::launch(test::fake_vm_config(dir, true));
     ASSERT_TRUE(vm) << vm.error().message();
     ASSERT_TRUE(vm->qmp()->quit());
-    auto boot = vm->wait_until_reachable("127.0.0.1", closed.port, 60s);
+    auto boot = vm->wait_until_reachable("127.0.0.1", closed.port(), 60s);
     ASSERT_FALSE(boot);
     EXPECT_EQ(boot.error().kind, ErrorKind::ExternalCommand);
     EXPECT_THAT(boot.error().message(),
@@ -111,10 +92,10 @@ TEST_F(QemuVmBoot, QemuExitDuringBootIsReportedWithSerialLog) {
 }
 
 TEST_F(QemuVmBoot, OpenPortEndsTheWaitWithAReport) {
-    LoopbackPort open(true);
+    LoopbackPort open(LoopbackPort::Mode::Listening);
     auto vm = QemuVm::launch(test::fake_vm_config(dir, true));
     ASSERT_TRUE(vm) << vm.error().message();
-    auto boot = vm->wait_until_reachable("127.0.0.1", open.port, 60s);
+    auto boot = vm->wait_until_reachable("127.0.0.1", open.port(), 60s);
     ASSERT_TRUE(boot) << boot.error().message();
     EXPECT_EQ(boot->attempts, 1);
     EXPECT_TRUE(boot->retries.empty());

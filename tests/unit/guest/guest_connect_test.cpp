@@ -4,6 +4,7 @@
 #include "guest/ssh_session.hpp"
 #include "sys/tcp_connect.hpp"
 #include "guest/wait_for_ssh.hpp"
+#include "support/loopback_port.hpp"
 #include "support/test_support.hpp"
 #include "sys/fd.hpp"
 
@@ -25,36 +26,24 @@ using namespace std::chrono_literals;
 // keeps them open (reading until the peer closes) until the listener goes away.
 class Listener {
 public:
-    explicit Listener(std::string greeting = {}, bool serve = false)
-        : greeting_(std::move(greeting)) {
-        fd_.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof a;
-        if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&a), len) != 0)
-            return;
-        if (::listen(fd_.get(), 8) != 0)
-            return;
-        ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&a), &len);
-        port_ = ntohs(a.sin_port);
-        if (serve)
+    explicit Listener(std::string greeting = {}, bool serve = false) : greeting_(std::move(greeting)) {
+        if (serve && port() != 0)
             thread_ = std::thread([this] { run(); });
     }
     ~Listener() {
         stop_ = true;
-        ::shutdown(fd_.get(), SHUT_RDWR);
+        ::shutdown(socket_.fd(), SHUT_RDWR);
         if (thread_.joinable())
             thread_.join();
     }
     Listener(const Listener&) = delete;
     Listener& operator=(const Listener&) = delete;
-    [[nodiscard]] int port() const { return port_; }
+    [[nodiscard]] int port() const { return socket_.port(); }
 
 private:
     void run() {
         while (!stop_) {
-            Fd conn(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+            Fd conn(::accept4(socket_.fd(), nullptr, nullptr, SOCK_CLOEXEC));
             if (!conn)
                 return;
             if (!greeting_.empty())
@@ -64,17 +53,13 @@ private:
             }
         }
     }
-    Fd fd_;
-    int port_ = 0;
+    test::LoopbackPort socket_{test::LoopbackPort::Mode::Listening};
     std::string greeting_;
     std::thread thread_;
     std::atomic<bool> stop_{false};
 };
 
-int closed_port() {
-    Listener l;
-    return l.port(); // closed again when l goes away
-}
+using test::closed_loopback_port;
 
 class GuestConnectTest : public ::testing::Test {
 protected:
@@ -100,7 +85,7 @@ protected:
 };
 
 TEST_F(GuestConnectTest, ClosedPortIsNetwork) {
-    auto s = SshSession::connect(target(closed_port()), 5s);
+    auto s = SshSession::connect(target(closed_loopback_port()), 5s);
     ASSERT_FALSE(s);
     EXPECT_EQ(s.error().kind, ErrorKind::Network);
     EXPECT_NE(s.error().message().find("VM web"), std::string::npos) << s.error().message();
@@ -124,7 +109,7 @@ TEST_F(GuestConnectTest, SilentPeerTimesOut) {
 }
 
 TEST_F(GuestConnectTest, MissingIdentityIsNotFound) {
-    auto t = target(closed_port());
+    auto t = target(closed_loopback_port());
     t.identity_path = dir.file("absent");
     auto s = SshSession::connect(t, 5s);
     ASSERT_FALSE(s);
@@ -133,7 +118,7 @@ TEST_F(GuestConnectTest, MissingIdentityIsNotFound) {
 
 TEST_F(GuestConnectTest, GarbledIdentityIsCorrupt) {
     test::write_text(dir.file("garbled"), "not a key\n", 0600);
-    auto t = target(closed_port());
+    auto t = target(closed_loopback_port());
     t.identity_path = dir.file("garbled");
     auto s = SshSession::connect(t, 5s);
     ASSERT_FALSE(s);
@@ -153,7 +138,7 @@ TEST_F(GuestConnectTest, HostKeyCheckingCannotBeSkipped) {
 }
 
 TEST_F(GuestConnectTest, WaitTimeoutNamesVmAddressAndLog) {
-    auto t = target(closed_port());
+    auto t = target(closed_loopback_port());
     auto r = wait_for_ssh(t, 1s, {}, "/store/clusters/web/web/serial.log");
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().kind, ErrorKind::Timeout);
@@ -167,14 +152,14 @@ TEST_F(GuestConnectTest, WaitTimeoutNamesVmAddressAndLog) {
 
 TEST_F(GuestConnectTest, WaitStopsWhenCallerGivesUp) {
     std::atomic<int> asked{0};
-    auto r = wait_for_ssh(target(closed_port()), 10min, [&] { return ++asked < 3; });
+    auto r = wait_for_ssh(target(closed_loopback_port()), 10min, [&] { return ++asked < 3; });
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().kind, ErrorKind::Interrupted) << r.error().message();
     EXPECT_NE(r.error().message().find("VM web"), std::string::npos);
 }
 
 TEST_F(GuestConnectTest, WaitFailsAtOnceOnSetupErrors) {
-    auto t = target(closed_port());
+    auto t = target(closed_loopback_port());
     t.known_hosts_path = dir.file("absent_known_hosts");
     // The TCP probe fails first here (closed port), so a listener is needed to reach login.
     Listener l("", true);

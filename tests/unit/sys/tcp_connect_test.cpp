@@ -1,5 +1,6 @@
 // sys/tcp_connect against loopback listeners: connected, refused (Network, naming the peer),
 // IPv6, and anything but a numeric address refused without a DNS query.
+#include "support/loopback_port.hpp"
 #include "sys/fd.hpp"
 #include "sys/tcp_connect.hpp"
 
@@ -16,34 +17,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A listening loopback socket on an ephemeral port.
-struct Listener {
-    Fd fd;
-    int port = 0;
-    Listener() {
-        fd.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof a;
-        if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), len) != 0)
-            return;
-        if (::listen(fd.get(), 4) != 0)
-            return;
-        ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len);
-        port = ntohs(a.sin_port);
-    }
-};
-
-int closed_port() {
-    Listener l;
-    return l.port; // closed again on return: nothing listens there now
-}
+using test::closed_loopback_port;
+using test::LoopbackPort;
 
 TEST(TcpConnect, ConnectedSocketIsNonBlockingCloexecNodelay) {
-    Listener l;
-    ASSERT_NE(l.port, 0);
-    auto fd = tcp_connect("127.0.0.1", l.port, 2s, "VM web");
+    LoopbackPort l(LoopbackPort::Mode::Listening);
+    ASSERT_NE(l.port(), 0);
+    auto fd = tcp_connect("127.0.0.1", l.port(), 2s, "VM web");
     ASSERT_TRUE(fd) << fd.error().message();
     EXPECT_TRUE(::fcntl(fd->get(), F_GETFL) & O_NONBLOCK);
     EXPECT_TRUE(::fcntl(fd->get(), F_GETFD) & FD_CLOEXEC);
@@ -54,14 +34,14 @@ TEST(TcpConnect, ConnectedSocketIsNonBlockingCloexecNodelay) {
 }
 
 TEST(TcpConnect, ProbeOfAnAcceptingPortSucceeds) {
-    Listener l;
-    ASSERT_NE(l.port, 0);
-    auto r = tcp_probe("127.0.0.1", l.port, 2s);
+    LoopbackPort l(LoopbackPort::Mode::Listening);
+    ASSERT_NE(l.port(), 0);
+    auto r = tcp_probe("127.0.0.1", l.port(), 2s);
     EXPECT_TRUE(r) << r.error().message();
 }
 
 TEST(TcpConnect, ClosedPortIsNetworkErrorNamingThePeer) {
-    auto r = tcp_probe("127.0.0.1", closed_port(), 2s, "VM web");
+    auto r = tcp_probe("127.0.0.1", closed_loopback_port(), 2s, "VM web");
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().kind, ErrorKind::Network);
     EXPECT_EQ(r.error().err_no, ECONNREFUSED);
