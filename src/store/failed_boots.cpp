@@ -52,15 +52,13 @@ Result<std::string> Store::keep_failed_boot_logs(std::string_view name,
     auto staging = TempDir::create(failed_boots_dir(), "." + std::string(name) + ".");
     if (!staging)
         return wrap(std::move(staging).error());
+    // A file that cannot be moved (absent, or something odd like a mount point) is skipped:
+    // aborting here would drop the staging directory and with it the logs already moved.
     bool kept_any = false;
     for (const auto& file : files) {
         const std::string from = mdir + "/" + file;
-        if (::rename(from.c_str(), (staging->path() + "/" + file).c_str()) == 0) {
+        if (::rename(from.c_str(), (staging->path() + "/" + file).c_str()) == 0)
             kept_any = true;
-            continue;
-        }
-        if (errno != ENOENT)
-            return wrap(errno_error("move " + from, errno));
     }
     if (!kept_any)
         return std::string{}; // never got far enough to log anything: staging goes on drop

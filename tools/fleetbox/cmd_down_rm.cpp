@@ -116,16 +116,17 @@ Result<int> run_rm(const TargetArgs& args) {
     auto orchestrator = FBX_TRY(client::Orchestrator::open(std::nullopt));
     auto targets = FBX_TRY(resolve(orchestrator.store(), args));
     auto leftovers = FBX_TRY(failed_boot_leftovers(orchestrator.store(), args, targets));
+    if (!targets.found.empty() && !args.force && !confirm(targets.found))
+        return fail(ErrorKind::InvalidArgument, "aborted");
     int failures = 0;
     for (const auto& name : leftovers) {
         fmt::print("Removing the logs of {}'s failed boot...\n", name);
+        std::fflush(stdout);
         if (auto st = orchestrator.store().forget_failed_boot(name); !st) {
             fmt::print(stderr, "{}: delete failed: {}\n", name, st.error().message());
             ++failures;
         }
     }
-    if (!targets.found.empty() && !args.force && !confirm(targets.found))
-        return fail(ErrorKind::InvalidArgument, "aborted");
     for (const auto& name : targets.found) {
         fmt::print("Removing {}...\n", name);
         std::fflush(stdout);

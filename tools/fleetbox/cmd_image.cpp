@@ -45,7 +45,7 @@ Result<int> run_build(const ImageArgs& args, const Globals& globals) {
     FBX_TRY(image::find_alias(args.alias));
     if (args.force)
         FBX_CHECK(refuse_while_in_use(args.alias, "rebuild",
-                                      "their disks are overlays on the cached image, a new one would corrupt them"));
+                                      "VM disks are overlays on it, and a new base would corrupt them"));
     auto cache = FBX_TRY(open_cache());
     image::BuildOptions options;
     options.progress = globals.quiet ? image::ProgressMode::Quiet : image::ProgressMode::Auto;
@@ -101,7 +101,7 @@ Result<int> run_rm(const std::vector<std::string>& aliases) {
     auto cache = FBX_TRY(open_cache());
     int failures = 0;
     for (const auto& alias : aliases) {
-        auto st = refuse_while_in_use(alias, "remove", "their disks are overlays on it");
+        auto st = refuse_while_in_use(alias, "remove", "VM disks are overlays on it");
         if (st) st = cache.remove(alias);
         if (!st) {
             report_error(st.error());

@@ -171,7 +171,7 @@ TEST_F(CliErrors, AnImageInUseIsNeitherRemovedNorRebuilt) {
     ASSERT_TRUE(ensure_dir(root() + "/images/debian-12"));
     write_text(root() + "/images/debian-12/disk.qcow2", "base");
     auto rm = fbx({"image", "rm", "debian-12"});
-    EXPECT_EQ(the_error(rm), "error: remove image debian-12: 2 VMs use it (web-1, web-2): their disks are overlays on it")
+    EXPECT_EQ(the_error(rm), "error: remove image debian-12: 2 VMs use it (web-1, web-2): VM disks are overlays on it")
         << rm;
     EXPECT_THAT(rm.err, HasSubstr("hint: remove them first: fleetbox rm web-1 web-2")) << rm;
     EXPECT_EQ(read_file(root() + "/images/debian-12/disk.qcow2").value_or(""), "base");
