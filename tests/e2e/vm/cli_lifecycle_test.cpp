@@ -3,10 +3,13 @@
 // up -> ssh (exit codes, hostname, sudo) -> ls -> logs -> down -> ssh refused -> up again
 // (the disk kept what was written) -> rm -> nothing left (processes, links, nft tables).
 // The CLI's helper is detached, so the checks between commands see what a user would see.
+// Two concurrent `up` of one name boot it once: the member lock serializes them and the
+// second finds the VM running (never a second QEMU on the same disk).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <thread>
 
 #include "e2e/vm/e2e_fixture.hpp"
 
@@ -122,6 +125,27 @@ TEST_F(CliLifecycle, UpSshDownUpRm) {
     EXPECT_EQ(quiet.code, 0) << quiet;
     EXPECT_EQ(quiet.out, "");
     EXPECT_FALSE(path_exists(store_->member_dir(kVm)));
+    expect_nothing_left();
+}
+
+TEST_F(CliLifecycle, ConcurrentUpsOfOneNameBootItOnce) {
+    CliRun first;
+    CliRun second;
+    std::thread a([&] { first = fbx({"up", kVm}); });
+    std::thread b([&] { second = fbx({"up", kVm}); });
+    a.join();
+    b.join();
+    ASSERT_EQ(first.code, 0) << first;
+    ASSERT_EQ(second.code, 0) << second;
+    std::string ip = ip_line_address(first.out);
+    ASSERT_FALSE(ip.empty()) << first;
+    EXPECT_EQ(ip_line_address(second.out), ip) << second;
+    EXPECT_EQ(store_processes(root()).size(), 2u) << "one detached helper and one QEMU";
+    auto hostname = guest("hostname");
+    EXPECT_EQ(hostname.out, std::string(kVm) + "\n") << hostname;
+
+    auto rm = fbx({"rm", "-f", kVm});
+    EXPECT_EQ(rm.code, 0) << rm;
     expect_nothing_left();
 }
 
