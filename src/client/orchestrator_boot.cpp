@@ -115,7 +115,12 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot_steps(BootContext& ctx) {
     image::BuildOptions build;
     build.progress = ctx.request.image_progress;
     image::ImageCache cache(store_.images_dir());
-    auto image = FBX_TRY(timed(ctx.timings, "image", [&] { return cache.ensure(alias, build); }));
+    // The lease keeps `image rm` / `build --force` from swapping the base until config.json
+    // (which names the image) exists; from then on they see this VM and refuse.
+    auto lease = FBX_TRY(timed(ctx.timings, "image", [&] { return cache.lease(alias, build); }));
+    std::optional<FileLock> image_lease(std::move(lease.lock));
+    const image::ImageInfo& image = lease.info;
+    if (!ctx.created) image_lease.reset();
 
     if (ctx.created && (opts.disk_mb << 20) < image.manifest.virtual_size)
         return fail(ErrorKind::InvalidArgument, "create " + name,
@@ -142,6 +147,7 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot_steps(BootContext& ctx) {
             return write_vm_seed(ctx.files, ctx.config, identity.public_line, network, reservation.ip);
         }));
         FBX_CHECK(store_.create(ctx.config));
+        image_lease.reset();
     } else if (reservation.ip != ctx.config.ip) {
         return fail(ErrorKind::Busy, fmt::format("boot {}", name),
                     fmt::format("its address {} is not available on the new network {} (got {})", ctx.config.ip,

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ struct BuildOptions {
     std::string apt_dir = "/etc/apt";                 // where the host's mirror is read from
     std::string scratch_dir;                          // intermediates: empty = auto (scratch.hpp)
     bool require_root = true;                         // tests with a fake mmdebstrap may clear it
+    // force: asked under the alias lock before a cached entry is replaced; an error stops the
+    // build with nothing changed (the CLI refuses while VM disks are overlays on the entry).
+    std::function<Status()> may_replace;
 };
 
 // Inputs of one build, resolved by the cache (after preflight, under the alias lock).

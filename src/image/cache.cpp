@@ -36,11 +36,12 @@ std::string absolute(const std::string& path) {
     return ec ? path : abs.lexically_normal().string();
 }
 
-// Exclusive alias lock, polled so Ctrl-C still works while another build holds it.
-Result<FileLock> lock_alias(const std::string& path, const std::string& alias, Progress* progress) {
+// The alias lock, polled so Ctrl-C still works while another build (or a lease) holds it.
+Result<FileLock> lock_alias(const std::string& path, const std::string& alias, Progress* progress,
+                            FileLock::Mode mode = FileLock::Mode::Exclusive) {
     bool announced = false;
     while (true) {
-        auto lock = FileLock::acquire(path, FileLock::Mode::Exclusive, std::chrono::milliseconds(200));
+        auto lock = FileLock::acquire(path, mode, std::chrono::milliseconds(200));
         if (lock) return lock;
         if (lock.error().kind != ErrorKind::Timeout) return fail(std::move(lock).error());
         if (interrupted())
@@ -133,6 +134,8 @@ Result<ImageInfo> ImageCache::ensure(std::string_view alias, const BuildOptions&
             return *hit;
         }
     }
+    // Asked whenever an entry directory exists, complete or not: overlays name its disk by path.
+    if (options.may_replace && is_directory(entry_dir(alias))) FBX_CHECK(options.may_replace());
     FBX_CHECK(sweep_stale(alias));
     FBX_CHECK(sweep_scratch(kDefaultTmpfs, scratch_prefix(dir_, alias)));
     if (!options.scratch_dir.empty() && options.scratch_dir != "staging")
@@ -223,7 +226,22 @@ Result<std::vector<ImageInfo>> ImageCache::list() const {
     return out;
 }
 
-Status ImageCache::remove(std::string_view alias) {
+Result<ImageLease> ImageCache::lease(std::string_view alias, const BuildOptions& options) {
+    constexpr int kAttempts = 3;
+    for (int attempt = 0; attempt < kAttempts; ++attempt) {
+        auto info = FBX_TRY(ensure(alias, options));
+        auto lock = FBX_TRY(lock_alias(lock_path(alias), std::string(alias), nullptr, FileLock::Mode::Shared));
+        if (auto hit = FBX_TRY(lookup(alias))) {
+            hit->reused = info.reused;
+            return ImageLease{*std::move(hit), std::move(lock)};
+        }
+    }
+    return fail(ErrorKind::Busy, fmt::format("use image {}", alias),
+                fmt::format("it was removed again each of {} times it was built", kAttempts),
+                "stop the other fleetbox command that removes it (fleetbox image rm)");
+}
+
+Status ImageCache::remove(std::string_view alias, const std::function<Status()>& may_remove) {
     FBX_CHECK(check_image_name(alias));
     std::string dir = entry_dir(alias);
     if (!path_exists(dir))
@@ -231,6 +249,7 @@ Status ImageCache::remove(std::string_view alias) {
                     "`fleetbox image ls` lists the cached images");
     auto lock = FBX_TRY(lock_alias(lock_path(alias), std::string(alias), nullptr));
     if (!path_exists(dir)) return {}; // removed by whoever held the lock
+    if (may_remove) FBX_CHECK(may_remove());
     // Rename out of the way first: a crash mid-delete leaves a dot-dir, never a half entry.
     std::string doomed = fmt::format("{}/.rm-{}-{}", dir_, alias, ::getpid());
     if (::rename(dir.c_str(), doomed.c_str()) != 0) return fail_errno("remove image " + dir, errno);

@@ -2,7 +2,8 @@
 //
 // Layout (only complete images are visible under their alias):
 //   images/<alias>/{disk.qcow2,vmlinuz,initrd.img,manifest.json}  a complete image
-//   images/.<alias>.lock                                           flock held while building/removing
+//   images/.<alias>.lock                                           flock: exclusive while building or
+//                                                                  removing, shared while leased
 //   images/.build-<alias>-XXXXXX/                                  a build in progress (staging)
 //   images/.logs/<alias>-build.log                                 output of the last build
 // Why: an entry is complete iff its manifest parses and every file it names has its recorded
@@ -12,8 +13,14 @@
 // waits, then finds the finished entry and reuses it. Staging directories of a killed build
 // (.build-<alias>-*) are swept by the next holder of the alias lock, which proves no build
 // of that alias is running.
+//
+// A lease is the shared side of that lock: `up` holds one from the moment it has the image
+// until the new VM's config (which names the image) exists, so a concurrent `image rm` or
+// `build --force` either runs before (and `up` then builds afresh) or after (and sees the VM
+// in its may_remove / may_replace check): a base is never swapped under a new overlay.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +28,7 @@
 
 #include "image/builder.hpp"
 #include "image/manifest.hpp"
+#include "sys/file_lock.hpp"
 #include "util/error.hpp"
 
 namespace fleetbox::image {
@@ -33,6 +41,12 @@ struct ImageInfo {
     std::string initrd_path;  // <dir>/initrd.img
     Manifest manifest;
     bool reused = false;      // ensure(): true when no build ran in this call
+};
+
+// A cached image plus the shared alias lock that keeps it from being removed or replaced.
+struct ImageLease {
+    ImageInfo info;
+    FileLock lock;
 };
 
 class ImageCache {
@@ -50,10 +64,14 @@ public:
     Result<ImageInfo> ensure(std::string_view alias, const BuildOptions& options = {});
     // Rebuild unconditionally (ensure with force).
     Result<ImageInfo> build(std::string_view alias, const BuildOptions& options = {});
+    // ensure(), then the shared alias lock with the entry re-checked under it (an entry removed
+    // in between is built again). Waits while a build or removal holds the lock.
+    Result<ImageLease> lease(std::string_view alias, const BuildOptions& options = {});
     // Every complete entry, sorted by alias.
     Result<std::vector<ImageInfo>> list() const;
-    // Delete an entry (waits for a build of it to finish). NotFound when not cached.
-    Status remove(std::string_view alias);
+    // Delete an entry (waits for a build or lease of it to end). NotFound when not cached.
+    // `may_remove`, when given, is asked under the exclusive lock; its error keeps the entry.
+    Status remove(std::string_view alias, const std::function<Status()>& may_remove = {});
 
 private:
     Result<ImageInfo> build_locked(const CatalogEntry& entry, const BuildOptions& options, Progress& progress);

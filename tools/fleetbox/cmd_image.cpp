@@ -30,9 +30,11 @@ Result<image::ImageCache> open_cache() {
 }
 
 // VM disks are qcow2 overlays naming the cached base by path: removing or rebuilding the
-// base under them would silently corrupt every one. Refused while any VM uses the alias.
-Status refuse_while_in_use(const std::string& alias, const std::string& operation, const std::string& why) {
-    auto store = FBX_TRY(Store::open());
+// base under them would silently corrupt every one. Refused while any VM uses the alias;
+// asked by the cache under the alias lock, which a starting VM holds (shared) until its
+// config names the image, so no `up` can slip in between the check and the removal.
+Status refuse_while_in_use(const Store& store, const std::string& alias, const std::string& operation,
+                           const std::string& why) {
     auto users = FBX_TRY(store.list_using_image(alias));
     if (users.empty()) return {};
     return fail(ErrorKind::Busy, fmt::format("{} image {}", operation, alias),
@@ -43,11 +45,13 @@ Status refuse_while_in_use(const std::string& alias, const std::string& operatio
 
 Result<int> run_build(const ImageArgs& args, const Globals& globals) {
     FBX_TRY(image::find_alias(args.alias));
-    if (args.force)
-        FBX_CHECK(refuse_while_in_use(args.alias, "rebuild",
-                                      "VM disks are overlays on it, and a new base would corrupt them"));
-    auto cache = FBX_TRY(open_cache());
+    auto store = FBX_TRY(Store::open());
+    image::ImageCache cache(store.images_dir());
     image::BuildOptions options;
+    options.may_replace = [&store, &args] {
+        return refuse_while_in_use(store, args.alias, "rebuild",
+                                   "VM disks are overlays on it, and a new base would corrupt them");
+    };
     options.progress = globals.quiet ? image::ProgressMode::Quiet : image::ProgressMode::Auto;
     options.force = args.force;
     auto info = FBX_TRY(args.force ? cache.build(args.alias, options) : cache.ensure(args.alias, options));
@@ -98,11 +102,11 @@ Result<int> run_ls(const ImageArgs& args) {
 }
 
 Result<int> run_rm(const std::vector<std::string>& aliases) {
-    auto cache = FBX_TRY(open_cache());
+    auto store = FBX_TRY(Store::open());
+    image::ImageCache cache(store.images_dir());
     int failures = 0;
     for (const auto& alias : aliases) {
-        auto st = refuse_while_in_use(alias, "remove", "VM disks are overlays on it");
-        if (st) st = cache.remove(alias);
+        auto st = cache.remove(alias, [&] { return refuse_while_in_use(store, alias, "remove", "VM disks are overlays on it"); });
         if (!st) {
             report_error(st.error());
             ++failures;

@@ -178,7 +178,9 @@ TEST_F(CliErrors, AnImageInUseIsNeitherRemovedNorRebuilt) {
     auto rebuild = fbx({"image", "build", "debian-12", "--force", "-q"});
     EXPECT_THAT(the_error(rebuild), StartsWith("error: rebuild image debian-12: 2 VMs use it (web-1, web-2)")) << rebuild;
     EXPECT_EQ(read_file(root() + "/images/debian-12/disk.qcow2").value_or(""), "base");
-    EXPECT_THAT(list_dir(root() + "/images").value(), ElementsAre("debian-12")) << "no build was started";
+    const auto entries = list_dir(root() + "/images").value();
+    for (const auto& entry : entries)
+        EXPECT_THAT(entry, Not(StartsWith(".build-"))) << "no build was started";
 }
 
 TEST_F(CliErrors, SshArgumentErrors) {
