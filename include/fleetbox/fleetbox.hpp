@@ -31,6 +31,10 @@ struct Options {
     int cpus = 2;
     std::uint64_t memory_mb = 2048;
     std::uint64_t disk_mb = 20 * 1024; // thin: only written blocks use host space
+    // How the guest gets its identity (name, address, keys): "fleetbox-seed" (the fast path
+    // of images fleetbox builds: no cloud-init at boot), "nocloud" (cloud-init reads a NoCloud
+    // seed), or empty: the image's preferred method. Chosen at create, kept for the VM's life.
+    std::string provisioning;
     // Until SSH answers. 0 = automatic: 10 minutes under TCG, 3 under KVM.
     std::chrono::seconds boot_timeout{0};
     // Store root; default FLEETBOX_HOME, else ~/.fleetbox (the invoking user's under sudo).
@@ -65,6 +69,9 @@ public:
     // Per-phase timings of the boot that produced this handle (empty when it attached to a
     // VM that was already running).
     [[nodiscard]] const std::vector<PhaseTiming>& timings() const;
+    // The guest's own boot phases from its console markers, in guest seconds: "kernel",
+    // "initramfs", "userspace to sshd" (empty when the image prints no markers).
+    [[nodiscard]] const std::vector<PhaseTiming>& guest_timings() const;
 
     // Runs `command` through the guest's shell as user fleetbox over one reused SSH
     // connection (host key pinned). A non-zero exit is a result, not an error.

@@ -91,6 +91,7 @@ Result<proto::Booted> QemuBackend::boot_unlocked(const proto::BootSpec& spec, Me
     config.initrd = spec.initrd_path;
     config.disk = spec.disk_path;
     config.seed = spec.seed_path;
+    config.cmdline_extra = spec.kernel_cmdline_extra;
     config.tap = tap;
     config.mac = spec.mac;
     config.cpus = static_cast<unsigned>(spec.cpus);

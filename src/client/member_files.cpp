@@ -20,6 +20,10 @@ Result<MemberFiles> MemberFiles::of(const Store& store, const std::string& name)
     return f;
 }
 
+std::string seed_path(const MemberFiles& files, seed::Provisioning method) {
+    return files.dir + "/" + seed::provisioner_for(method).seed_file_name();
+}
+
 Result<ssh::KeyPair> create_host_key(const MemberFiles& files, const std::string& name) {
     auto key = FBX_TRY(ssh::generate_ed25519("fleetbox-host-" + name));
     FBX_CHECK(write_file_atomic(files.host_key, key.private_openssh, 0600));
@@ -47,14 +51,20 @@ guest::SshTarget ssh_target(const Store& store, const MemberFiles& files, const 
     return t;
 }
 
-Status write_timings(const MemberFiles& files, const std::vector<PhaseTiming>& timings, int boot_attempts) {
+Status write_timings(const MemberFiles& files, const std::vector<PhaseTiming>& timings, int boot_attempts,
+                     const std::vector<PhaseTiming>& guest_timings) {
     nlohmann::json phases = nlohmann::json::array();
     double total = 0;
     for (const auto& t : timings) {
         phases.push_back({{"phase", t.phase}, {"seconds", t.seconds}});
         total += t.seconds;
     }
-    nlohmann::json doc = {{"phases", phases}, {"total_seconds", total}, {"boot_attempts", boot_attempts}};
+    nlohmann::json guest = nlohmann::json::array();
+    for (const auto& t : guest_timings) guest.push_back({{"phase", t.phase}, {"seconds", t.seconds}});
+    nlohmann::json doc = {{"phases", phases},
+                          {"total_seconds", total},
+                          {"boot_attempts", boot_attempts},
+                          {"guest_phases", guest}};
     return write_file_atomic(files.timings, doc.dump(2) + "\n", 0644);
 }
 

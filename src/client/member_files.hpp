@@ -1,7 +1,7 @@
 // The files of one VM beside its config.json, and the few that the client writes.
 //
 //   disk.qcow2        overlay on the cached image (created once)
-//   seed.iso          NoCloud seed (created once, with the VM's address baked in)
+//   seed.iso / seed.tar   NoCloud or fleetbox seed (created once, with the VM's address)
 //   ssh_host_ed25519_key[.pub]  the VM's own host key, generated on the host
 //   known_hosts       that key pinned for the VM's IP: every SSH client uses this file
 //   timings.json      per-phase timings of the last boot
@@ -14,6 +14,7 @@
 #include <fleetbox/fleetbox.hpp>
 
 #include "guest/ssh_target.hpp"
+#include "seed/provisioner.hpp"
 #include "ssh/keys.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
@@ -23,7 +24,7 @@ namespace fleetbox::client {
 struct MemberFiles {
     std::string dir;
     std::string disk;
-    std::string seed;
+    std::string seed; // the NoCloud seed's path; seed_path() gives the one a method uses
     std::string host_key;
     std::string known_hosts;
     std::string timings;
@@ -33,6 +34,9 @@ struct MemberFiles {
     // The logs a boot writes (plain names in dir): kept when a new VM's first boot fails.
     static std::vector<std::string> log_names() { return {"serial.log", "qemu.log", "helper.log"}; }
 };
+
+// The seed file of a VM configured by `method` (seed.iso or seed.tar in its directory).
+std::string seed_path(const MemberFiles& files, seed::Provisioning method);
 
 // Generates the VM's host key and writes it (private 0600, public 0644).
 Result<ssh::KeyPair> create_host_key(const MemberFiles& files, const std::string& name);
@@ -44,7 +48,8 @@ Status write_known_hosts(const MemberFiles& files, const std::string& ip, const 
 guest::SshTarget ssh_target(const Store& store, const MemberFiles& files, const std::string& name,
                             const std::string& ip);
 
-Status write_timings(const MemberFiles& files, const std::vector<PhaseTiming>& timings, int boot_attempts);
+Status write_timings(const MemberFiles& files, const std::vector<PhaseTiming>& timings, int boot_attempts,
+                     const std::vector<PhaseTiming>& guest_timings = {});
 // Empty when the VM never booted (or the file is unreadable: timings are informational).
 std::vector<PhaseTiming> read_timings(const MemberFiles& files);
 

@@ -14,7 +14,7 @@
 #include "client/vm_impl.hpp"
 #include "image/cache.hpp"
 #include "image/overlay.hpp"
-#include "seed/seed.hpp"
+#include "seed/provisioner.hpp"
 #include "ssh/keys.hpp"
 #include "store/names.hpp"
 #include "sys/fs.hpp"
@@ -34,6 +34,7 @@ Status check_start_options(const Options& o) {
         return fail(ErrorKind::InvalidArgument, "start VM",
                     fmt::format("--mem must be at least 256 MiB, got {} MiB", o.memory_mb));
     if (o.disk_mb < 1) return fail(ErrorKind::InvalidArgument, "start VM", "--disk must be more than 0");
+    if (!o.provisioning.empty()) FBX_CHECK(seed::parse_provisioning(o.provisioning));
     return {};
 }
 

@@ -7,13 +7,14 @@
 // names a file that exists (`fleetbox logs NAME` shows it too).
 #include <fmt/format.h>
 
+#include "client/guest_phases.hpp"
 #include "client/member_files.hpp"
 #include "client/orchestrator.hpp"
 #include "client/preflight.hpp"
 #include "client/vm_impl.hpp"
 #include "image/cache.hpp"
 #include "image/overlay.hpp"
-#include "seed/seed.hpp"
+#include "seed/provisioner.hpp"
 #include "ssh/keys.hpp"
 #include "sys/user.hpp"
 
@@ -32,9 +33,9 @@ auto timed(std::vector<PhaseTiming>& timings, const char* phase, F&& f) -> declt
     return result;
 }
 
-// The VM's own host key (pinned in its known_hosts) and its NoCloud seed, written once at create.
+// The VM's own host key (pinned in its known_hosts) and its seed, written once at create.
 Status write_vm_seed(const MemberFiles& files, const VmConfig& config, const std::string& user_key,
-                     const proto::NetworkInfo& network, const std::string& ip) {
+                     const proto::NetworkInfo& network, const std::string& ip, const seed::Provisioner& how) {
     auto host_key = FBX_TRY(create_host_key(files, config.name));
     FBX_CHECK(write_known_hosts(files, ip, host_key));
     seed::SeedSpec spec;
@@ -44,7 +45,29 @@ Status write_vm_seed(const MemberFiles& files, const VmConfig& config, const std
     spec.mac = config.mac;
     spec.ip_cidr = fmt::format("{}/{}", ip, network.prefix);
     spec.gateway = network.gateway;
-    return seed::write_seed_iso(spec, files.seed);
+    return how.write_seed(spec, seed_path(files, how.method()));
+}
+
+// How this VM's guest is configured: chosen from the image's manifest at create (or as the
+// caller asked), read from config.json afterwards; with the image's words that select it.
+Result<std::pair<seed::Provisioning, std::string>> provisioning_for(const VmConfig& config, bool created,
+                                                                    const Options& opts,
+                                                                    const image::ImageInfo& image) {
+    seed::Provisioning method{};
+    if (created) {
+        std::optional<seed::Provisioning> requested;
+        if (!opts.provisioning.empty()) requested = FBX_TRY(seed::parse_provisioning(opts.provisioning));
+        method = FBX_TRY(seed::choose_provisioning(image.manifest.method_names(), requested, config.image));
+    } else {
+        method = FBX_TRY(seed::parse_provisioning(config.provisioning));
+    }
+    const auto* entry = image.manifest.method(std::string(seed::to_string(method)));
+    if (!entry)
+        return fail(ErrorKind::InvalidArgument, "boot " + config.name,
+                    fmt::format("its image {} no longer supports {}, which configured this VM", config.image,
+                                seed::to_string(method)),
+                    fmt::format("recreate it: fleetbox rm -f {} && fleetbox up {}", config.name, config.name));
+    return std::make_pair(method, entry->kernel_cmdline);
 }
 
 void replace_all(std::string& text, const std::string& from, const std::string& to) {
@@ -80,7 +103,7 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot(const StartRequest& request
     if (!ctx.created) {
         ctx.config = FBX_TRY(store_.load(request.name));
         if (request.options_given)
-            note(fmt::format("note: {} already exists; --cpus/--mem/--disk/--image ignored (rm + up to change)",
+            note(fmt::format("note: {} already exists; --cpus/--mem/--disk/--image/--provisioning ignored (rm + up to change)",
                              request.name));
     }
     auto result = boot_steps(ctx);
@@ -135,16 +158,20 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot_steps(BootContext& ctx) {
     auto network = FBX_TRY(timed(ctx.timings, "network", [&] { return backend.create_network(); }));
     auto reservation = FBX_TRY(backend.reserve(name, ctx.config.ip));
 
-    if (ctx.created) {
+    if (ctx.created)
         ctx.config = new_vm_config(name, opts.cpus, static_cast<std::int64_t>(opts.memory_mb),
                                    static_cast<std::int64_t>(opts.disk_mb), alias);
+    auto [method, cmdline] = FBX_TRY(provisioning_for(ctx.config, ctx.created, opts, image));
+    const seed::Provisioner& how = seed::provisioner_for(method);
+    if (ctx.created) {
+        ctx.config.provisioning = std::string(seed::to_string(method));
         ctx.config.mac = reservation.mac.empty() ? ctx.config.mac : reservation.mac;
         ctx.config.ip = reservation.ip;
         FBX_CHECK(timed(ctx.timings, "disk", [&] {
             return image::create_overlay(image, ctx.files.disk, opts.disk_mb << 20);
         }));
         FBX_CHECK(timed(ctx.timings, "seed", [&] {
-            return write_vm_seed(ctx.files, ctx.config, identity.public_line, network, reservation.ip);
+            return write_vm_seed(ctx.files, ctx.config, identity.public_line, network, reservation.ip, how);
         }));
         FBX_CHECK(store_.create(ctx.config));
         image_lease.reset();
@@ -159,7 +186,8 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot_steps(BootContext& ctx) {
     spec.name = name;
     spec.member_dir = ctx.files.dir;
     spec.disk_path = ctx.files.disk;
-    spec.seed_path = ctx.files.seed;
+    spec.seed_path = seed_path(ctx.files, method);
+    spec.kernel_cmdline_extra = cmdline;
     spec.kernel_path = image.kernel_path;
     spec.initrd_path = image.initrd_path;
     spec.mac = ctx.config.mac;
@@ -175,7 +203,8 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot_steps(BootContext& ctx) {
     guest::WaitForSshOptions wait;
     wait.serial_log = ctx.files.serial_log;
     FBX_TRY(timed(ctx.timings, "ssh ready", [&] { return impl->shell_.wait_ready(ctx.boot_timeout, wait); }));
-    (void)write_timings(ctx.files, ctx.timings, ctx.boot_attempts);
+    impl->guest_timings_ = guest_phases_of(ctx.files.serial_log);
+    (void)write_timings(ctx.files, ctx.timings, ctx.boot_attempts, impl->guest_timings_);
     impl->timings_ = ctx.timings;
     impl->helper_ = std::move(ctx.helper);
     ctx.helper.reset();

@@ -17,6 +17,7 @@ Vm::~Vm() = default;
 const std::string& Vm::name() const { return impl_->name_; }
 const std::string& Vm::ip() const { return impl_->ip_; }
 const std::vector<PhaseTiming>& Vm::timings() const { return impl_->timings_; }
+const std::vector<PhaseTiming>& Vm::guest_timings() const { return impl_->guest_timings_; }
 
 std::string Vm::state() const {
     auto* backend = impl_->backend();

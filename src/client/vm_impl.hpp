@@ -28,6 +28,7 @@ public:
     Store store_;
     guest::GuestShell shell_;
     std::vector<PhaseTiming> timings_;
+    std::vector<PhaseTiming> guest_timings_;
     std::optional<client::HelperHandle> helper_;          // this handle booted the VM
     std::unique_ptr<client::RemoteBackend> attached_;     // the VM was already running
 

@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "image/guest_files.hpp"
 #include "image/recipe.hpp"
 #include "image/step.hpp"
 #include "sys/atomic_file.hpp"
@@ -224,7 +225,9 @@ Result<Manifest> build_image(const BuildPlan& plan, Progress& progress) {
     m.suite = entry.suite;
     m.packages = entry.packages;
     m.mirrors = plan.mirrors.lines;
-    m.boot_markers = {kMarkerInitramfs, kMarkerSystemd, kMarkerSshd};
+    m.boot_markers = {kMarkerInitramfs, kMarkerSwitchRoot, kMarkerSystemd, kMarkerSeed, kMarkerSshd};
+    // The seed is the second virtio disk (after the root overlay): /dev/vdb.
+    m.provisioning = {{"fleetbox-seed", fast_path_cmdline("/dev/vdb")}, {"nocloud", nocloud_cmdline()}};
     m.files = FBX_TRY(hash_files(plan.staging_dir));
     m.phases = phases.finish();
     m.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -20,11 +20,30 @@ const ManifestFile* Manifest::file(const std::string& name) const {
     return nullptr;
 }
 
+const ProvisioningMethod* Manifest::method(const std::string& name) const {
+    for (const auto& p : provisioning)
+        if (p.method == name) return &p;
+    return nullptr;
+}
+
+std::vector<std::string> Manifest::method_names() const {
+    std::vector<std::string> names;
+    for (const auto& p : provisioning) names.push_back(p.method);
+    return names;
+}
+
+std::vector<ProvisioningMethod> legacy_provisioning() {
+    return {{"nocloud", "systemd.mask=cloud-config.service systemd.mask=cloud-final.service"}};
+}
+
 std::string manifest_to_json(const Manifest& m) {
     json files = json::array();
     for (const auto& f : m.files) files.push_back({{"name", f.name}, {"size", f.size}, {"sha256", f.sha256}});
     json phases = json::array();
     for (const auto& p : m.phases) phases.push_back({{"name", p.name}, {"seconds", p.seconds}});
+    json provisioning = json::array();
+    for (const auto& p : m.provisioning)
+        provisioning.push_back({{"method", p.method}, {"kernel_cmdline", p.kernel_cmdline}});
     json doc = {
         {"version", m.version},           {"alias", m.alias},
         {"description", m.description},   {"built_at", m.built_at},
@@ -32,7 +51,7 @@ std::string manifest_to_json(const Manifest& m) {
         {"kernel_version", m.kernel_version}, {"kernel_cmdline", m.kernel_cmdline},
         {"root_device", m.root_device},   {"suite", m.suite},
         {"packages", m.packages},         {"mirrors", m.mirrors},
-        {"boot_markers", m.boot_markers},
+        {"boot_markers", m.boot_markers}, {"provisioning", provisioning},
         {"files", files},                 {"phases", phases},
     };
     return doc.dump(2) + "\n";
@@ -62,6 +81,10 @@ Result<Manifest> manifest_from_json(const std::string& text) {
         for (const auto& f : doc.at("files"))
             m.files.push_back({f.at("name").get<std::string>(), f.at("size").get<std::uint64_t>(),
                                f.at("sha256").get<std::string>()});
+        if (doc.contains("provisioning"))
+            for (const auto& p : doc.at("provisioning"))
+                m.provisioning.push_back({p.at("method").get<std::string>(), p.value("kernel_cmdline", "")});
+        if (m.provisioning.empty()) m.provisioning = legacy_provisioning();
         if (doc.contains("phases"))
             for (const auto& p : doc.at("phases"))
                 m.phases.push_back({p.at("name").get<std::string>(), p.at("seconds").get<double>()});

@@ -28,6 +28,17 @@ struct ManifestFile {
     std::string sha256;    // lowercase hex
 };
 
+// One way this image's guest can be configured (seed/provisioner.hpp), with the kernel
+// command line words that select it in the guest (the image's units define them).
+struct ProvisioningMethod {
+    std::string method;          // "fleetbox-seed" or "nocloud"
+    std::string kernel_cmdline;  // appended to the boot command line for this method
+};
+
+// What a manifest written before the fast path means: NoCloud, with cloud-config and
+// cloud-final masked (they only compete with sshd for the vCPUs).
+std::vector<ProvisioningMethod> legacy_provisioning();
+
 struct PhaseTime {
     std::string name;      // bootstrap, kernel, mkfs, convert, manifest
     double seconds = 0;
@@ -47,10 +58,14 @@ struct Manifest {
     std::vector<std::string> packages;
     std::vector<std::string> mirrors;
     std::vector<std::string> boot_markers; // console line prefixes the guest prints, in boot order
+    // Preferred first. Absent in manifests from before the fast path: legacy_provisioning().
+    std::vector<ProvisioningMethod> provisioning;
     std::vector<ManifestFile> files;
     std::vector<PhaseTime> phases;         // where the build time went (diagnostics, bench)
 
     [[nodiscard]] const ManifestFile* file(const std::string& name) const;
+    [[nodiscard]] const ProvisioningMethod* method(const std::string& name) const;
+    [[nodiscard]] std::vector<std::string> method_names() const;
 };
 
 std::string manifest_to_json(const Manifest& m);

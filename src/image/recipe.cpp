@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "image/guest_files.hpp"
 #include "util/strings.hpp"
 
 namespace fleetbox::image {
@@ -53,6 +54,14 @@ std::string initramfs_marker_script() {
 }
 
 // systemd unit files expand `$`, so the shell's `$(...)` is written `$$(...)`.
+// The last thing the initramfs does before handing over to systemd.
+std::string switch_root_marker_script() {
+    return "#!/bin/sh\n"
+           "case \"$1\" in prereqs) exit 0;; esac\n"
+           "read -r up _ < /proc/uptime\n"
+           "echo \"" + std::string(kMarkerSwitchRoot) + " uptime=$up\" > /dev/console\n";
+}
+
 std::string systemd_marker_unit() {
     return "[Unit]\n"
            "Description=fleetbox boot marker on the console\n"
@@ -71,6 +80,28 @@ std::string sshd_marker_dropin() {
     return "[Service]\n"
            "ExecStartPost=-/bin/sh -c 'echo \"" + std::string(kMarkerSshd) +
            " uptime=$$(cut -d\" \" -f1 /proc/uptime)\" > /dev/console'\n";
+}
+
+// The guest side of the fast path (guest_files.hpp) and what both paths share: the user,
+// its sudo rule, sshd's one host key, a machine-id made at each VM's first boot.
+void append_fast_path(std::vector<std::string>& cmds) {
+    const std::string script = kSeedScriptPath;
+    cmds.push_back("mkdir -p \"$1/usr/lib/fleetbox\" \"$1/etc/ssh/sshd_config.d\" \"$1/etc/sudoers.d\" "
+                   "\"$1/etc/systemd/system-preset\"");
+    cmds.push_back(write_file_cmd(script, seed_script()));
+    cmds.push_back("chmod 0755 \"$1/" + script + "\"");
+    cmds.push_back(write_file_cmd(std::string("etc/systemd/system/") + kSeedUnitName, seed_unit()));
+    cmds.push_back(std::string("ln -sf ../") + kSeedUnitName + " \"$1/etc/systemd/system/sysinit.target.wants/" +
+                   kSeedUnitName + "\"");
+    cmds.push_back(std::string("chroot \"$1\" useradd --create-home --shell /bin/bash --user-group --uid 1000 ") +
+                   kGuestUser);
+    cmds.push_back(write_file_cmd("etc/sudoers.d/90-fleetbox", sudoers_file()));
+    cmds.push_back("chmod 0440 \"$1/etc/sudoers.d/90-fleetbox\"");
+    cmds.push_back(write_file_cmd("etc/ssh/sshd_config.d/fleetbox.conf", sshd_config_dropin()));
+    cmds.push_back(write_file_cmd("etc/systemd/system-preset/10-fleetbox.preset", preset_file()));
+    // Empty: systemd generates a machine-id at each VM's first boot (unique per VM).
+    cmds.push_back(": > \"$1/etc/machine-id\"; if [ -d \"$1/var/lib/dbus\" ]; then "
+                   "ln -sf /etc/machine-id \"$1/var/lib/dbus/machine-id\"; fi");
 }
 
 constexpr const char* kUnsafeIoConf = "etc/dpkg/dpkg.cfg.d/fleetbox-build-unsafe-io";
@@ -93,6 +124,9 @@ std::string setup_hook(const CatalogEntry& entry) {
         "mkdir -p \"$1/etc/initramfs-tools/scripts/init-top\"",
         write_file_cmd("etc/initramfs-tools/scripts/init-top/fleetbox-marker", initramfs_marker_script()),
         "chmod 0755 \"$1/etc/initramfs-tools/scripts/init-top/fleetbox-marker\"",
+        "mkdir -p \"$1/etc/initramfs-tools/scripts/init-bottom\"",
+        write_file_cmd("etc/initramfs-tools/scripts/init-bottom/fleetbox-marker", switch_root_marker_script()),
+        "chmod 0755 \"$1/etc/initramfs-tools/scripts/init-bottom/fleetbox-marker\"",
     };
     return join(cmds, "; ");
 }
@@ -118,6 +152,7 @@ std::string customize_hook(const CatalogEntry& entry) {
     cmds.push_back(write_file_cmd("etc/systemd/system/fleetbox-marker.service", systemd_marker_unit()));
     cmds.push_back("ln -sf ../fleetbox-marker.service \"$1/etc/systemd/system/sysinit.target.wants/fleetbox-marker.service\"");
     cmds.push_back(write_file_cmd("etc/systemd/system/ssh.service.d/fleetbox-marker.conf", sshd_marker_dropin()));
+    append_fast_path(cmds);
     if (!entry.masked_units.empty())
         cmds.push_back("for u in " + join(entry.masked_units, " ") +
                        "; do ln -sf /dev/null \"$1/etc/systemd/system/$u\"; done");

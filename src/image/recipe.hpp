@@ -25,6 +25,7 @@
 
 #include "image/apt_sources.hpp"
 #include "image/catalog.hpp"
+#include "util/console_markers.hpp"
 
 namespace fleetbox::image {
 
@@ -33,10 +34,7 @@ namespace fleetbox::image {
 // directory) and still produces correct file ownership.
 inline constexpr const char* kMmdebstrapMode = "unshare";
 
-// Console markers (prefixes; " uptime=<guest seconds>" follows), in boot order.
-inline constexpr const char* kMarkerInitramfs = "fleetbox: stage=initramfs";
-inline constexpr const char* kMarkerSystemd = "fleetbox: stage=systemd";
-inline constexpr const char* kMarkerSshd = "fleetbox: stage=sshd";
+// Console markers: util/console_markers.hpp.
 
 // The full argv (argv[0] = "mmdebstrap") building `entry` into `target_dir`.
 std::vector<std::string> mmdebstrap_argv(const CatalogEntry& entry, const std::string& target_dir,

@@ -39,7 +39,8 @@ json body(const BootMember& m) {
              {{"name", s.name}, {"member_dir", s.member_dir}, {"disk_path", s.disk_path},
               {"seed_path", s.seed_path}, {"kernel_path", s.kernel_path},
               {"initrd_path", s.initrd_path}, {"mac", s.mac}, {"cpus", s.cpus},
-              {"memory_mb", s.memory_mb}, {"boot_timeout_s", s.boot_timeout_s}}}};
+              {"memory_mb", s.memory_mb}, {"boot_timeout_s", s.boot_timeout_s},
+              {"kernel_cmdline_extra", s.kernel_cmdline_extra}}}};
 }
 json body(const StatusRequest& m) { return {{"name", m.name}}; }
 json body(const Stop& m) { return {{"name", m.name}}; }
@@ -72,6 +73,14 @@ std::string required(const json& j, const char* key) {
     return value;
 }
 
+// The guest's kernel command line is one line of printable ASCII (the kernel splits it at
+// spaces; a newline or control byte has no business there), bounded well below x86's 2048.
+void check_cmdline_extra(const std::string& text) {
+    if (text.size() > kMaxCmdlineExtra) throw std::invalid_argument("kernel_cmdline_extra is too long");
+    for (unsigned char c : text)
+        if (c < 0x20 || c > 0x7e) throw std::invalid_argument("kernel_cmdline_extra has a non-printable byte");
+}
+
 void parse(const json& j, Hello& m) {
     m.version = field<int>(j, "version", 0);
     m.client_pid = field<int>(j, "client_pid");
@@ -96,6 +105,8 @@ void parse(const json& j, BootMember& m) {
     o.cpus = field<int>(s, "cpus", 2);
     o.memory_mb = field<std::uint64_t>(s, "memory_mb", 2048);
     o.boot_timeout_s = field<int>(s, "boot_timeout_s", 600);
+    o.kernel_cmdline_extra = field<std::string>(s, "kernel_cmdline_extra");
+    check_cmdline_extra(o.kernel_cmdline_extra);
 }
 void parse(const json& j, StatusRequest& m) { m.name = required(j, "name"); }
 void parse(const json& j, Stop& m) { m.name = required(j, "name"); }

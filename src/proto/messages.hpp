@@ -35,14 +35,18 @@ struct BootSpec {
     std::string name;
     std::string member_dir;  // must be inside the helper's store
     std::string disk_path;   // qcow2 overlay
-    std::string seed_path;   // NoCloud ISO, attached read-only
+    std::string seed_path;   // the seed (NoCloud ISO or fleetbox seed tar), attached read-only
     std::string kernel_path;
     std::string initrd_path;
     std::string mac;
     int cpus = 2;
     std::uint64_t memory_mb = 2048;
     int boot_timeout_s = 600; // until the guest's port 22 accepts
+    // Appended to the kernel command line: the image's words for the provisioning method
+    // (optional on the wire; printable ASCII, at most kMaxCmdlineExtra bytes).
+    std::string kernel_cmdline_extra;
 };
+inline constexpr std::size_t kMaxCmdlineExtra = 1024;
 struct BootMember {
     BootSpec spec;
 };

@@ -125,6 +125,7 @@ Status validate(const SeedSpec& spec) {
             return bad("nameserver \"" + ns + "\"", "expected an IP address");
     }
     FBX_CHECK(validate_mounts(spec.mounts));
+    FBX_CHECK(validate_host_entries(spec.hosts).map_error([](Error e) { return std::move(e).wrap("make the seed"); }));
     return validate_keys(spec);
 }
 
@@ -153,6 +154,13 @@ Result<std::string> render_user_data(const SeedSpec& spec) {
                  {{"ed25519_private", spec.host_key.private_openssh},
                   {"ed25519_public", spec.host_key.public_line}}},
                 {"resize_rootfs", true}};
+    if (!spec.hosts.empty()) {
+        // manage_etc_hosts would re-render /etc/hosts from its template at every boot and
+        // drop the entries; write the same file the fast path writes instead.
+        doc["manage_etc_hosts"] = false;
+        doc["write_files"] = Json::array(
+            {{{"path", "/etc/hosts"}, {"permissions", "0644"}, {"content", FBX_TRY(render_hosts_file(spec.name, spec.hosts))}}});
+    }
     if (!spec.mounts.empty()) {
         Json mounts = Json::array();
         for (const auto& m : spec.mounts)

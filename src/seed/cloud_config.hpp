@@ -10,6 +10,7 @@
 // hostname). A VM without fixtures gets byte-identical user-data for identical inputs.
 #pragma once
 
+#include "seed/hosts_file.hpp"
 #include "ssh/keys.hpp"
 #include "util/error.hpp"
 
@@ -33,6 +34,7 @@ struct SeedSpec {
     std::string gateway;         // "192.168.50.1"
     std::vector<std::string> nameservers; // e.g. {"1.1.1.1", "8.8.8.8"}; empty: none configured
     std::vector<SeedMount> mounts;        // fixtures; empty for most VMs
+    std::vector<HostEntry> hosts;         // /etc/hosts entries beyond the VM's own name
 };
 
 // The login user cloud-init creates.

@@ -129,6 +129,8 @@ VmConfig read_fields(FieldReader& f) {
     c.image = f.text("image", true);
     c.created_at = f.text("created_at", true);
     c.ip = f.text("ip", false);
+    c.provisioning = f.text("provisioning", false);
+    if (c.provisioning.empty()) c.provisioning = kProvisioningNoCloud; // written before the fast path
     c.fixtures = read_fixtures(f);
     return c;
 }
@@ -206,6 +208,9 @@ Status check_config(const VmConfig& c) {
     in_addr addr{};
     if (!c.ip.empty() && ::inet_pton(AF_INET, c.ip.c_str(), &addr) != 1)
         return bad("field \"ip\" is not an IPv4 address");
+    if (c.provisioning != kProvisioningNoCloud && c.provisioning != kProvisioningSeed)
+        return bad("field \"provisioning\" must be \"" + std::string(kProvisioningSeed) + "\" or \"" +
+                   kProvisioningNoCloud + "\"");
     for (const Fixture& f : c.fixtures) {
         if (f.host_path.empty() || f.guest_path.empty())
             return bad("a fixture needs both host_path and guest_path");
@@ -225,6 +230,7 @@ std::string serialize_config(const VmConfig& c) {
     doc["created_at"] = c.created_at;
     if (!c.ip.empty())
         doc["ip"] = c.ip;
+    doc["provisioning"] = c.provisioning;
     if (!c.fixtures.empty()) {
         ordered_json list = ordered_json::array();
         for (const Fixture& f : c.fixtures)

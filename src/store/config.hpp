@@ -7,8 +7,9 @@
 // need a new version.
 //
 // Layout (indented JSON, mode 0644, keys in this order): version, name, mac, cpus, memory_mb,
-// disk_mb, image, created_at (RFC 3339), ip (omitted when empty), fixtures (omitted when empty;
-// a list of {host_path, guest_path, label}).
+// disk_mb, image, created_at (RFC 3339), ip (omitted when empty), provisioning (how the guest
+// is configured: "fleetbox-seed" or "nocloud"; a file without it is "nocloud", the only way
+// before the fast path), fixtures (omitted when empty; a list of {host_path, guest_path, label}).
 #pragma once
 
 #include "util/error.hpp"
@@ -21,6 +22,8 @@
 namespace fleetbox {
 
 inline constexpr int kConfigVersion = 1;
+inline constexpr const char* kProvisioningNoCloud = "nocloud";
+inline constexpr const char* kProvisioningSeed = "fleetbox-seed";
 
 struct Fixture {
     std::string host_path;
@@ -39,6 +42,7 @@ struct VmConfig {
     std::string image;      // the image alias or URL as the user gave it
     std::string created_at; // RFC 3339, written as UTC with microseconds
     std::string ip;         // static IPv4 address; empty when not assigned
+    std::string provisioning = kProvisioningNoCloud; // chosen at create from the image
     std::vector<Fixture> fixtures;
     bool operator==(const VmConfig&) const = default;
 };

@@ -11,9 +11,8 @@
 //   avoids PIT calibration, which fails on microvm under host load and then hangs the boot.
 //   tsc=reliable keeps the clocksource watchdog from demoting the TSC to jiffies when the
 //   host is busy. Under KVM the guest has kvm-clock and needs neither.
-// - Masking cloud-config and cloud-final is safe for fleetbox: everything it configures
-//   (users, ssh keys, hostname, network, growpart/resizefs, mounts) runs in the init stage
-//   (cloud_init_modules); the two masked services only compete with sshd for the vCPUs.
+// - How the guest is configured (fleetbox seed or cloud-init) is selected by words the image's
+//   manifest supplies, appended as cmdline_extra; this line only boots the kernel.
 #include "vm/qemu_command.hpp"
 
 #include <fmt/format.h>
@@ -22,9 +21,7 @@ namespace fleetbox {
 
 namespace {
 
-constexpr const char* kBaseCmdline =
-    "console=ttyS0 root=/dev/vda rw quiet "
-    "systemd.mask=cloud-config.service systemd.mask=cloud-final.service";
+constexpr const char* kBaseCmdline = "console=ttyS0 root=/dev/vda rw quiet";
 
 struct DeviceNames {
     const char* block;

@@ -24,7 +24,8 @@ struct QemuConfig {
     std::string name;          // VM (member) name, shown as the QEMU guest name
     std::string kernel;        // vmlinuz for direct kernel boot
     std::string initrd;        // initrd.img (the cloud kernel has virtio as modules)
-    std::string cmdline_extra; // appended to the default kernel command line
+    std::string cmdline_extra; // appended to the default kernel command line (the image's
+                               // words selecting how its guest is configured)
     std::string disk;          // qcow2 overlay, becomes /dev/vda (empty: none)
     std::string seed;          // NoCloud seed ISO, attached read-only (empty: none)
     std::string tap;           // existing tap device for the NIC (empty: no NIC)
@@ -44,7 +45,7 @@ struct QemuConfig {
 inline constexpr const char* kQemuProgram = "qemu-system-x86_64";
 inline constexpr const char* kQemuPackage = "qemu-system-x86";
 
-// "console=ttyS0 root=/dev/vda rw quiet systemd.mask=cloud-config.service ...", the TSC pin
+// "console=ttyS0 root=/dev/vda rw quiet", the TSC pin
 // (TCG only), then cmdline_extra.
 std::string kernel_cmdline(const QemuConfig& config);
 

@@ -7,6 +7,8 @@
 // most microvm boots on a loaded host hang in PIT calibration, and relaunching cannot help.
 #include "vm/qemu_vm.hpp"
 
+#include "util/console_markers.hpp"
+
 #include "sys/fs.hpp"
 #include "sys/interrupt.hpp"
 #include "util/strings.hpp"
@@ -73,7 +75,8 @@ QemuVm::QemuVm(QemuConfig config, LaunchOptions options)
       watchdog_(config_.serial_log, config_.serial_log.empty()
                                         ? std::chrono::milliseconds(0)
                                         : options_.watchdog.value_or(default_watchdog_bound(
-                                              config_.accel, config_.machine))) {
+                                              config_.accel, config_.machine))),
+      console_watch_(config_.serial_log, kMarkerSeedFailed) {
     if (options_.qemu_log.empty())
         options_.qemu_log = (config_.serial_log.empty() ? parent_dir(config_.qmp_socket)
                                                         : parent_dir(config_.serial_log)) +
@@ -120,6 +123,7 @@ Status QemuVm::start_attempt() {
     spec.missing_hint = fmt::format("apt-get install {}", kQemuPackage);
     attempt_started_ = Clock::now();
     watchdog_.restart(attempt_started_);
+    console_watch_.restart();
     qmp_.reset();
     auto child = options_.spawn ? options_.spawn(spec) : ChildProcess::spawn(spec);
     if (!child)
@@ -225,6 +229,9 @@ Result<BootReport> QemuVm::wait_until_reachable(const std::string& ip, std::uint
         }
         if (open.error().kind != ErrorKind::Network && open.error().kind != ErrorKind::Timeout)
             return fail(std::move(open).error().wrap(op)); // refused or no answer: not yet
+        if (auto why = config_.serial_log.empty() ? std::nullopt : console_watch_.failure())
+            return fail(ErrorKind::ExternalCommand, op, "the guest could not apply its seed: " + *why,
+                        "see " + serial);
         if (watchdog_.fired(Clock::now())) {
             if (report_.attempts > options_.max_relaunches) {
                 child_->kill();

@@ -19,6 +19,7 @@
 #include "sys/child_process.hpp"
 #include "util/error.hpp"
 #include "vm/boot_watchdog.hpp"
+#include "vm/console_watch.hpp"
 #include "vm/qemu_command.hpp"
 #include "vm/qmp.hpp"
 
@@ -116,6 +117,7 @@ private:
     std::optional<ChildProcess> child_;
     std::optional<Qmp> qmp_;
     BootWatchdog watchdog_;
+    ConsoleWatch console_watch_; // the guest's own "seed failed" line ends the boot wait at once
     BootReport report_;
     Clock::time_point first_launch_{};
     Clock::time_point attempt_started_{};

@@ -18,6 +18,7 @@ struct UpArgs {
     std::string mem = "2G";
     std::string disk = "20G";
     std::string image = "debian-12";
+    std::string provisioning;
     bool timings = false;
     int boot_timeout_s = 0;
 };
@@ -33,6 +34,19 @@ void print_timings(const std::vector<PhaseTiming>& timings) {
     print_table(rows);
 }
 
+// The guest's side, from its console markers (guest seconds since the kernel started).
+void print_guest_timings(const std::vector<PhaseTiming>& timings) {
+    if (timings.empty()) return;
+    double total = 0;
+    std::vector<std::vector<std::string>> rows{{"GUEST PHASE", "SECONDS"}};
+    for (const auto& t : timings) {
+        rows.push_back({t.phase, fmt::format("{:.2f}", t.seconds)});
+        total += t.seconds;
+    }
+    rows.push_back({"sshd up (uptime)", fmt::format("{:.2f}", total)});
+    print_table(rows);
+}
+
 Result<int> run_up(const UpArgs& args, const CLI::App& cmd) {
     client::StartRequest req;
     req.name = args.name;
@@ -40,8 +54,9 @@ Result<int> run_up(const UpArgs& args, const CLI::App& cmd) {
     req.options.memory_mb = FBX_TRY(parse_size_mib(args.mem, "--mem"));
     req.options.disk_mb = FBX_TRY(parse_size_mib(args.disk, "--disk"));
     req.options.image = args.image;
+    req.options.provisioning = args.provisioning;
     req.options.boot_timeout = std::chrono::seconds(args.boot_timeout_s);
-    for (const char* flag : {"--cpus", "--mem", "--disk", "--image"})
+    for (const char* flag : {"--cpus", "--mem", "--disk", "--image", "--provisioning"})
         if (cmd.count(flag) > 0) req.options_given = true;
     req.lifetime = client::HelperMode::Detached;
     req.image_progress = image::ProgressMode::Auto;
@@ -55,7 +70,10 @@ Result<int> run_up(const UpArgs& args, const CLI::App& cmd) {
     if (!running) fmt::print("Starting {}...\n", args.name);
     auto vm = FBX_TRY(orchestrator.start(req));
     fmt::print("  {}  IP: {}  SSH: fleetbox ssh {}\n", vm->name_, vm->ip_, vm->name_);
-    if (args.timings) print_timings(vm->timings_);
+    if (args.timings) {
+        print_timings(vm->timings_);
+        print_guest_timings(vm->guest_timings_);
+    }
     return 0;
 }
 
@@ -71,6 +89,9 @@ void install_up(CLI::App& app, Globals& /*globals*/, Action& action) {
     cmd->add_option("--disk", args->disk, "Disk size, e.g. 20G (thin: only what is written uses space)")
         ->capture_default_str();
     cmd->add_option("--image", args->image, "Guest image alias")->capture_default_str();
+    cmd->add_option("--provisioning", args->provisioning,
+                    "How the guest is configured at create: fleetbox-seed (fast, images fleetbox builds) or "
+                    "nocloud (cloud-init); default: the image's preferred");
     cmd->add_option("--boot-timeout", args->boot_timeout_s, "Seconds to wait for SSH (0: automatic)");
     cmd->add_flag("--timings", args->timings, "Print how long each boot phase took");
     cmd->callback([&action, args, cmd] { action = [args, cmd] { return run_up(*args, *cmd); }; });

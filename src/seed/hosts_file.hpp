@@ -1,0 +1,28 @@
+// The guest's /etc/hosts, rendered on the host from the VM's identity.
+//
+// Why one renderer: both ways of configuring a guest (the fast seed and cloud-init's
+// write_files) must produce the same file, so a VM's name resolution does not depend on how
+// it was provisioned. The file always maps the VM's own name to 127.0.1.1 (Debian's
+// convention): without it `sudo` waits out DNS timeouts for "unable to resolve host".
+// Further entries (a cluster's siblings) follow, one per line, in the order given.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "util/error.hpp"
+
+namespace fleetbox::seed {
+
+struct HostEntry {
+    std::string ip;   // IPv4 or IPv6 address
+    std::string name; // a hostname: letters, digits, '-', '.', '_'
+};
+
+// InvalidArgument naming the entry when an address or name is malformed.
+Status validate_host_entries(const std::vector<HostEntry>& entries);
+
+// localhost lines, "127.0.1.1\t<name>", then each entry as "<ip>\t<name>".
+Result<std::string> render_hosts_file(const std::string& name, const std::vector<HostEntry>& entries);
+
+} // namespace fleetbox::seed
