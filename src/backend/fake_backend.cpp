@@ -71,12 +71,17 @@ FakeBackend::FakeBackend(FakeOptions options) : options_(std::move(options)) {
 
 FakeBackend::~FakeBackend() = default; // each Member's ChildProcess kills and reaps its stand-in
 
-void FakeBackend::record(const std::string& call, const std::string& name) {
+void FakeBackend::record(const std::string& call, const std::string& name, const std::string& seed,
+                         const std::string& cmdline) {
     if (options_.record_path.empty())
         return;
     nlohmann::json line = {{"call", call}};
     if (!name.empty())
         line["name"] = name;
+    if (!seed.empty()) // boot: which seed and kernel command line words the client chose
+        line["seed"] = seed.substr(seed.rfind('/') + 1);
+    if (!cmdline.empty())
+        line["kernel_cmdline_extra"] = cmdline;
     std::string text = line.dump() + "\n";
     int fd = ::open(options_.record_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0)
@@ -140,7 +145,7 @@ Result<ChildProcess> FakeBackend::spawn_standin(const std::string& name) {
 
 Result<proto::Booted> FakeBackend::boot(const proto::BootSpec& spec) {
     const std::string& name = spec.name;
-    record("boot", name);
+    record("boot", name, spec.seed_path, spec.kernel_cmdline_extra);
     std::unique_lock lock(mutex_);
     if (shut_down_)
         return fail(ErrorKind::Interrupted, "boot " + name, "the helper is shutting down");

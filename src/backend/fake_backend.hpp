@@ -68,7 +68,8 @@ private:
         bool spawning = false;   // a boot is between "starting" and owning its stand-in
     };
 
-    void record(const std::string& call, const std::string& name = {});
+    void record(const std::string& call, const std::string& name = {}, const std::string& seed = {},
+                const std::string& cmdline = {});
     Result<int> pick_host(const std::string& ip_hint) const;
     Result<ChildProcess> spawn_standin(const std::string& name);
     // Waits out the boot delay (or a cancelling stop) and marks the member running.

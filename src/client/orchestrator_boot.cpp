@@ -50,24 +50,27 @@ Status write_vm_seed(const MemberFiles& files, const VmConfig& config, const std
 
 // How this VM's guest is configured: chosen from the image's manifest at create (or as the
 // caller asked), read from config.json afterwards; with the image's words that select it.
-Result<std::pair<seed::Provisioning, std::string>> provisioning_for(const VmConfig& config, bool created,
-                                                                    const Options& opts,
-                                                                    const image::ImageInfo& image) {
+struct ProvisioningChoice {
+    seed::Provisioning method{};
+    std::string kernel_cmdline;
+};
+Result<ProvisioningChoice> provisioning_for(const std::string& name, const std::string& alias, bool created,
+                                      const VmConfig& stored, const Options& opts, const image::ImageInfo& image) {
     seed::Provisioning method{};
     if (created) {
         std::optional<seed::Provisioning> requested;
         if (!opts.provisioning.empty()) requested = FBX_TRY(seed::parse_provisioning(opts.provisioning));
-        method = FBX_TRY(seed::choose_provisioning(image.manifest.method_names(), requested, config.image));
+        method = FBX_TRY(seed::choose_provisioning(image.manifest.method_names(), requested, alias));
     } else {
-        method = FBX_TRY(seed::parse_provisioning(config.provisioning));
+        method = FBX_TRY(seed::parse_provisioning(stored.provisioning));
     }
     const auto* entry = image.manifest.method(std::string(seed::to_string(method)));
     if (!entry)
-        return fail(ErrorKind::InvalidArgument, "boot " + config.name,
-                    fmt::format("its image {} no longer supports {}, which configured this VM", config.image,
+        return fail(ErrorKind::InvalidArgument, "boot " + name,
+                    fmt::format("its image {} no longer supports {}, which configured this VM", alias,
                                 seed::to_string(method)),
-                    fmt::format("recreate it: fleetbox rm -f {} && fleetbox up {}", config.name, config.name));
-    return std::make_pair(method, entry->kernel_cmdline);
+                    fmt::format("recreate it: fleetbox rm -f {} && fleetbox up {}", name, name));
+    return ProvisioningChoice{method, entry->kernel_cmdline};
 }
 
 void replace_all(std::string& text, const std::string& from, const std::string& to) {
@@ -151,6 +154,9 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot_steps(BootContext& ctx) {
                                 alias, image.manifest.virtual_size >> 20),
                     fmt::format("use --disk {}M or more", (image.manifest.virtual_size >> 20) + 1));
 
+    auto provisioning = FBX_TRY(provisioning_for(name, alias, ctx.created, ctx.config, opts, image));
+    const seed::Provisioner& how = seed::provisioner_for(provisioning.method);
+
     FBX_TRY(store_.ensure_member_dir(name));
     ctx.helper.emplace(FBX_TRY(
         timed(ctx.timings, "helper spawn", [&] { return launcher_.spawn(store_, name, ctx.request.lifetime); })));
@@ -161,10 +167,8 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot_steps(BootContext& ctx) {
     if (ctx.created)
         ctx.config = new_vm_config(name, opts.cpus, static_cast<std::int64_t>(opts.memory_mb),
                                    static_cast<std::int64_t>(opts.disk_mb), alias);
-    auto [method, cmdline] = FBX_TRY(provisioning_for(ctx.config, ctx.created, opts, image));
-    const seed::Provisioner& how = seed::provisioner_for(method);
     if (ctx.created) {
-        ctx.config.provisioning = std::string(seed::to_string(method));
+        ctx.config.provisioning = std::string(seed::to_string(provisioning.method));
         ctx.config.mac = reservation.mac.empty() ? ctx.config.mac : reservation.mac;
         ctx.config.ip = reservation.ip;
         FBX_CHECK(timed(ctx.timings, "disk", [&] {
@@ -186,8 +190,8 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot_steps(BootContext& ctx) {
     spec.name = name;
     spec.member_dir = ctx.files.dir;
     spec.disk_path = ctx.files.disk;
-    spec.seed_path = seed_path(ctx.files, method);
-    spec.kernel_cmdline_extra = cmdline;
+    spec.seed_path = seed_path(ctx.files, provisioning.method);
+    spec.kernel_cmdline_extra = provisioning.kernel_cmdline;
     spec.kernel_path = image.kernel_path;
     spec.initrd_path = image.initrd_path;
     spec.mac = ctx.config.mac;

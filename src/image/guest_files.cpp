@@ -86,7 +86,8 @@ if [ -n "$dns" ]; then
     for server in $dns; do echo "nameserver $server"; done > /etc/resolv.conf
 fi
 
-# Once per disk: the pinned host key, the login key, the root filesystem's full size.
+# Once per disk: the pinned host key and the login key (fleetbox-growfs grows the root
+# filesystem meanwhile, in parallel).
 if [ ! -e /var/lib/fleetbox/seeded ]; then
     install -m 0600 "$seed/ssh_host_ed25519_key" /etc/ssh/ssh_host_ed25519_key &&
         install -m 0644 "$seed/ssh_host_ed25519_key.pub" /etc/ssh/ssh_host_ed25519_key.pub ||
@@ -94,11 +95,6 @@ if [ ! -e /var/lib/fleetbox/seeded ]; then
     install -d -m 0700 -o fleetbox -g fleetbox /home/fleetbox/.ssh &&
         install -m 0600 -o fleetbox -g fleetbox "$seed/authorized_keys" /home/fleetbox/.ssh/authorized_keys ||
         die "cannot install the login key"
-    cmdline_value root
-    root=$value
-    if [ -b "$root" ]; then
-        resize2fs "$root" > /dev/null 2>&1 || say "fleetbox: warning: could not grow $root"
-    fi
     mkdir -p /var/lib/fleetbox && : > /var/lib/fleetbox/seeded
 fi
 
@@ -108,9 +104,51 @@ if [ -s "$seed/mounts" ]; then
     done < "$seed/mounts"
 fi
 
+rm -rf "$seed" # the only other copy of the private host key
 now_up
 say ")SH" + kMarkerSeed + R"SH( uptime=$up"
 )SH";
+}
+
+std::string growfs_script() {
+    return R"SH(#!/bin/sh
+# fleetbox-growfs: grow the root filesystem (a whole-disk ext4) to the disk, once per disk.
+set -u
+read -r cmdline < /proc/cmdline
+root=''
+set -f
+for word in $cmdline; do
+    case $word in root=/dev/*) root=${word#root=} ;; esac
+done
+set +f
+if [ -b "$root" ] && resize2fs "$root" > /dev/null 2>&1; then
+    mkdir -p /var/lib/fleetbox && : > /var/lib/fleetbox/grown
+else
+    echo "fleetbox: warning: could not grow the root filesystem ($root)" > /dev/console
+fi
+)SH";
+}
+
+std::string growfs_unit() {
+    return "[Unit]\n"
+           "Description=fleetbox: grow the root filesystem to the disk\n"
+           "DefaultDependencies=no\n"
+           "ConditionKernelCommandLine=fleetbox.seed\n"
+           "ConditionPathExists=!/var/lib/fleetbox/grown\n"
+           "After=systemd-remount-fs.service\n"
+           "Before=ssh.service systemd-user-sessions.service\n\n"
+           "[Service]\n"
+           "Type=oneshot\n"
+           "RemainAfterExit=yes\n"
+           "ExecStart=/" + std::string(kGrowfsScriptPath) + "\n\n"
+           "[Install]\n"
+           "WantedBy=sysinit.target\n";
+}
+
+std::string sshd_unit_dropin() {
+    return "# fleetbox: no `sshd -t` before every start (a second sshd start-up on the boot path)\n"
+           "[Service]\n"
+           "ExecStartPre=\n";
 }
 
 std::string seed_unit() {

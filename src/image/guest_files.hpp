@@ -9,8 +9,11 @@
 //  - /usr/lib/fleetbox/fleetbox-seed and fleetbox-seed.service: run early (before
 //    sysinit.target, ssh and the network) when the kernel command line has fleetbox.seed=DEV;
 //    per boot: hostname, /etc/hosts, the address and default route; once per disk: the host
-//    key, the login key, growing the root filesystem to the disk. Prints kMarkerSeed, or
-//    kMarkerSeedFailed with the reason (the host then fails the boot at once).
+//    key and the login key. Prints kMarkerSeed, or kMarkerSeedFailed with the reason (the
+//    host then fails the boot at once).
+//  - fleetbox-growfs(.service): once per disk, in parallel with the rest of early boot but
+//    before sshd (so `df /` is right when SSH answers): resize2fs of the root to the disk.
+//  - a drop-in that skips ssh.service's `sshd -t` config check (a second sshd start-up);
 //  - the user fleetbox (uid 1000) with passwordless sudo, so no step creates it at boot;
 //  - sshd serving only the ed25519 host key (the one fleetbox pins);
 //  - an empty /etc/machine-id (systemd makes a unique one at each VM's first boot) and a
@@ -24,6 +27,8 @@ namespace fleetbox::image {
 inline constexpr const char* kGuestUser = "fleetbox";
 inline constexpr const char* kSeedScriptPath = "usr/lib/fleetbox/fleetbox-seed";
 inline constexpr const char* kSeedUnitName = "fleetbox-seed.service";
+inline constexpr const char* kGrowfsScriptPath = "usr/lib/fleetbox/fleetbox-growfs";
+inline constexpr const char* kGrowfsUnitName = "fleetbox-growfs.service";
 
 // The kernel command line words that select each method on images built with these files.
 // Fast path: cloud-init's generator stands down, ifupdown's units are masked (their udev
@@ -34,6 +39,9 @@ std::string nocloud_cmdline();
 
 std::string seed_script();
 std::string seed_unit();
+std::string growfs_script();
+std::string growfs_unit();
+std::string sshd_unit_dropin();
 std::string sudoers_file();
 std::string sshd_config_dropin();
 std::string preset_file();

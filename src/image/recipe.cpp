@@ -93,6 +93,13 @@ void append_fast_path(std::vector<std::string>& cmds) {
     cmds.push_back(write_file_cmd(std::string("etc/systemd/system/") + kSeedUnitName, seed_unit()));
     cmds.push_back(std::string("ln -sf ../") + kSeedUnitName + " \"$1/etc/systemd/system/sysinit.target.wants/" +
                    kSeedUnitName + "\"");
+    const std::string growfs = kGrowfsScriptPath;
+    cmds.push_back(write_file_cmd(growfs, growfs_script()));
+    cmds.push_back("chmod 0755 \"$1/" + growfs + "\"");
+    cmds.push_back(write_file_cmd(std::string("etc/systemd/system/") + kGrowfsUnitName, growfs_unit()));
+    cmds.push_back(std::string("ln -sf ../") + kGrowfsUnitName + " \"$1/etc/systemd/system/sysinit.target.wants/" +
+                   kGrowfsUnitName + "\"");
+    cmds.push_back(write_file_cmd("etc/systemd/system/ssh.service.d/fleetbox-no-config-test.conf", sshd_unit_dropin()));
     cmds.push_back(std::string("chroot \"$1\" useradd --create-home --shell /bin/bash --user-group --uid 1000 ") +
                    kGuestUser);
     cmds.push_back(write_file_cmd("etc/sudoers.d/90-fleetbox", sudoers_file()));

@@ -137,6 +137,20 @@ TEST_F(Debian12Image, FilesystemHasTheTrapFixes) {
     EXPECT_THAT(stat("/etc/shadow"), HasSubstr("Group:    42")); // shadow
     // Each VM gets its own machine id (empty file = first boot).
     EXPECT_EQ(cat("/etc/machine-id"), "");
+    // The fast path's guest side (ADR 0012): the seed unit and script, enabled; the user with
+    // its sudo rule; sshd serving the one pinned key; networkd kept off; the switch-root marker.
+    EXPECT_THAT(cat("/etc/systemd/system/fleetbox-seed.service"), HasSubstr("ConditionKernelCommandLine=fleetbox.seed"));
+    EXPECT_THAT(ls("/etc/systemd/system/sysinit.target.wants"), HasSubstr("fleetbox-seed.service"));
+    EXPECT_THAT(cat("/usr/lib/fleetbox/fleetbox-seed"), HasSubstr("fleetbox-seed 1"));
+    EXPECT_THAT(stat("/usr/lib/fleetbox/fleetbox-seed"), HasSubstr("Mode:  0755"));
+    EXPECT_THAT(cat("/etc/passwd"), HasSubstr("fleetbox:x:1000:1000::/home/fleetbox:/bin/bash"));
+    EXPECT_THAT(cat("/etc/sudoers.d/90-fleetbox"), HasSubstr("fleetbox ALL=(ALL) NOPASSWD:ALL"));
+    EXPECT_THAT(stat("/etc/sudoers.d/90-fleetbox"), HasSubstr("Mode:  0440"));
+    EXPECT_THAT(cat("/etc/ssh/sshd_config.d/fleetbox.conf"), HasSubstr("HostKey /etc/ssh/ssh_host_ed25519_key"));
+    EXPECT_THAT(cat("/etc/systemd/system-preset/10-fleetbox.preset"), HasSubstr("disable systemd-networkd.service"));
+    EXPECT_THAT(cat("/etc/initramfs-tools/scripts/init-bottom/fleetbox-marker"), HasSubstr("stage=switch-root"));
+    // The manifest offers the fast path first, NoCloud second.
+    ASSERT_EQ(info_->manifest.method_names(), (std::vector<std::string>{"fleetbox-seed", "nocloud"}));
 }
 
 TEST_F(Debian12Image, OverlayIsTinyAndPointsAtTheBase) {

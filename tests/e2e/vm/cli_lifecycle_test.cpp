@@ -81,11 +81,11 @@ TEST_F(CliLifecycle, UpSshDownUpRm) {
     ASSERT_TRUE(listed[0].contains("timings") && listed[0]["timings"].is_array()) << json_ls.out;
     EXPECT_FALSE(listed[0]["timings"].empty()) << json_ls.out;
 
-    // logs: the serial console shows the guest's boot (cloud-init ran before SSH could
-    // answer; the kernel itself is quiet); ssh-config names the VM.
+    // logs: the serial console shows the guest's boot (the image's progress markers, the fast
+    // path's seed among them; the kernel itself is quiet); ssh-config names the VM.
     auto logs = fbx({"logs", kVm});
     EXPECT_EQ(logs.code, 0) << logs.err;
-    EXPECT_THAT(logs.out, HasSubstr("cloud-init"));
+    EXPECT_THAT(logs.out, HasSubstr("fleetbox: stage=seed uptime="));
     auto config = fbx({"ssh-config"});
     EXPECT_EQ(config.code, 0) << config;
     EXPECT_THAT(config.out, HasSubstr(std::string("Host ") + kVm + "\n  HostName " + ip + "\n"));

@@ -1,0 +1,144 @@
+// Component: how `fleetbox up` chooses the way a new guest is configured, through the real
+// CLI and the fake helper (no VM boots; FLEETBOX_FAKE_RECORD shows the seed file and kernel
+// command line words the client sent with boot-member). The image is a stand-in made here:
+// a real (empty) qcow2 base, placeholder kernel and initrd, and a manifest that either lists
+// the fast path (an image built since ADR 0012) or says nothing about provisioning (an image
+// built before it, which must still boot through cloud-init's NoCloud seed).
+// Bad input: an unknown method, or the fast path asked of an image that lacks it, is one
+// error line, before "Starting", with nothing created.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "e2e/vm/e2e_fixture.hpp"
+#include "image/manifest.hpp"
+#include "util/strings.hpp"
+
+namespace fleetbox::test {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::SizeIs;
+using ::testing::StartsWith;
+
+class Provisioning : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (::geteuid() != 0) GTEST_SKIP() << "the CLI's root check (CAP_NET_ADMIN) comes first";
+        if (find_program("qemu-img").empty()) GTEST_SKIP() << "qemu-img is not installed";
+        auto why = enter_private_netns();
+        ASSERT_TRUE(why.empty()) << why;
+        store_ = std::make_unique<ScratchStore>();
+        record_ = root() + "/record.jsonl";
+    }
+    void TearDown() override {
+        if (store_) {
+            EXPECT_THAT(store_processes(root()), IsEmpty()) << "a helper was left running";
+        }
+        store_.reset();
+    }
+    [[nodiscard]] const std::string& root() const { return store_->root(); }
+
+    // A stand-in debian-12 in the scratch store; `fast` lists both methods, else none (legacy).
+    void make_image(bool fast) {
+        const std::string dir = root() + "/images/debian-12";
+        ASSERT_TRUE(ensure_dir(dir));
+        ChildSpec create;
+        create.argv = {"qemu-img", "create", "-q", "-f", "qcow2", dir + "/disk.qcow2", "64M"};
+        ASSERT_TRUE(run_checked(create, std::chrono::seconds(30)));
+        write_text(dir + "/vmlinuz", "kernel\n");
+        write_text(dir + "/initrd.img", "initrd\n");
+        image::Manifest m;
+        m.alias = "debian-12";
+        m.built_at = "2026-11-28T18:30:00Z";
+        m.virtual_size = 64ULL << 20;
+        for (const char* name : {"disk.qcow2", "vmlinuz", "initrd.img"})
+            m.files.push_back({name, file_size(dir + "/" + name).value(), std::string(64, '0')});
+        if (fast) m.provisioning = {{"fleetbox-seed", "fleetbox.seed=/dev/vdb cloud-init=disabled"}, {"nocloud", "nc-words"}};
+        auto doc = nlohmann::json::parse(image::manifest_to_json(m));
+        if (!fast) doc.erase("provisioning"); // exactly what a manifest from before the fast path holds
+        write_text(dir + "/manifest.json", doc.dump(2));
+    }
+    // up NAME ARGS with the fake helper failing the boot (so nothing waits for SSH).
+    CliRun up(const std::string& name, std::vector<std::string> extra = {}) {
+        CliOptions options;
+        options.env_set = {"FLEETBOX_HELPER=" + built("tests/fleetbox-helper-fake"),
+                           "FLEETBOX_FAKE_FAIL_BOOT=" + name, "FLEETBOX_FAKE_RECORD=" + record_};
+        options.timeout = std::chrono::seconds(60);
+        std::vector<std::string> args{"up", name};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return run_fleetbox(root(), args, options);
+    }
+    // The recorded boot-member of NAME ({} when there was none).
+    nlohmann::json boot_record(const std::string& name) {
+        nlohmann::json found;
+        for (const auto& line : split(read_file(record_).value_or(""), '\n')) {
+            auto j = nlohmann::json::parse(line, nullptr, false);
+            if (j.is_object() && j.value("call", "") == "boot" && j.value("name", "") == name) found = j;
+        }
+        return found;
+    }
+    static std::string the_error(const CliRun& run) {
+        EXPECT_EQ(run.code, 1) << run;
+        auto errors = lines_starting(run.err, "error: ");
+        EXPECT_THAT(errors, SizeIs(1)) << run;
+        return errors.empty() ? std::string() : errors.front();
+    }
+
+    std::unique_ptr<ScratchStore> store_;
+    std::string record_;
+};
+
+TEST_F(Provisioning, ABuiltImageBootsTheFastPathByDefault) {
+    make_image(true);
+    auto run = up("web");
+    EXPECT_THAT(the_error(run), HasSubstr("injected boot failure")) << run;
+    auto boot = boot_record("web");
+    ASSERT_FALSE(boot.is_null()) << read_file(record_).value_or("(no record)");
+    EXPECT_EQ(boot.value("seed", ""), "seed.tar");
+    EXPECT_EQ(boot.value("kernel_cmdline_extra", ""), "fleetbox.seed=/dev/vdb cloud-init=disabled");
+}
+
+TEST_F(Provisioning, NoCloudCanBeAskedForOnABuiltImage) {
+    make_image(true);
+    auto run = up("web", {"--provisioning", "nocloud"});
+    EXPECT_THAT(the_error(run), HasSubstr("injected boot failure")) << run;
+    auto boot = boot_record("web");
+    EXPECT_EQ(boot.value("seed", ""), "seed.iso");
+    EXPECT_EQ(boot.value("kernel_cmdline_extra", ""), "nc-words");
+}
+
+TEST_F(Provisioning, AnImageFromBeforeTheFastPathBootsThroughNoCloud) {
+    make_image(false);
+    auto run = up("web");
+    EXPECT_THAT(the_error(run), HasSubstr("injected boot failure")) << run;
+    auto boot = boot_record("web");
+    EXPECT_EQ(boot.value("seed", ""), "seed.iso");
+    EXPECT_EQ(boot.value("kernel_cmdline_extra", ""), image::legacy_provisioning().front().kernel_cmdline);
+    EXPECT_THAT(boot.value("kernel_cmdline_extra", ""), HasSubstr("systemd.mask=cloud-config.service"));
+}
+
+TEST_F(Provisioning, TheFastPathOnAnOldImageIsOneErrorWithTheRebuildHint) {
+    make_image(false);
+    auto run = up("web", {"--provisioning", "fleetbox-seed"});
+    EXPECT_THAT(the_error(run), HasSubstr("the image does not support fleetbox-seed (it supports nocloud)")) << run;
+    EXPECT_THAT(run.err, HasSubstr("hint: images built before the fast path need a rebuild: "
+                                   "fleetbox image build --force debian-12"))
+        << run;
+    EXPECT_TRUE(boot_record("web").is_null()) << "nothing was booted";
+    EXPECT_FALSE(path_exists(store_->member_dir("web"))) << "nothing was created";
+}
+
+TEST_F(Provisioning, AnUnknownMethodIsRefusedBeforeStarting) {
+    make_image(true);
+    auto run = up("web", {"--provisioning", "cloudinit"});
+    EXPECT_THAT(the_error(run), HasSubstr("unknown method \"cloudinit\"")) << run;
+    EXPECT_THAT(run.err, HasSubstr("hint: use fleetbox-seed or nocloud")) << run;
+    EXPECT_THAT(run.out, Not(HasSubstr("Starting"))) << run;
+    EXPECT_FALSE(path_exists(store_->member_dir("web")));
+}
+
+} // namespace
+} // namespace fleetbox::test
