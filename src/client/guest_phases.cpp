@@ -1,7 +1,7 @@
 // Console marker parsing for guest boot phases (see guest_phases.hpp).
 #include "client/guest_phases.hpp"
 
-#include <cstdlib>
+#include <charconv>
 #include <map>
 #include <optional>
 
@@ -20,11 +20,12 @@ std::optional<double> marker_uptime(std::string_view line, std::string_view mark
     if (!starts_with(line, marker)) return std::nullopt;
     std::string_view rest = line.substr(marker.size());
     if (!starts_with(rest, " uptime=")) return std::nullopt;
-    std::string number(trim(rest.substr(8)));
+    std::string_view number = trim(rest.substr(8));
     if (number.empty() || number.size() > 16) return std::nullopt;
-    char* end = nullptr;
-    double value = std::strtod(number.c_str(), &end);
-    if (end != number.c_str() + number.size() || !(value >= 0 && value <= kMaxUptime)) return std::nullopt;
+    double value = 0;
+    auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value, std::chars_format::fixed);
+    if (ec != std::errc() || end != number.data() + number.size() || !(value >= 0 && value <= kMaxUptime))
+        return std::nullopt;
     return value;
 }
 

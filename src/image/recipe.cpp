@@ -53,8 +53,7 @@ std::string initramfs_marker_script() {
            "echo \"" + std::string(kMarkerInitramfs) + " uptime=$up\" > /dev/console\n";
 }
 
-// systemd unit files expand `$`, so the shell's `$(...)` is written `$$(...)`.
-// The last thing the initramfs does before handing over to systemd.
+// The last thing the initramfs does before handing over to systemd (init-bottom).
 std::string switch_root_marker_script() {
     return "#!/bin/sh\n"
            "case \"$1\" in prereqs) exit 0;; esac\n"
@@ -62,6 +61,7 @@ std::string switch_root_marker_script() {
            "echo \"" + std::string(kMarkerSwitchRoot) + " uptime=$up\" > /dev/console\n";
 }
 
+// systemd unit files expand `$`, so the shell's `$(...)` is written `$$(...)`.
 std::string systemd_marker_unit() {
     return "[Unit]\n"
            "Description=fleetbox boot marker on the console\n"

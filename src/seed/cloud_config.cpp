@@ -18,7 +18,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 tl::unexpected<Error> bad(std::string field, std::string why) {
-    return fail(ErrorKind::InvalidArgument, "make the cloud-init seed", field + ": " + why);
+    return fail(ErrorKind::InvalidArgument, "make the seed", field + ": " + why);
 }
 
 bool is_ipv4(const std::string& text) {
@@ -102,7 +102,7 @@ Result<std::string> dump(const Json& doc) {
     try {
         return doc.dump(2) + "\n";
     } catch (const nlohmann::json::exception& e) {
-        return fail(ErrorKind::InvalidArgument, "make the cloud-init seed",
+        return fail(ErrorKind::InvalidArgument, "make the seed",
                     std::string("invalid text: ") + e.what());
     }
 }

@@ -2,8 +2,8 @@
 //
 // Why tar for the fast seed: the guest reads it straight off its block device with GNU tar
 // (Essential in Debian), so applying a seed needs no kernel module, no mount and no parser
-// of ours in the guest. The archive is POSIX ustar, padded to whole 10 KiB records, which
-// also makes it a whole number of 512-byte sectors for QEMU's raw block device.
+// of ours in the guest. The archive is POSIX ustar and ends on a 512-byte boundary, so it is
+// a whole number of sectors for QEMU's raw block device.
 #pragma once
 
 #include <string>

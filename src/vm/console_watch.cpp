@@ -41,7 +41,10 @@ std::optional<std::string> ConsoleWatch::failure() {
         std::size_t start = 0;
         for (std::size_t nl; (nl = partial_.find('\n', start)) != std::string::npos; start = nl + 1) {
             std::string line = printable_excerpt(partial_.substr(start, nl - start), kMaxLine);
-            if (starts_with(line, marker_)) return printable_excerpt(line.substr(marker_.size()));
+            if (starts_with(line, marker_)) {
+                partial_.erase(0, nl + 1); // reported once; a later call looks further on
+                return printable_excerpt(line.substr(marker_.size()));
+            }
         }
         partial_.erase(0, start);
         if (partial_.size() > kMaxLine) partial_.clear();

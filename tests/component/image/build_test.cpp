@@ -49,7 +49,12 @@ TEST_F(ImageBuild, BuildsACompleteEntry) {
     std::vector<std::string> phase_names;
     for (const auto& p : m.phases) phase_names.push_back(p.name);
     EXPECT_THAT(phase_names, ElementsAre("bootstrap", "kernel", "mkfs", "convert", "manifest"));
-    EXPECT_THAT(m.boot_markers, ElementsAre("fleetbox: stage=initramfs", "fleetbox: stage=systemd", "fleetbox: stage=sshd"));
+    EXPECT_THAT(m.boot_markers, ElementsAre("fleetbox: stage=initramfs", "fleetbox: stage=switch-root",
+                                            "fleetbox: stage=systemd", "fleetbox: stage=seed", "fleetbox: stage=sshd"));
+    // A built image offers the fast path first, NoCloud second, each with its kernel words.
+    ASSERT_EQ(m.method_names(), (std::vector<std::string>{"fleetbox-seed", "nocloud"}));
+    EXPECT_THAT(m.provisioning[0].kernel_cmdline, HasSubstr("fleetbox.seed=/dev/vdb"));
+    EXPECT_THAT(m.provisioning[1].kernel_cmdline, HasSubstr("systemd.mask=cloud-final.service"));
     for (const auto& f : m.files) {
         EXPECT_EQ(*file_size(info->dir + "/" + f.name), f.size) << f.name;
         EXPECT_EQ(*sha256_file_hex(info->dir + "/" + f.name), f.sha256) << f.name;

@@ -1,8 +1,10 @@
-// Manifest: JSON round trip, corrupt or incomplete manifests are rejected, sizes are checked
-// against the files, sha256 matches known vectors, and the cache does not count a directory
-// with a bad manifest as an image.
+// Manifest: JSON round trip (including the provisioning methods), a manifest from before the
+// fast path reads as NoCloud with cloud-config/cloud-final masked, corrupt or incomplete
+// manifests are rejected, sizes are checked against the files, sha256 matches known vectors,
+// and the cache does not count a directory with a bad manifest as an image.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "image/cache.hpp"
 #include "image/manifest.hpp"
@@ -12,6 +14,7 @@
 namespace fleetbox::image {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 Manifest sample() {
@@ -30,6 +33,8 @@ Manifest sample() {
     m.files = {{"disk.qcow2", 4, "aa"}, {"vmlinuz", 3, "bb"}, {"initrd.img", 0, "cc"}};
     m.boot_markers = {"fleetbox: stage=initramfs"};
     m.phases = {{"bootstrap", 120.5}, {"mkfs", 2.25}};
+    m.provisioning = {{"fleetbox-seed", "fleetbox.seed=/dev/vdb cloud-init=disabled"},
+                      {"nocloud", "systemd.mask=cloud-config.service"}};
     return m;
 }
 
@@ -59,6 +64,88 @@ TEST(Manifest, RoundTrips) {
     EXPECT_EQ(back->file("vmlinuz")->size, 3u);
     EXPECT_EQ(back->file("initrd.img")->sha256, "cc");
     EXPECT_EQ(back->file("nope"), nullptr);
+}
+
+TEST(Manifest, ProvisioningRoundTripsInOrder) {
+    Manifest m = sample();
+    auto back = manifest_from_json(manifest_to_json(m));
+    ASSERT_TRUE(back) << back.error().message();
+    ASSERT_EQ(back->provisioning.size(), 2u);
+    EXPECT_EQ(back->provisioning[0].method, "fleetbox-seed");
+    EXPECT_EQ(back->provisioning[0].kernel_cmdline, "fleetbox.seed=/dev/vdb cloud-init=disabled");
+    EXPECT_EQ(back->provisioning[1].method, "nocloud");
+    EXPECT_EQ(back->provisioning[1].kernel_cmdline, "systemd.mask=cloud-config.service");
+    EXPECT_THAT(back->method_names(), ElementsAre("fleetbox-seed", "nocloud"));
+
+    // Written as a list of {method, kernel_cmdline} objects.
+    auto doc = nlohmann::json::parse(manifest_to_json(m));
+    ASSERT_TRUE(doc["provisioning"].is_array());
+    EXPECT_EQ(doc["provisioning"][0]["method"], "fleetbox-seed");
+    EXPECT_EQ(doc["provisioning"][1]["kernel_cmdline"], "systemd.mask=cloud-config.service");
+}
+
+TEST(Manifest, MethodLooksUpByName) {
+    Manifest m = sample();
+    const ProvisioningMethod* fast = m.method("fleetbox-seed");
+    ASSERT_NE(fast, nullptr);
+    EXPECT_EQ(fast->kernel_cmdline, "fleetbox.seed=/dev/vdb cloud-init=disabled");
+    ASSERT_NE(m.method("nocloud"), nullptr);
+    EXPECT_EQ(m.method("nocloud")->method, "nocloud");
+    EXPECT_EQ(m.method("teleport"), nullptr);
+    EXPECT_EQ(m.method(""), nullptr);
+    m.provisioning.clear();
+    EXPECT_EQ(m.method("nocloud"), nullptr);
+    EXPECT_TRUE(m.method_names().empty());
+}
+
+TEST(Manifest, WithoutProvisioningReadsAsLegacyNoCloud) {
+    auto doc = nlohmann::json::parse(manifest_to_json(sample()));
+    doc.erase("provisioning");
+    auto back = manifest_from_json(doc.dump());
+    ASSERT_TRUE(back) << back.error().message();
+    ASSERT_EQ(back->provisioning.size(), 1u);
+    EXPECT_EQ(back->provisioning[0].method, "nocloud");
+    EXPECT_THAT(back->provisioning[0].kernel_cmdline, HasSubstr("systemd.mask=cloud-config.service"));
+    EXPECT_THAT(back->provisioning[0].kernel_cmdline, HasSubstr("systemd.mask=cloud-final.service"));
+    EXPECT_THAT(back->method_names(), ElementsAre("nocloud"));
+    ASSERT_NE(back->method("nocloud"), nullptr);
+    EXPECT_EQ(back->method("fleetbox-seed"), nullptr);
+
+    auto legacy = legacy_provisioning();
+    ASSERT_EQ(legacy.size(), 1u);
+    EXPECT_EQ(legacy[0].method, back->provisioning[0].method);
+    EXPECT_EQ(legacy[0].kernel_cmdline, back->provisioning[0].kernel_cmdline);
+    EXPECT_EQ(legacy[0].kernel_cmdline, "systemd.mask=cloud-config.service systemd.mask=cloud-final.service");
+}
+
+TEST(Manifest, AnEmptyProvisioningListReadsAsLegacyNoCloud) {
+    Manifest m = sample();
+    m.provisioning.clear();
+    auto back = manifest_from_json(manifest_to_json(m));
+    ASSERT_TRUE(back) << back.error().message();
+    EXPECT_THAT(back->method_names(), ElementsAre("nocloud"));
+    EXPECT_EQ(back->provisioning[0].kernel_cmdline, legacy_provisioning()[0].kernel_cmdline);
+}
+
+TEST(Manifest, MethodWithoutKernelCmdlineReadsAsEmpty) {
+    auto doc = nlohmann::json::parse(manifest_to_json(sample()));
+    doc["provisioning"] = nlohmann::json::array({{{"method", "nocloud"}}});
+    auto back = manifest_from_json(doc.dump());
+    ASSERT_TRUE(back) << back.error().message();
+    ASSERT_EQ(back->provisioning.size(), 1u);
+    EXPECT_EQ(back->provisioning[0].method, "nocloud");
+    EXPECT_EQ(back->provisioning[0].kernel_cmdline, "");
+}
+
+TEST(Manifest, MalformedProvisioningIsCorrupt) {
+    for (const nlohmann::json& bad : {nlohmann::json::array({{{"kernel_cmdline", "x"}}}),
+                                      nlohmann::json::array({{{"method", 5}}}), nlohmann::json::array({"nocloud"})}) {
+        auto doc = nlohmann::json::parse(manifest_to_json(sample()));
+        doc["provisioning"] = bad;
+        auto back = manifest_from_json(doc.dump());
+        ASSERT_FALSE(back) << bad.dump();
+        EXPECT_EQ(back.error().kind, ErrorKind::Corrupt) << bad.dump();
+    }
 }
 
 TEST(Manifest, RejectsCorruptOrIncompleteDocuments) {

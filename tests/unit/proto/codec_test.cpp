@@ -1,5 +1,6 @@
-// Control-protocol codec: every message survives a round trip, and malformed input is
-// rejected with a Corrupt error rather than half-decoded.
+// Control-protocol codec: every message survives a round trip (including the boot spec's
+// optional kernel command line words), and malformed input is rejected with a Corrupt error
+// rather than half-decoded.
 #include <gtest/gtest.h>
 
 #include "proto/codec.hpp"
@@ -36,7 +37,7 @@ TEST(Codec, RequestsRoundTrip) {
     EXPECT_EQ(reserve.ip_hint, "192.168.5.9");
 
     BootSpec spec{"web-1", "/s/clusters/web/web-1", "/s/d.qcow2", "/s/seed.iso", "/i/vmlinuz",
-                  "/i/initrd.img", "02:11:22:33:44:55", 4, 3072, 900};
+                  "/i/initrd.img", "02:11:22:33:44:55", 4, 3072, 900, "fleetbox.seed=/dev/vdb"};
     auto boot = std::get<BootMember>(round_trip(BootMember{spec}));
     EXPECT_EQ(boot.spec.name, "web-1");
     EXPECT_EQ(boot.spec.member_dir, spec.member_dir);
@@ -48,6 +49,7 @@ TEST(Codec, RequestsRoundTrip) {
     EXPECT_EQ(boot.spec.cpus, 4);
     EXPECT_EQ(boot.spec.memory_mb, 3072u);
     EXPECT_EQ(boot.spec.boot_timeout_s, 900);
+    EXPECT_EQ(boot.spec.kernel_cmdline_extra, "fleetbox.seed=/dev/vdb");
     EXPECT_EQ(std::get<StatusRequest>(round_trip(StatusRequest{"a"})).name, "a");
     EXPECT_EQ(std::get<Stop>(round_trip(Stop{"b"})).name, "b");
 }
@@ -86,6 +88,76 @@ TEST(Codec, RejectsMalformedInput) {
         EXPECT_EQ(r.error().kind, ErrorKind::Corrupt) << bad;
     }
     EXPECT_FALSE(decode_reply("{\"reply\":\"status\"}")); // state is required
+}
+
+BootSpec boot_spec(std::string extra) {
+    BootSpec spec;
+    spec.name = "web-1";
+    spec.member_dir = "/s/clusters/web/web-1";
+    spec.disk_path = "/s/d.qcow2";
+    spec.seed_path = "/s/seed.tar";
+    spec.kernel_path = "/i/vmlinuz";
+    spec.initrd_path = "/i/initrd.img";
+    spec.mac = "02:11:22:33:44:55";
+    spec.kernel_cmdline_extra = std::move(extra);
+    return spec;
+}
+
+// The encoded boot-member line with the spec's kernel_cmdline_extra value replaced (as JSON).
+std::string with_cmdline_extra(const std::string& json_value) {
+    std::string line = encode(Request{BootMember{boot_spec("PLACEHOLDER")}});
+    const std::string placeholder = "\"PLACEHOLDER\"";
+    auto at = line.find(placeholder);
+    EXPECT_NE(at, std::string::npos) << line;
+    if (at != std::string::npos) line.replace(at, placeholder.size(), json_value);
+    return line;
+}
+
+TEST(Codec, KernelCmdlineExtraRoundTrips) {
+    const std::string words =
+        "fleetbox.seed=/dev/vdb cloud-init=disabled net.ifnames=0 systemd.mask=networking.service";
+    auto boot = std::get<BootMember>(round_trip(BootMember{boot_spec(words)}));
+    EXPECT_EQ(boot.spec.kernel_cmdline_extra, words);
+    boot = std::get<BootMember>(round_trip(BootMember{boot_spec("")}));
+    EXPECT_EQ(boot.spec.kernel_cmdline_extra, "");
+    const std::string longest(kMaxCmdlineExtra, 'x');
+    boot = std::get<BootMember>(round_trip(BootMember{boot_spec(longest)}));
+    EXPECT_EQ(boot.spec.kernel_cmdline_extra, longest);
+}
+
+TEST(Codec, KernelCmdlineExtraIsOptionalOnTheWire) {
+    // A client from before the field: the spec has no "kernel_cmdline_extra" key at all.
+    std::string line = with_cmdline_extra("null");
+    auto key = line.find(",\"kernel_cmdline_extra\":null");
+    ASSERT_NE(key, std::string::npos) << line;
+    line.erase(key, std::string(",\"kernel_cmdline_extra\":null").size());
+    ASSERT_EQ(line.find("kernel_cmdline_extra"), std::string::npos) << line;
+    auto r = decode_request(line);
+    ASSERT_TRUE(r) << r.error().message() << "\n" << line;
+    auto boot = std::get<BootMember>(*r);
+    EXPECT_EQ(boot.spec.name, "web-1");
+    EXPECT_EQ(boot.spec.kernel_cmdline_extra, "");
+    // null reads as absent.
+    auto n = decode_request(with_cmdline_extra("null"));
+    ASSERT_TRUE(n) << n.error().message();
+    EXPECT_EQ(std::get<BootMember>(*n).spec.kernel_cmdline_extra, "");
+}
+
+TEST(Codec, KernelCmdlineExtraMustBeOnePrintableLine) {
+    for (const std::string& bad : {std::string("\"a\\nb\""), std::string("\"a\\rb\""), std::string("\"a\\tb\""),
+                                   std::string("\"a\\u0000b\""), std::string("\"a\\u001bb\""),
+                                   std::string("\"a\\u007fb\""), std::string("\"caf\\u00e9\""),
+                                   "\"" + std::string(kMaxCmdlineExtra + 1, 'x') + "\"", std::string("5"),
+                                   std::string("[\"a\"]")}) {
+        auto r = decode_request(with_cmdline_extra(bad));
+        ASSERT_FALSE(r) << bad;
+        EXPECT_EQ(r.error().kind, ErrorKind::Corrupt) << bad;
+    }
+    // The encoder does not check: a helper must never trust the client's line.
+    auto r = decode_request(encode(Request{BootMember{boot_spec("quiet\nroot=/dev/evil")}}));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, ErrorKind::Corrupt);
+    EXPECT_NE(r.error().message().find("kernel_cmdline_extra"), std::string::npos) << r.error().message();
 }
 
 TEST(Codec, ErrorsKeepKindMessageAndHint) {

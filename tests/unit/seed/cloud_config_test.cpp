@@ -1,6 +1,8 @@
 // Unit tests for the NoCloud documents: the right fields, JSON that YAML loads to the same
-// data (cloud-init uses yaml.safe_load), determinism, and validation of every input.
+// data (cloud-init uses yaml.safe_load), determinism, /etc/hosts written from the shared
+// renderer when there are host entries, and validation of every input.
 #include "seed/cloud_config.hpp"
+#include "seed/hosts_file.hpp"
 #include "seed_spec_fixture.hpp"
 #include "support/test_support.hpp"
 #include "sys/child_process.hpp"
@@ -71,6 +73,31 @@ TEST(UserData, SetsHostnameEtcHostsAndResize) {
     EXPECT_EQ(doc["resize_rootfs"], true);
     EXPECT_FALSE(doc.contains("mounts"));
     EXPECT_FALSE(doc.contains("cloud_init_modules")); // module lists are left alone
+}
+
+TEST(UserData, HostEntriesWriteEtcHostsInsteadOfManagingIt) {
+    auto spec = valid_spec("web-1");
+    spec.hosts = {{"192.168.50.11", "web-2"}, {"fd00::3", "web-3"}};
+    auto doc = parse_user_data(*render_user_data(spec));
+    // cloud-init's template would drop the entries at every boot.
+    EXPECT_EQ(doc["manage_etc_hosts"], false);
+    ASSERT_TRUE(doc.contains("write_files"));
+    ASSERT_EQ(doc["write_files"].size(), 1u);
+    const auto& file = doc["write_files"][0];
+    EXPECT_EQ(file["path"], "/etc/hosts");
+    EXPECT_EQ(file["permissions"], "0644");
+    auto expected = render_hosts_file("web-1", spec.hosts);
+    ASSERT_TRUE(expected) << expected.error().message();
+    EXPECT_EQ(file["content"], *expected); // the same file the fast path writes
+    EXPECT_THAT(file["content"].get<std::string>(), ::testing::HasSubstr("127.0.1.1\tweb-1\n"));
+}
+
+TEST(UserData, NoHostEntriesLeavesEtcHostsToCloudInit) {
+    auto spec = valid_spec();
+    ASSERT_TRUE(spec.hosts.empty());
+    auto doc = parse_user_data(*render_user_data(spec));
+    EXPECT_EQ(doc["manage_etc_hosts"], true);
+    EXPECT_FALSE(doc.contains("write_files"));
 }
 
 TEST(UserData, IsByteIdenticalForIdenticalInput) {
@@ -187,7 +214,17 @@ INSTANTIATE_TEST_SUITE_P(
                  [](SeedSpec& s) {
                      s.mounts = {{"FBFIX0123456789AB", "/srv"}};
                  },
-                 "fixture label"}),
+                 "fixture label"},
+        BadField{"host entry name",
+                 [](SeedSpec& s) {
+                     s.hosts = {{"10.0.0.2", "db #1"}};
+                 },
+                 "host entry"},
+        BadField{"host entry address",
+                 [](SeedSpec& s) {
+                     s.hosts = {{"10.0.0.300", "db"}};
+                 },
+                 "host entry"}),
     [](const auto& param_info) {
         std::string n = param_info.param.what;
         for (char& c : n)

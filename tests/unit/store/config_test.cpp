@@ -1,4 +1,5 @@
-// config.json: round trip, schema version, and one clear error naming the file when it is bad.
+// config.json: round trip, schema version, the provisioning method (absent reads as nocloud,
+// an unknown one is refused), and one clear error naming the file when it is bad.
 #include "store/config.hpp"
 #include "store/mac.hpp"
 
@@ -34,6 +35,53 @@ TEST(Config, RoundTrips) {
     back = parse_config(serialize_config(c), kPath);
     ASSERT_TRUE(back) << back.error().message();
     EXPECT_EQ(*back, c);
+}
+
+TEST(Config, ProvisioningIsWrittenAndReadBack) {
+    VmConfig c = sample();
+    EXPECT_EQ(c.provisioning, "nocloud"); // the default
+    for (const char* method : {kProvisioningSeed, kProvisioningNoCloud}) {
+        c.provisioning = method;
+        const std::string text = serialize_config(c);
+        EXPECT_EQ(nlohmann::json::parse(text)["provisioning"], method);
+        auto back = parse_config(text, kPath);
+        ASSERT_TRUE(back) << back.error().message();
+        EXPECT_EQ(back->provisioning, method);
+        EXPECT_EQ(*back, c);
+    }
+    EXPECT_STREQ(kProvisioningSeed, "fleetbox-seed");
+    EXPECT_STREQ(kProvisioningNoCloud, "nocloud");
+}
+
+TEST(Config, ProvisioningComesAfterIpAndBeforeFixtures) {
+    VmConfig c = sample();
+    c.ip = "192.168.100.5";
+    c.provisioning = kProvisioningSeed;
+    c.fixtures = {{"/tmp/data", "/mnt/data", "data"}};
+    const std::string text = serialize_config(c);
+    EXPECT_LT(text.find("\"ip\""), text.find("\"provisioning\""));
+    EXPECT_LT(text.find("\"provisioning\""), text.find("\"fixtures\""));
+}
+
+TEST(Config, WithoutProvisioningReadsAsNoCloud) {
+    VmConfig c = sample();
+    c.provisioning = kProvisioningSeed;
+    auto doc = nlohmann::json::parse(serialize_config(c));
+    doc.erase("provisioning");
+    auto back = parse_config(doc.dump(), kPath);
+    ASSERT_TRUE(back) << back.error().message();
+    EXPECT_EQ(back->provisioning, "nocloud");
+}
+
+TEST(Config, CheckRefusesAnUnknownProvisioning) {
+    for (const char* bad : {"cloud-init", "NoCloud", "fleetbox_seed", " nocloud"}) {
+        VmConfig c = sample();
+        c.provisioning = bad;
+        auto ok = check_config(c);
+        ASSERT_FALSE(ok) << bad;
+        EXPECT_EQ(ok.error().kind, ErrorKind::InvalidArgument);
+        EXPECT_NE(ok.error().message().find("field \"provisioning\""), std::string::npos) << ok.error().message();
+    }
 }
 
 TEST(Config, IsIndentedWithFieldsInOrderAndEmptyOnesOmitted) {
@@ -135,6 +183,8 @@ TEST(Config, WrongTypesAndValuesAreNamed) {
     expect_corrupt(with("image", ""), "field \"image\" is empty");
     expect_corrupt(with("version", 0), "field \"version\" must be a positive integer");
     expect_corrupt(with("version", "1"), "field \"version\" must be a positive integer");
+    expect_corrupt(with("provisioning", "teleport"), "field \"provisioning\" must be \"fleetbox-seed\" or \"nocloud\"");
+    expect_corrupt(with("provisioning", 1), "field \"provisioning\" must be a string");
     expect_corrupt(with("fixtures", "x"), "field \"fixtures\" must be a list");
     expect_corrupt(with("fixtures", nlohmann::json::array({1})), "must be an object");
     expect_corrupt(with("fixtures", nlohmann::json::array({{{"host_path", "/a"}}})),

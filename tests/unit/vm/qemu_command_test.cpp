@@ -119,10 +119,32 @@ TEST(QemuCommand, DirectKernelBootWithDefaultCmdline) {
     EXPECT_THAT(append, HasSubstr("console=ttyS0"));
     EXPECT_THAT(append, HasSubstr("root=/dev/vda rw"));
     EXPECT_THAT(append, HasSubstr("quiet"));
-    EXPECT_THAT(append, HasSubstr("systemd.mask=cloud-config.service"));
-    EXPECT_THAT(append, HasSubstr("systemd.mask=cloud-final.service"));
     EXPECT_THAT(append, testing::EndsWith(" net.ifnames=0"));
     EXPECT_EQ(append, kernel_cmdline(c));
+}
+
+// How the guest is configured is the image's business (its manifest's words, passed as
+// cmdline_extra): the base line masks nothing.
+TEST(QemuCommand, BaseCmdlineOnlyBootsTheKernel) {
+    auto c = sample();
+    EXPECT_EQ(kernel_cmdline(c), "console=ttyS0 root=/dev/vda rw quiet");
+    EXPECT_THAT(kernel_cmdline(c), Not(HasSubstr("cloud")));
+    EXPECT_THAT(kernel_cmdline(c), Not(HasSubstr("systemd.mask")));
+    c.accel = AccelChoice::Kvm;
+    EXPECT_EQ(kernel_cmdline(c), "console=ttyS0 root=/dev/vda rw quiet");
+}
+
+TEST(QemuCommand, CmdlineExtraIsAppendedAfterTheBaseAndTheTscPin) {
+    auto c = sample();
+    c.cmdline_extra = "systemd.mask=cloud-config.service systemd.mask=cloud-final.service";
+    EXPECT_EQ(kernel_cmdline(c),
+              "console=ttyS0 root=/dev/vda rw quiet systemd.mask=cloud-config.service systemd.mask=cloud-final.service");
+    c.cmdline_extra = "fleetbox.seed=/dev/vdb cloud-init=disabled";
+    c.tsc_khz = 2095991;
+    EXPECT_EQ(kernel_cmdline(c),
+              "console=ttyS0 root=/dev/vda rw quiet tsc_early_khz=2095991 tsc=reliable "
+              "fleetbox.seed=/dev/vdb cloud-init=disabled");
+    EXPECT_EQ(value_of(qemu_argv(c), "-append"), kernel_cmdline(c));
 }
 
 TEST(QemuCommand, TscIsPinnedUnderTcgOnly) {
