@@ -10,7 +10,7 @@ namespace fleetbox::image {
 
 std::string fast_path_cmdline(const std::string& seed_device) {
     return "fleetbox.seed=" + seed_device +
-           " cloud-init=disabled net.ifnames=0 fsck.mode=skip"
+           " cloud-init=disabled net.ifnames=0"
            " systemd.mask=networking.service systemd.mask=ifupdown-pre.service";
 }
 

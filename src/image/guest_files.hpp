@@ -32,7 +32,7 @@ inline constexpr const char* kGrowfsUnitName = "fleetbox-growfs.service";
 
 // The kernel command line words that select each method on images built with these files.
 // Fast path: cloud-init's generator stands down, ifupdown's units are masked (their udev
-// settle alone is ~2.5 s under TCG), the NIC keeps the kernel name eth0, no fsck.
+// settle alone is ~2.5 s under TCG), the NIC keeps the kernel name eth0.
 std::string fast_path_cmdline(const std::string& seed_device);
 // NoCloud: cloud-config and cloud-final only compete with sshd for the vCPUs.
 std::string nocloud_cmdline();
