@@ -12,7 +12,6 @@ Result<MemberFiles> MemberFiles::of(const Store& store, const std::string& name)
     MemberFiles f;
     f.dir = FBX_TRY(store.member_dir(name));
     f.disk = f.dir + "/disk.qcow2";
-    f.seed = f.dir + "/seed.iso";
     f.host_key = f.dir + "/ssh_host_ed25519_key";
     f.known_hosts = f.dir + "/known_hosts";
     f.timings = f.dir + "/timings.json";

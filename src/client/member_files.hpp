@@ -24,7 +24,6 @@ namespace fleetbox::client {
 struct MemberFiles {
     std::string dir;
     std::string disk;
-    std::string seed; // the NoCloud seed's path; seed_path() gives the one a method uses
     std::string host_key;
     std::string known_hosts;
     std::string timings;

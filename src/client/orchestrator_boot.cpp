@@ -55,7 +55,8 @@ struct ProvisioningChoice {
     std::string kernel_cmdline;
 };
 Result<ProvisioningChoice> provisioning_for(const std::string& name, const std::string& alias, bool created,
-                                      const VmConfig& stored, const Options& opts, const image::ImageInfo& image) {
+                                            const VmConfig& stored, const Options& opts,
+                                            const image::ImageInfo& image) {
     seed::Provisioning method{};
     if (created) {
         std::optional<seed::Provisioning> requested;
@@ -154,6 +155,10 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot_steps(BootContext& ctx) {
                                 alias, image.manifest.virtual_size >> 20),
                     fmt::format("use --disk {}M or more", (image.manifest.virtual_size >> 20) + 1));
 
+    if (ctx.created && image.outdated)
+        note(fmt::format("note: image {} was built by an older fleetbox{}; `fleetbox image build --force {}` "
+                         "rebuilds it (once no VM uses it)",
+                         alias, image.manifest.method("fleetbox-seed") ? "" : " (no fast boot path)", alias));
     auto provisioning = FBX_TRY(provisioning_for(name, alias, ctx.created, ctx.config, opts, image));
     const seed::Provisioner& how = seed::provisioner_for(provisioning.method);
 
@@ -164,10 +169,9 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot_steps(BootContext& ctx) {
     auto network = FBX_TRY(timed(ctx.timings, "network", [&] { return backend.create_network(); }));
     auto reservation = FBX_TRY(backend.reserve(name, ctx.config.ip));
 
-    if (ctx.created)
+    if (ctx.created) {
         ctx.config = new_vm_config(name, opts.cpus, static_cast<std::int64_t>(opts.memory_mb),
                                    static_cast<std::int64_t>(opts.disk_mb), alias);
-    if (ctx.created) {
         ctx.config.provisioning = std::string(seed::to_string(provisioning.method));
         ctx.config.mac = reservation.mac.empty() ? ctx.config.mac : reservation.mac;
         ctx.config.ip = reservation.ip;

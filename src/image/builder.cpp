@@ -225,6 +225,7 @@ Result<Manifest> build_image(const BuildPlan& plan, Progress& progress) {
     m.suite = entry.suite;
     m.packages = entry.packages;
     m.mirrors = plan.mirrors.lines;
+    m.recipe = recipe_fingerprint(entry);
     m.boot_markers = {kMarkerInitramfs, kMarkerSwitchRoot, kMarkerSystemd, kMarkerSeed, kMarkerSshd};
     // The seed is the second virtio disk (after the root overlay): /dev/vdb.
     m.provisioning = {{"fleetbox-seed", fast_path_cmdline("/dev/vdb")}, {"nocloud", nocloud_cmdline()}};

@@ -102,6 +102,7 @@ ImageInfo ImageCache::info_for(std::string_view alias, Manifest manifest) const 
     info.kernel_path = info.dir + "/" + kKernelName;
     info.initrd_path = info.dir + "/" + kInitrdName;
     info.manifest = std::move(manifest);
+    if (auto entry = find_alias(alias)) info.outdated = info.manifest.recipe != recipe_fingerprint(**entry);
     return info;
 }
 

@@ -41,6 +41,9 @@ struct ImageInfo {
     std::string initrd_path;  // <dir>/initrd.img
     Manifest manifest;
     bool reused = false;      // ensure(): true when no build ran in this call
+    // Built by another recipe than this binary's (an older fleetbox): still usable (VMs may
+    // be overlays on it), but `image build --force` would give a different image.
+    bool outdated = false;
 };
 
 // A cached image plus the shared alias lock that keeps it from being removed or replaced.

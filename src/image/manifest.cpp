@@ -51,7 +51,8 @@ std::string manifest_to_json(const Manifest& m) {
         {"kernel_version", m.kernel_version}, {"kernel_cmdline", m.kernel_cmdline},
         {"root_device", m.root_device},   {"suite", m.suite},
         {"packages", m.packages},         {"mirrors", m.mirrors},
-        {"boot_markers", m.boot_markers}, {"provisioning", provisioning},
+        {"recipe", m.recipe},             {"boot_markers", m.boot_markers},
+        {"provisioning", provisioning},
         {"files", files},                 {"phases", phases},
     };
     return doc.dump(2) + "\n";
@@ -77,6 +78,7 @@ Result<Manifest> manifest_from_json(const std::string& text) {
         m.suite = doc.value("suite", "");
         m.packages = doc.value("packages", std::vector<std::string>{});
         m.mirrors = doc.value("mirrors", std::vector<std::string>{});
+        m.recipe = doc.value("recipe", "");
         m.boot_markers = doc.value("boot_markers", std::vector<std::string>{});
         for (const auto& f : doc.at("files"))
             m.files.push_back({f.at("name").get<std::string>(), f.at("size").get<std::uint64_t>(),

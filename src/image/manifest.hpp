@@ -57,6 +57,7 @@ struct Manifest {
     std::string suite;
     std::vector<std::string> packages;
     std::vector<std::string> mirrors;
+    std::string recipe;                    // recipe_fingerprint() of the build; "" before it existed
     std::vector<std::string> boot_markers; // console line prefixes the guest prints, in boot order
     // Preferred first. Absent in manifests from before the fast path: legacy_provisioning().
     std::vector<ProvisioningMethod> provisioning;

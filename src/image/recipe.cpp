@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "image/guest_files.hpp"
+#include "sys/sha256.hpp"
 #include "util/strings.hpp"
 
 namespace fleetbox::image {
@@ -84,21 +85,23 @@ std::string sshd_marker_dropin() {
 
 // The guest side of the fast path (guest_files.hpp) and what both paths share: the user,
 // its sudo rule, sshd's one host key, a machine-id made at each VM's first boot.
+// An executable script at `path` (relative to the root), and a unit enabled in sysinit.target.
+void add_script(std::vector<std::string>& cmds, const std::string& path, const std::string& text) {
+    cmds.push_back(write_file_cmd(path, text));
+    cmds.push_back("chmod 0755 \"$1/" + path + "\"");
+}
+void add_sysinit_unit(std::vector<std::string>& cmds, const std::string& name, const std::string& text) {
+    cmds.push_back(write_file_cmd("etc/systemd/system/" + name, text));
+    cmds.push_back("ln -sf ../" + name + " \"$1/etc/systemd/system/sysinit.target.wants/" + name + "\"");
+}
+
 void append_fast_path(std::vector<std::string>& cmds) {
-    const std::string script = kSeedScriptPath;
     cmds.push_back("mkdir -p \"$1/usr/lib/fleetbox\" \"$1/etc/ssh/sshd_config.d\" \"$1/etc/sudoers.d\" "
                    "\"$1/etc/systemd/system-preset\"");
-    cmds.push_back(write_file_cmd(script, seed_script()));
-    cmds.push_back("chmod 0755 \"$1/" + script + "\"");
-    cmds.push_back(write_file_cmd(std::string("etc/systemd/system/") + kSeedUnitName, seed_unit()));
-    cmds.push_back(std::string("ln -sf ../") + kSeedUnitName + " \"$1/etc/systemd/system/sysinit.target.wants/" +
-                   kSeedUnitName + "\"");
-    const std::string growfs = kGrowfsScriptPath;
-    cmds.push_back(write_file_cmd(growfs, growfs_script()));
-    cmds.push_back("chmod 0755 \"$1/" + growfs + "\"");
-    cmds.push_back(write_file_cmd(std::string("etc/systemd/system/") + kGrowfsUnitName, growfs_unit()));
-    cmds.push_back(std::string("ln -sf ../") + kGrowfsUnitName + " \"$1/etc/systemd/system/sysinit.target.wants/" +
-                   kGrowfsUnitName + "\"");
+    add_script(cmds, kSeedScriptPath, seed_script());
+    add_sysinit_unit(cmds, kSeedUnitName, seed_unit());
+    add_script(cmds, kGrowfsScriptPath, growfs_script());
+    add_sysinit_unit(cmds, kGrowfsUnitName, growfs_unit());
     cmds.push_back(write_file_cmd("etc/systemd/system/ssh.service.d/fleetbox-no-config-test.conf", sshd_unit_dropin()));
     cmds.push_back(std::string("chroot \"$1\" useradd --create-home --shell /bin/bash --user-group --uid 1000 ") +
                    kGuestUser);
@@ -191,6 +194,10 @@ std::vector<std::string> mmdebstrap_argv(const CatalogEntry& entry, const std::s
     };
     argv.insert(argv.end(), mirrors.begin(), mirrors.end());
     return argv;
+}
+
+std::string recipe_fingerprint(const CatalogEntry& entry) {
+    return sha256_hex(join(mmdebstrap_argv(entry, "TARGET", {}), std::string(1, '\0')));
 }
 
 Result<MirrorSet> mirrors_for(const CatalogEntry& entry, const std::string& apt_dir) {

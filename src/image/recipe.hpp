@@ -13,8 +13,10 @@
 //  - customize hook (after all packages are installed): remove the build host's
 //    /etc/resolv.conf, the build-time /etc/ssh/ssh_host_* keys (every VM gets its own) and
 //    /etc/hostname; make the hostname always resolve (nss-myhostname), else sudo stalls on
-//    DNS; write /etc/fstab for the whole-disk ext4 root; restrict cloud-init to NoCloud; mask
-//    units that only cost boot time in a test VM; drop caches and logs.
+//    DNS; write /etc/fstab for the whole-disk ext4 root; restrict cloud-init to NoCloud; bake
+//    in the guest side of the fast path (guest_files.hpp: seed and growfs units, the user and
+//    its sudo rule, an empty machine-id); mask units that only cost boot time in a test VM;
+//    drop caches and logs.
 //  - both: boot-progress markers on the serial console, visible with `quiet`:
 //    "fleetbox: stage=initramfs uptime=N" (initramfs init-top), "fleetbox: stage=systemd
 //    uptime=N" (before sysinit.target), "fleetbox: stage=sshd uptime=N" (sshd listening).
@@ -39,6 +41,11 @@ inline constexpr const char* kMmdebstrapMode = "unshare";
 // The full argv (argv[0] = "mmdebstrap") building `entry` into `target_dir`.
 std::vector<std::string> mmdebstrap_argv(const CatalogEntry& entry, const std::string& target_dir,
                                          const std::vector<std::string>& mirrors);
+
+// What the recipe is: the sha256 of its mmdebstrap argv (package set, hooks, options; not
+// the target or the mirrors). A manifest records it, so a cached image built by another
+// recipe (an older fleetbox) can be told apart from one this binary would build.
+std::string recipe_fingerprint(const CatalogEntry& entry);
 
 // The two hook scripts (single-line POSIX sh, "$1" is the chroot), exposed for tests.
 std::string setup_hook(const CatalogEntry& entry);

@@ -8,6 +8,7 @@
 
 #include "image/cache.hpp"
 #include "image/manifest.hpp"
+#include "image/recipe.hpp"
 #include "support/test_support.hpp"
 #include "sys/sha256.hpp"
 
@@ -230,6 +231,27 @@ TEST(CacheLookup, OnlyDirectoriesWithAValidManifestAreImages) {
     ASSERT_TRUE(all);
     ASSERT_EQ(all->size(), 1u);
     EXPECT_EQ(all->front().alias, "debian-12");
+}
+
+// An image built by another recipe (an older fleetbox: no or another fingerprint) is found
+// and usable, but marked outdated; one with this binary's fingerprint is not.
+TEST(CacheLookup, AnImageOfAnotherRecipeIsOutdated) {
+    test::ScratchDir images;
+    ImageCache cache(images.path());
+    std::string dir = images.file("debian-12");
+    write_image_files(dir);
+    Manifest m = sample();
+    m.recipe = "";
+    test::write_text(dir + "/manifest.json", manifest_to_json(m));
+    auto old = cache.lookup("debian-12");
+    ASSERT_TRUE(old && old->has_value());
+    EXPECT_TRUE((*old)->outdated);
+    m.recipe = recipe_fingerprint(*find_alias("debian-12").value());
+    test::write_text(dir + "/manifest.json", manifest_to_json(m));
+    auto current = cache.lookup("debian-12");
+    ASSERT_TRUE(current && current->has_value());
+    EXPECT_FALSE((*current)->outdated);
+    EXPECT_EQ((*current)->manifest.recipe, m.recipe);
 }
 
 TEST(CacheLookup, RejectsNamesThatEscapeTheCache) {

@@ -97,5 +97,20 @@ TEST(Recipe, HookTextIsShellSafe) {
     EXPECT_THAT(hook, HasSubstr("/dev/it'\\''s"));
 }
 
+// The fingerprint names the recipe: stable for one entry, different when the package set
+// or a hook changes, and independent of where the tree is built or which mirror is used.
+TEST(Recipe, FingerprintFollowsTheRecipeOnly) {
+    const CatalogEntry& entry = *find_alias("debian-12").value();
+    std::string fp = recipe_fingerprint(entry);
+    EXPECT_EQ(fp.size(), 64u);
+    EXPECT_EQ(fp, recipe_fingerprint(entry));
+    CatalogEntry more = entry;
+    more.packages.push_back("strace");
+    EXPECT_NE(recipe_fingerprint(more), fp);
+    CatalogEntry masked = entry;
+    masked.masked_units.push_back("foo.service");
+    EXPECT_NE(recipe_fingerprint(masked), fp);
+}
+
 } // namespace
 } // namespace fleetbox::image
