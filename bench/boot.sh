@@ -196,7 +196,8 @@ for i in $(seq 1 "$RUNS"); do
     [[ -n $helper_pid ]] && helper_rss+=("$(awk '/VmRSS/ {print $2}' "/proc/$helper_pid/status")")
     tr '\0' '\n' < "/proc/$qemu_pid/cmdline" > "$WORK/argv-$i"
     member=$FLEETBOX_HOME/clusters/bench/$vm
-    seed=$(cd "$member" && ls seed.tar seed.iso 2>/dev/null | head -1)
+    seed=""
+    for f in seed.tar seed.iso; do [[ -f $member/$f ]] && { seed=$f; break; }; done
     [[ -n $seed ]] || die "$vm has no seed in $member"
     cp "$member/$seed" "$WORK/seed-$i-$seed"
     cp "$member/known_hosts" "$WORK/known_hosts-$i"
