@@ -68,6 +68,9 @@ nlohmann::json to_json(const image::ImageInfo& info) {
             {"built_at", info.manifest.built_at},
             {"build_seconds", info.manifest.build_seconds},
             {"virtual_size", info.manifest.virtual_size},
+            {"kernel_version", info.manifest.kernel_version},
+            {"provisioning", info.manifest.method_names()},
+            {"outdated", info.outdated},
             {"files", files}};
 }
 
@@ -93,11 +96,20 @@ Result<int> run_ls(const ImageArgs& args) {
         fmt::print("No images found (build one with: fleetbox image build)\n");
         return 0;
     }
-    std::vector<std::vector<std::string>> rows{{"ALIAS", "SIZE", "DISK", "BUILT", "PATH"}};
-    for (const auto& info : images)
-        rows.push_back({info.alias, format_bytes(total_size(info)),
-                        format_bytes(info.manifest.virtual_size), info.manifest.built_at, info.dir});
+    std::vector<std::vector<std::string>> rows{{"ALIAS", "SIZE", "DISK", "BOOT", "BUILT", "PATH"}};
+    bool any_outdated = false;
+    for (const auto& info : images) {
+        // BOOT: how new VMs of the image are configured (the fast path, or cloud-init only).
+        std::string boot = info.manifest.method("fleetbox-seed") ? "fast" : "cloud-init";
+        if (info.outdated) boot += " (outdated)";
+        any_outdated = any_outdated || info.outdated;
+        rows.push_back({info.alias, format_bytes(total_size(info)), format_bytes(info.manifest.virtual_size), boot,
+                        info.manifest.built_at, info.dir});
+    }
     print_table(rows);
+    if (any_outdated)
+        fmt::print(stderr, "note: outdated images were built by an older fleetbox; `fleetbox image build --force "
+                           "ALIAS` rebuilds one (once no VM uses it)\n");
     return 0;
 }
 
