@@ -8,11 +8,10 @@
 // and carry a plausible number are used; everything else is ignored.
 #pragma once
 
+#include <fleetbox/fleetbox.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <fleetbox/fleetbox.hpp>
 
 namespace fleetbox::client {
 

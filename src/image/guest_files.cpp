@@ -14,7 +14,9 @@ std::string fast_path_cmdline(const std::string& seed_device) {
            " systemd.mask=networking.service systemd.mask=ifupdown-pre.service";
 }
 
-std::string nocloud_cmdline() { return "systemd.mask=cloud-config.service systemd.mask=cloud-final.service"; }
+std::string nocloud_cmdline() {
+    return "systemd.mask=cloud-config.service systemd.mask=cloud-final.service";
+}
 
 std::string seed_script() {
     return std::string(R"SH(#!/bin/sh
@@ -22,7 +24,8 @@ std::string seed_script() {
 # The seed is data the host wrote: it is unpacked with tar and read with `read`, never run.
 set -u
 say() { echo "$*" > /dev/console; }
-die() { say ")SH") + kMarkerSeedFailed + R"SH( $*"; exit 1; }
+die() { say ")SH") +
+           kMarkerSeedFailed + R"SH( $*"; exit 1; }
 now_up() { read -r up _ < /proc/uptime; }
 
 # The value of KEY=VALUE on the kernel command line (split without globbing).
@@ -106,7 +109,8 @@ fi
 
 rm -rf "$seed" # the only other copy of the private host key
 now_up
-say ")SH" + kMarkerSeed + R"SH( uptime=$up"
+say ")SH" + kMarkerSeed +
+           R"SH( uptime=$up"
 )SH";
 }
 
@@ -140,7 +144,9 @@ std::string growfs_unit() {
            "[Service]\n"
            "Type=oneshot\n"
            "RemainAfterExit=yes\n"
-           "ExecStart=/" + std::string(kGrowfsScriptPath) + "\n\n"
+           "ExecStart=/" +
+           std::string(kGrowfsScriptPath) +
+           "\n\n"
            "[Install]\n"
            "WantedBy=sysinit.target\n";
 }
@@ -162,12 +168,16 @@ std::string seed_unit() {
            "[Service]\n"
            "Type=oneshot\n"
            "RemainAfterExit=yes\n"
-           "ExecStart=/" + std::string(kSeedScriptPath) + "\n\n"
+           "ExecStart=/" +
+           std::string(kSeedScriptPath) +
+           "\n\n"
            "[Install]\n"
            "WantedBy=sysinit.target\n";
 }
 
-std::string sudoers_file() { return std::string(kGuestUser) + " ALL=(ALL) NOPASSWD:ALL\n"; }
+std::string sudoers_file() {
+    return std::string(kGuestUser) + " ALL=(ALL) NOPASSWD:ALL\n";
+}
 
 std::string sshd_config_dropin() {
     return "# fleetbox: each VM has one host key, generated on the host and pinned there\n"

@@ -17,12 +17,12 @@
 //   mounts                     "LABEL=<label> <guest path>" lines (read-only fixture disks)
 #pragma once
 
-#include <string>
-#include <vector>
-
 #include "seed/cloud_config.hpp"
 #include "seed/tar_image.hpp"
 #include "util/error.hpp"
+
+#include <string>
+#include <vector>
 
 namespace fleetbox::seed {
 

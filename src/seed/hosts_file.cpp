@@ -12,13 +12,16 @@ namespace {
 bool is_address(const std::string& text) {
     in_addr v4{};
     in6_addr v6{};
-    return ::inet_pton(AF_INET, text.c_str(), &v4) == 1 || ::inet_pton(AF_INET6, text.c_str(), &v6) == 1;
+    return ::inet_pton(AF_INET, text.c_str(), &v4) == 1 ||
+           ::inet_pton(AF_INET6, text.c_str(), &v6) == 1;
 }
 
 bool is_hostname(const std::string& name) {
-    if (name.empty() || name.size() > 253 || name[0] == '-' || name[0] == '.') return false;
+    if (name.empty() || name.size() > 253 || name[0] == '-' || name[0] == '.')
+        return false;
     for (unsigned char c : name)
-        if (!std::isalnum(c) && c != '-' && c != '.' && c != '_') return false;
+        if (!std::isalnum(c) && c != '-' && c != '.' && c != '_')
+            return false;
     return true;
 }
 
@@ -36,17 +39,21 @@ Status validate_host_entries(const std::vector<HostEntry>& entries) {
     return {};
 }
 
-Result<std::string> render_hosts_file(const std::string& name, const std::vector<HostEntry>& entries) {
+Result<std::string> render_hosts_file(const std::string& name,
+                                      const std::vector<HostEntry>& entries) {
     if (!is_hostname(name))
-        return fail(ErrorKind::InvalidArgument, "render /etc/hosts", "name \"" + name + "\": not a hostname");
+        return fail(ErrorKind::InvalidArgument, "render /etc/hosts",
+                    "name \"" + name + "\": not a hostname");
     FBX_CHECK(validate_host_entries(entries));
     std::string text = "# written by fleetbox at boot\n"
                        "127.0.0.1\tlocalhost\n"
                        "::1\t\tlocalhost ip6-localhost ip6-loopback\n"
                        "ff02::1\t\tip6-allnodes\n"
                        "ff02::2\t\tip6-allrouters\n"
-                       "127.0.1.1\t" + name + "\n";
-    for (const auto& e : entries) text += e.ip + "\t" + e.name + "\n";
+                       "127.0.1.1\t" +
+                       name + "\n";
+    for (const auto& e : entries)
+        text += e.ip + "\t" + e.name + "\n";
     return text;
 }
 

@@ -7,10 +7,10 @@
 // Further entries (a cluster's siblings) follow, one per line, in the order given.
 #pragma once
 
+#include "util/error.hpp"
+
 #include <string>
 #include <vector>
-
-#include "util/error.hpp"
 
 namespace fleetbox::seed {
 
@@ -23,6 +23,7 @@ struct HostEntry {
 Status validate_host_entries(const std::vector<HostEntry>& entries);
 
 // localhost lines, "127.0.1.1\t<name>", then each entry as "<ip>\t<name>".
-Result<std::string> render_hosts_file(const std::string& name, const std::vector<HostEntry>& entries);
+Result<std::string> render_hosts_file(const std::string& name,
+                                      const std::vector<HostEntry>& entries);
 
 } // namespace fleetbox::seed

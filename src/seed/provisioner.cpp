@@ -34,8 +34,10 @@ std::string_view to_string(Provisioning method) {
 }
 
 Result<Provisioning> parse_provisioning(std::string_view text) {
-    if (text == kNoCloudName) return Provisioning::NoCloud;
-    if (text == kFleetboxSeedName) return Provisioning::FleetboxSeed;
+    if (text == kNoCloudName)
+        return Provisioning::NoCloud;
+    if (text == kFleetboxSeedName)
+        return Provisioning::FleetboxSeed;
     return fail(ErrorKind::InvalidArgument, "choose how the guest is configured",
                 "unknown method \"" + std::string(text) + "\"",
                 std::string("use ") + kFleetboxSeedName + " or " + kNoCloudName);
@@ -44,31 +46,43 @@ Result<Provisioning> parse_provisioning(std::string_view text) {
 const Provisioner& provisioner_for(Provisioning method) {
     static const NoCloudProvisioner nocloud;
     static const FleetboxSeedProvisioner fast;
-    if (method == Provisioning::NoCloud) return nocloud;
+    if (method == Provisioning::NoCloud)
+        return nocloud;
     return fast;
 }
 
 Result<Provisioning> choose_provisioning(const std::vector<std::string>& supported,
-                                         std::optional<Provisioning> requested, const std::string& image) {
+                                         std::optional<Provisioning> requested,
+                                         const std::string& image) {
     std::vector<Provisioning> known;
     for (const auto& name : supported)
-        if (auto m = parse_provisioning(name)) known.push_back(*m);
-    if (supported.empty()) known.push_back(Provisioning::NoCloud);
+        if (auto m = parse_provisioning(name))
+            known.push_back(*m);
+    if (supported.empty())
+        known.push_back(Provisioning::NoCloud);
     if (known.empty())
-        return fail(ErrorKind::InvalidArgument, "choose how the guest of image " + image + " is configured",
-                    "the image supports only methods this fleetbox does not know (" + join(supported, ", ") + ")",
-                    "upgrade fleetbox, or rebuild the image: fleetbox image build --force " + image);
-    if (!requested) return known.front();
+        return fail(
+            ErrorKind::InvalidArgument, "choose how the guest of image " + image + " is configured",
+            "the image supports only methods this fleetbox does not know (" +
+                join(supported, ", ") + ")",
+            "upgrade fleetbox, or rebuild the image: fleetbox image build --force " + image);
+    if (!requested)
+        return known.front();
     for (auto m : known)
-        if (m == *requested) return m;
+        if (m == *requested)
+            return m;
     std::vector<std::string> names;
-    for (auto m : known) names.emplace_back(to_string(m));
-    std::string hint = *requested == Provisioning::FleetboxSeed
-                           ? "images built before the fast path need a rebuild: fleetbox image build --force " + image
-                           : "use one of: " + join(names, ", ");
-    return fail(ErrorKind::InvalidArgument, "choose how the guest of image " + image + " is configured",
-                "the image does not support " + std::string(to_string(*requested)) + " (it supports " +
-                    join(names, ", ") + ")",
+    for (auto m : known)
+        names.emplace_back(to_string(m));
+    std::string hint =
+        *requested == Provisioning::FleetboxSeed
+            ? "images built before the fast path need a rebuild: fleetbox image build --force " +
+                  image
+            : "use one of: " + join(names, ", ");
+    return fail(ErrorKind::InvalidArgument,
+                "choose how the guest of image " + image + " is configured",
+                "the image does not support " + std::string(to_string(*requested)) +
+                    " (it supports " + join(names, ", ") + ")",
                 std::move(hint));
 }
 

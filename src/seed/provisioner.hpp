@@ -11,13 +11,13 @@
 // belong to the image and travel in its manifest; this layer only writes seeds.
 #pragma once
 
+#include "seed/cloud_config.hpp"
+#include "util/error.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "seed/cloud_config.hpp"
-#include "util/error.hpp"
 
 namespace fleetbox::seed {
 
@@ -37,7 +37,8 @@ public:
     // The seed's file name in the member directory, e.g. "seed.iso".
     [[nodiscard]] virtual const char* seed_file_name() const = 0;
     // Renders the identity and writes the seed atomically (0600: it holds the host key).
-    [[nodiscard]] virtual Status write_seed(const SeedSpec& spec, const std::string& path) const = 0;
+    [[nodiscard]] virtual Status write_seed(const SeedSpec& spec,
+                                            const std::string& path) const = 0;
 };
 
 const Provisioner& provisioner_for(Provisioning method);
@@ -48,6 +49,7 @@ const Provisioner& provisioner_for(Provisioning method);
 // an image from before the fast path, which supports only NoCloud. Asking for a method the
 // image lacks is InvalidArgument naming the image and what it supports.
 Result<Provisioning> choose_provisioning(const std::vector<std::string>& supported,
-                                         std::optional<Provisioning> requested, const std::string& image);
+                                         std::optional<Provisioning> requested,
+                                         const std::string& image);
 
 } // namespace fleetbox::seed

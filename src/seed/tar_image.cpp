@@ -3,12 +3,12 @@
 // is written, so a bad name never produces a partial archive.
 #include "seed/tar_image.hpp"
 
+#include "sys/atomic_file.hpp"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <ctime>
 #include <memory>
-
-#include "sys/atomic_file.hpp"
 
 namespace fleetbox::seed {
 
@@ -27,7 +27,9 @@ Status check_name(const std::string& name) {
     bool bad = name.empty() || name.front() == '/' || name.size() > 99 || name == ".." ||
                name.rfind("../", 0) == 0 || name.find("/../") != std::string::npos ||
                (name.size() >= 3 && name.compare(name.size() - 3, 3, "/..") == 0);
-    if (bad) return fail(ErrorKind::InvalidArgument, "write tar image", "unsafe entry name \"" + name + "\"");
+    if (bad)
+        return fail(ErrorKind::InvalidArgument, "write tar image",
+                    "unsafe entry name \"" + name + "\"");
     return {};
 }
 
@@ -47,7 +49,8 @@ Status add_entry(archive* a, const TarEntry& entry, const std::string& op) {
     archive_entry_set_uname(e.get(), "root");
     archive_entry_set_gname(e.get(), "root");
     archive_entry_set_mtime(e.get(), std::time(nullptr), 0);
-    if (archive_write_header(a, e.get()) != ARCHIVE_OK) return archive_fail(a, op);
+    if (archive_write_header(a, e.get()) != ARCHIVE_OK)
+        return archive_fail(a, op);
     if (!entry.content.empty() &&
         archive_write_data(a, entry.content.data(), entry.content.size()) !=
             static_cast<la_ssize_t>(entry.content.size()))
@@ -57,17 +60,23 @@ Status add_entry(archive* a, const TarEntry& entry, const std::string& op) {
 
 } // namespace
 
-Status write_tar_image(const std::vector<TarEntry>& entries, const std::string& out_path, mode_t file_mode) {
+Status write_tar_image(const std::vector<TarEntry>& entries, const std::string& out_path,
+                       mode_t file_mode) {
     const std::string op = "write tar image " + out_path;
-    for (const auto& entry : entries) FBX_CHECK(check_name(entry.name).map_error([&](Error e) { return e.wrap(op); }));
+    for (const auto& entry : entries)
+        FBX_CHECK(check_name(entry.name).map_error([&](Error e) { return e.wrap(op); }));
     auto out = FBX_TRY(AtomicFile::open(out_path, file_mode));
     ArchivePtr a(archive_write_new());
-    if (!a) return fail(ErrorKind::Internal, op, "libarchive: out of memory");
-    if (archive_write_set_format_ustar(a.get()) != ARCHIVE_OK || archive_write_add_filter_none(a.get()) != ARCHIVE_OK ||
+    if (!a)
+        return fail(ErrorKind::Internal, op, "libarchive: out of memory");
+    if (archive_write_set_format_ustar(a.get()) != ARCHIVE_OK ||
+        archive_write_add_filter_none(a.get()) != ARCHIVE_OK ||
         archive_write_open_fd(a.get(), out.fd()) != ARCHIVE_OK)
         return archive_fail(a.get(), op);
-    for (const auto& entry : entries) FBX_CHECK(add_entry(a.get(), entry, op));
-    if (archive_write_close(a.get()) != ARCHIVE_OK) return archive_fail(a.get(), op);
+    for (const auto& entry : entries)
+        FBX_CHECK(add_entry(a.get(), entry, op));
+    if (archive_write_close(a.get()) != ARCHIVE_OK)
+        return archive_fail(a.get(), op);
     return out.commit();
 }
 

@@ -10,11 +10,11 @@
 namespace fleetbox {
 
 // Progress, in boot order.
-inline constexpr const char* kMarkerInitramfs = "fleetbox: stage=initramfs";    // initramfs /init runs
+inline constexpr const char* kMarkerInitramfs = "fleetbox: stage=initramfs"; // initramfs /init runs
 inline constexpr const char* kMarkerSwitchRoot = "fleetbox: stage=switch-root"; // initramfs is done
-inline constexpr const char* kMarkerSystemd = "fleetbox: stage=systemd";        // before sysinit.target
-inline constexpr const char* kMarkerSeed = "fleetbox: stage=seed";              // fast seed applied
-inline constexpr const char* kMarkerSshd = "fleetbox: stage=sshd";              // sshd listening
+inline constexpr const char* kMarkerSystemd = "fleetbox: stage=systemd"; // before sysinit.target
+inline constexpr const char* kMarkerSeed = "fleetbox: stage=seed";       // fast seed applied
+inline constexpr const char* kMarkerSshd = "fleetbox: stage=sshd";       // sshd listening
 
 // The fast seed could not be applied; the rest of the line says why.
 inline constexpr const char* kMarkerSeedFailed = "fleetbox: seed failed:";

@@ -2,11 +2,11 @@
 // each time (the log is recreated for every launch), split into lines.
 #include "vm/console_watch.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include "sys/fd.hpp"
 #include "util/strings.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace fleetbox {
 
@@ -18,9 +18,11 @@ constexpr std::size_t kMaxLine = 4096; // a longer "line" is not a marker line: 
 std::string printable_excerpt(const std::string& text, std::size_t max) {
     std::string out;
     for (unsigned char c : text)
-        if (c >= 0x20 && c < 0x7f) out += static_cast<char>(c);
+        if (c >= 0x20 && c < 0x7f)
+            out += static_cast<char>(c);
     out = std::string(trim(out));
-    if (out.size() > max) out = out.substr(0, max) + "...";
+    if (out.size() > max)
+        out = out.substr(0, max) + "...";
     return out;
 }
 
@@ -31,15 +33,18 @@ void ConsoleWatch::restart() {
 
 std::optional<std::string> ConsoleWatch::failure() {
     Fd fd(::open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd) return std::nullopt;
+    if (!fd)
+        return std::nullopt;
     char buf[kReadChunk];
     for (;;) {
         ssize_t n = ::pread(fd.get(), buf, sizeof buf, offset_);
-        if (n <= 0) return std::nullopt;
+        if (n <= 0)
+            return std::nullopt;
         offset_ += n;
         partial_.append(buf, static_cast<std::size_t>(n));
         std::size_t start = 0;
-        for (std::size_t nl; (nl = partial_.find('\n', start)) != std::string::npos; start = nl + 1) {
+        for (std::size_t nl; (nl = partial_.find('\n', start)) != std::string::npos;
+             start = nl + 1) {
             std::string line = printable_excerpt(partial_.substr(start, nl - start), kMaxLine);
             if (starts_with(line, marker_)) {
                 partial_.erase(0, nl + 1); // reported once; a later call looks further on
@@ -47,7 +52,8 @@ std::optional<std::string> ConsoleWatch::failure() {
             }
         }
         partial_.erase(0, start);
-        if (partial_.size() > kMaxLine) partial_.clear();
+        if (partial_.size() > kMaxLine)
+            partial_.clear();
     }
 }
 

@@ -6,13 +6,13 @@
 // built before it, which must still boot through cloud-init's NoCloud seed).
 // Bad input: an unknown method, or the fast path asked of an image that lacks it, is one
 // error line, before "Starting", with nothing created.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include "e2e/vm/e2e_fixture.hpp"
 #include "image/manifest.hpp"
 #include "util/strings.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace fleetbox::test {
 namespace {
@@ -26,8 +26,10 @@ using ::testing::StartsWith;
 class Provisioning : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (::geteuid() != 0) GTEST_SKIP() << "the CLI's root check (CAP_NET_ADMIN) comes first";
-        if (find_program("qemu-img").empty()) GTEST_SKIP() << "qemu-img is not installed";
+        if (::geteuid() != 0)
+            GTEST_SKIP() << "the CLI's root check (CAP_NET_ADMIN) comes first";
+        if (find_program("qemu-img").empty())
+            GTEST_SKIP() << "qemu-img is not installed";
         auto why = enter_private_netns();
         ASSERT_TRUE(why.empty()) << why;
         store_ = std::make_unique<ScratchStore>();
@@ -56,9 +58,12 @@ protected:
         m.virtual_size = 64ULL << 20;
         for (const char* name : {"disk.qcow2", "vmlinuz", "initrd.img"})
             m.files.push_back({name, file_size(dir + "/" + name).value(), std::string(64, '0')});
-        if (fast) m.provisioning = {{"fleetbox-seed", "fleetbox.seed=/dev/vdb cloud-init=disabled"}, {"nocloud", "nc-words"}};
+        if (fast)
+            m.provisioning = {{"fleetbox-seed", "fleetbox.seed=/dev/vdb cloud-init=disabled"},
+                              {"nocloud", "nc-words"}};
         auto doc = nlohmann::json::parse(image::manifest_to_json(m));
-        if (!fast) doc.erase("provisioning"); // exactly what a manifest from before the fast path holds
+        if (!fast)
+            doc.erase("provisioning"); // exactly what a manifest from before the fast path holds
         write_text(dir + "/manifest.json", doc.dump(2));
     }
     // up NAME ARGS with the fake helper failing the boot (so nothing waits for SSH).
@@ -76,7 +81,8 @@ protected:
         nlohmann::json found;
         for (const auto& line : split(read_file(record_).value_or(""), '\n')) {
             auto j = nlohmann::json::parse(line, nullptr, false);
-            if (j.is_object() && j.value("call", "") == "boot" && j.value("name", "") == name) found = j;
+            if (j.is_object() && j.value("call", "") == "boot" && j.value("name", "") == name)
+                found = j;
         }
         return found;
     }
@@ -116,14 +122,18 @@ TEST_F(Provisioning, AnImageFromBeforeTheFastPathBootsThroughNoCloud) {
     EXPECT_THAT(the_error(run), HasSubstr("injected boot failure")) << run;
     auto boot = boot_record("web");
     EXPECT_EQ(boot.value("seed", ""), "seed.iso");
-    EXPECT_EQ(boot.value("kernel_cmdline_extra", ""), image::legacy_provisioning().front().kernel_cmdline);
-    EXPECT_THAT(boot.value("kernel_cmdline_extra", ""), HasSubstr("systemd.mask=cloud-config.service"));
+    EXPECT_EQ(boot.value("kernel_cmdline_extra", ""),
+              image::legacy_provisioning().front().kernel_cmdline);
+    EXPECT_THAT(boot.value("kernel_cmdline_extra", ""),
+                HasSubstr("systemd.mask=cloud-config.service"));
 }
 
 TEST_F(Provisioning, TheFastPathOnAnOldImageIsOneErrorWithTheRebuildHint) {
     make_image(false);
     auto run = up("web", {"--provisioning", "fleetbox-seed"});
-    EXPECT_THAT(the_error(run), HasSubstr("the image does not support fleetbox-seed (it supports nocloud)")) << run;
+    EXPECT_THAT(the_error(run),
+                HasSubstr("the image does not support fleetbox-seed (it supports nocloud)"))
+        << run;
     EXPECT_THAT(run.err, HasSubstr("hint: images built before the fast path need a rebuild: "
                                    "fleetbox image build --force debian-12"))
         << run;

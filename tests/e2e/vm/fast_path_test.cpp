@@ -6,12 +6,12 @@
 // secret readable by an unprivileged guest user, and no cloud-init unit run. A second boot of
 // the same disk keeps everything. The NoCloud path still works on the same image when asked
 // for, and a seed the guest cannot apply fails the boot at once, naming the console log.
+#include "e2e/vm/e2e_fixture.hpp"
+#include "util/strings.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-
-#include "e2e/vm/e2e_fixture.hpp"
-#include "util/strings.hpp"
 
 namespace fleetbox::test {
 namespace {
@@ -22,7 +22,9 @@ using ::testing::Not;
 class FastPath : public VmTest {
 protected:
     CliRun fbx(std::vector<std::string> args) { return run_fleetbox(root(), std::move(args)); }
-    CliRun guest(const std::string& vm, const std::string& command) { return fbx({"ssh", vm, "--", command}); }
+    CliRun guest(const std::string& vm, const std::string& command) {
+        return fbx({"ssh", vm, "--", command});
+    }
     // One line of output, without its newline ("" on failure, with the run printed).
     std::string guest_line(const std::string& vm, const std::string& command) {
         auto run = guest(vm, command);
@@ -53,7 +55,8 @@ TEST_F(FastPath, IdentityKeysDiskAndSecondBoot) {
     ASSERT_FALSE(ip.empty());
     EXPECT_EQ(guest_line(vm, "hostname"), vm);
     EXPECT_THAT(guest_line(vm, "ip -4 -o addr show dev eth0"), HasSubstr("inet " + ip + "/24"));
-    EXPECT_THAT(guest_line(vm, "ip route show default"), HasSubstr("default via " + ip.substr(0, ip.rfind('.')) + ".1"));
+    EXPECT_THAT(guest_line(vm, "ip route show default"),
+                HasSubstr("default via " + ip.substr(0, ip.rfind('.')) + ".1"));
     // sudo without a password, and the name resolves locally (no DNS wait for sudo).
     EXPECT_EQ(guest_line(vm, "sudo -n id -u"), "0");
     EXPECT_THAT(guest_line(vm, "getent ahostsv4 " + vm + " | head -1"), HasSubstr("127.0.1.1"));
@@ -62,11 +65,14 @@ TEST_F(FastPath, IdentityKeysDiskAndSecondBoot) {
     EXPECT_GT(size_mib, 7500) << "df / shows " << size_mib << " MiB of an 8 GiB disk";
     EXPECT_LE(size_mib, 8192);
     // No cloud-init unit ran; the fast path's did.
-    EXPECT_EQ(guest_line(vm, "systemctl show -p ActiveEnterTimestampMonotonic --value cloud-init-local.service "
-                             "cloud-init.service cloud-config.service cloud-final.service | sort -u"),
-              "0");
+    EXPECT_EQ(
+        guest_line(
+            vm, "systemctl show -p ActiveEnterTimestampMonotonic --value cloud-init-local.service "
+                "cloud-init.service cloud-config.service cloud-final.service | sort -u"),
+        "0");
     EXPECT_EQ(guest_line(vm, "systemctl is-active fleetbox-seed.service"), "active");
-    EXPECT_EQ(guest_line(vm, "systemctl is-active ssh.service networking.service || true"), "active\ninactive");
+    EXPECT_EQ(guest_line(vm, "systemctl is-active ssh.service networking.service || true"),
+              "active\ninactive");
     // Secrets: the host key is root's alone; no copy of it is left readable, none on the cmdline.
     EXPECT_EQ(guest_line(vm, "sudo stat -c '%a %U' /etc/ssh/ssh_host_ed25519_key"), "600 root");
     EXPECT_EQ(guest_line(vm, "test -r /dev/vdb && echo readable || echo denied"), "denied");
@@ -87,7 +93,10 @@ TEST_F(FastPath, IdentityKeysDiskAndSecondBoot) {
     // A wrong pin is refused: fp-1's known_hosts swapped for a line with fp-2's host key.
     const std::string known_hosts = store_->member_dir(vm) + "/known_hosts";
     const std::string pinned = read_file(known_hosts).value_or("");
-    auto other_key = split(std::string(trim(read_file(store_->member_dir("fp-2") + "/ssh_host_ed25519_key.pub").value_or(""))), ' ');
+    auto other_key = split(
+        std::string(
+            trim(read_file(store_->member_dir("fp-2") + "/ssh_host_ed25519_key.pub").value_or(""))),
+        ' ');
     ASSERT_GE(other_key.size(), 2u);
     write_text(known_hosts, ip + " " + other_key[0] + " " + other_key[1] + "\n");
     auto refused = guest(vm, "true");
@@ -149,7 +158,8 @@ TEST_F(FastPath, ASeedTheGuestCannotApplyFailsTheBootAtOnce) {
     EXPECT_THAT(up.err, HasSubstr("could not apply its seed")) << up;
     EXPECT_THAT(up.err, HasSubstr("cannot unpack the seed")) << up;
     EXPECT_THAT(up.err, HasSubstr("serial.log")) << up;
-    EXPECT_THAT(up.err, Not(HasSubstr("not reachable after"))) << "the boot wait must end at the guest's report";
+    EXPECT_THAT(up.err, Not(HasSubstr("not reachable after")))
+        << "the boot wait must end at the guest's report";
     // The VM existed before: it is stopped, its disk kept.
     EXPECT_TRUE(path_exists(store_->member_dir(vm) + "/disk.qcow2"));
     expect_nothing_left();

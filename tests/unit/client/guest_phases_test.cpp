@@ -3,12 +3,11 @@
 // switch-root marker, several boots in one log (the last counts), and implausible numbers
 // ignored.
 #include "client/guest_phases.hpp"
+#include "support/test_support.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <map>
-
-#include "support/test_support.hpp"
 
 namespace fleetbox::client {
 namespace {
@@ -18,13 +17,15 @@ using ::testing::IsEmpty;
 
 std::vector<std::string> phase_names(const std::vector<PhaseTiming>& phases) {
     std::vector<std::string> names;
-    for (const auto& p : phases) names.push_back(p.phase);
+    for (const auto& p : phases)
+        names.push_back(p.phase);
     return names;
 }
 
 std::map<std::string, double> by_name(const std::vector<PhaseTiming>& phases) {
     std::map<std::string, double> out;
-    for (const auto& p : phases) out[p.phase] = p.seconds;
+    for (const auto& p : phases)
+        out[p.phase] = p.seconds;
     return out;
 }
 
@@ -87,7 +88,8 @@ TEST(GuestPhases, TheLastBootCounts) {
 TEST(GuestPhases, ASecondBootThatHasNotReachedSshdYetHasNoUserspacePhase) {
     std::string text = std::string(kConsole) + "fleetbox: stage=initramfs uptime=1.20\r\n";
     auto phases = guest_phases(text);
-    EXPECT_THAT(phase_names(phases), ElementsAre("kernel")); // nothing of the first boot is mixed in
+    EXPECT_THAT(phase_names(phases),
+                ElementsAre("kernel")); // nothing of the first boot is mixed in
     EXPECT_NEAR(phases[0].seconds, 1.2, 1e-9);
 }
 
@@ -118,7 +120,8 @@ TEST(GuestPhases, MarkersOutOfOrderGiveNoNegativePhase) {
     auto phases = guest_phases("fleetbox: stage=initramfs uptime=3.00\n"
                                "fleetbox: stage=switch-root uptime=2.00\n"
                                "fleetbox: stage=sshd uptime=1.00\n");
-    for (const auto& p : phases) EXPECT_GE(p.seconds, 0.0) << p.phase;
+    for (const auto& p : phases)
+        EXPECT_GE(p.seconds, 0.0) << p.phase;
     EXPECT_THAT(phase_names(phases), ElementsAre("kernel"));
 }
 

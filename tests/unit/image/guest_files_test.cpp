@@ -4,9 +4,6 @@
 // runs only with fleetbox.seed= and before sshd), and the hooks that install them (the
 // printf'd files are byte-identical to the texts, the user and its sudo rule, the emptied
 // machine-id, the preset, the switch-root marker).
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include "image/guest_files.hpp"
 #include "image/recipe.hpp"
 #include "support/test_support.hpp"
@@ -14,19 +11,25 @@
 #include "util/console_markers.hpp"
 #include "util/strings.hpp"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 namespace fleetbox::image {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-const CatalogEntry& debian12() { return **find_alias("debian-12"); }
+const CatalogEntry& debian12() {
+    return **find_alias("debian-12");
+}
 
 // The words of a kernel command line.
 std::vector<std::string> words(const std::string& cmdline) {
     std::vector<std::string> out;
     for (auto& w : split(cmdline, ' '))
-        if (!w.empty()) out.push_back(w);
+        if (!w.empty())
+            out.push_back(w);
     return out;
 }
 
@@ -63,10 +66,13 @@ std::vector<std::string> hook_commands(const std::string& hook) {
         }
         cur += c;
         if (single) {
-            if (c == '\'') single = false;
+            if (c == '\'')
+                single = false;
         } else if (dbl) {
-            if (c == '\\' && i + 1 < hook.size()) cur += hook[++i];
-            else if (c == '"') dbl = false;
+            if (c == '\\' && i + 1 < hook.size())
+                cur += hook[++i];
+            else if (c == '"')
+                dbl = false;
         } else if (c == '\\' && i + 1 < hook.size()) {
             cur += hook[++i];
         } else if (c == '\'') {
@@ -82,7 +88,8 @@ std::vector<std::string> hook_commands(const std::string& hook) {
 // The hook's command that writes "$1/<path>" (empty when there is none).
 std::string writer_of(const std::string& hook, const std::string& path) {
     for (const auto& cmd : hook_commands(hook))
-        if (cmd.rfind("printf '", 0) == 0 && cmd.ends_with("> \"$1/" + path + "\"")) return cmd;
+        if (cmd.rfind("printf '", 0) == 0 && cmd.ends_with("> \"$1/" + path + "\""))
+            return cmd;
     return {};
 }
 
@@ -90,7 +97,8 @@ std::string writer_of(const std::string& hook, const std::string& path) {
 std::string written_by_hook(const std::string& hook, const std::string& path) {
     std::string cmd = writer_of(hook, path);
     EXPECT_FALSE(cmd.empty()) << "no command writes " << path;
-    if (cmd.empty()) return {};
+    if (cmd.empty())
+        return {};
     test::ScratchDir root;
     test::write_text(root.file(path), ""); // creates the parent directories
     auto out = run({"/bin/sh", "-c", cmd, "exec", root.path()});
@@ -143,10 +151,11 @@ TEST(SeedScript, ChecksTheSeedFormatLine) {
 
 TEST(SeedScript, ReadsEveryFastSeedEntry) {
     const std::string script = seed_script();
-    for (const char* entry : {"format", "hostname", "hosts", "network", "authorized_keys", "ssh_host_ed25519_key",
-                              "ssh_host_ed25519_key.pub", "mounts"})
+    for (const char* entry : {"format", "hostname", "hosts", "network", "authorized_keys",
+                              "ssh_host_ed25519_key", "ssh_host_ed25519_key.pub", "mounts"})
         EXPECT_THAT(script, HasSubstr(std::string("\"$seed/") + entry + "\"")) << entry;
-    for (const char* key : {"mac)", "address)", "gateway)", "dns)"}) EXPECT_THAT(script, HasSubstr(key));
+    for (const char* key : {"mac)", "address)", "gateway)", "dns)"})
+        EXPECT_THAT(script, HasSubstr(key));
     EXPECT_THAT(script, HasSubstr("cmdline_value fleetbox.seed"));
     EXPECT_THAT(script, HasSubstr("install -m 0600 \"$seed/ssh_host_ed25519_key\""));
     EXPECT_THAT(script, HasSubstr("set -f")); // the kernel command line is split without globbing
@@ -158,8 +167,10 @@ TEST(SeedUnit, RunsOnlyOnTheFastPathAndBeforeSshd) {
     EXPECT_THAT(unit, HasSubstr("\nDefaultDependencies=no\n"));
     std::string before;
     for (const auto& line : split(unit, '\n'))
-        if (line.rfind("Before=", 0) == 0) before = line;
-    EXPECT_THAT(words(before.substr(before.find('=') + 1)), ::testing::IsSupersetOf({"ssh.service", "sysinit.target"}));
+        if (line.rfind("Before=", 0) == 0)
+            before = line;
+    EXPECT_THAT(words(before.substr(before.find('=') + 1)),
+                ::testing::IsSupersetOf({"ssh.service", "sysinit.target"}));
     EXPECT_THAT(unit, HasSubstr(std::string("\nExecStart=/") + kSeedScriptPath + "\n"));
     EXPECT_THAT(unit, HasSubstr("\nType=oneshot\n"));
     EXPECT_THAT(unit, HasSubstr("\nWantedBy=sysinit.target\n"));
@@ -181,7 +192,8 @@ TEST(GuestFiles, SudoersSshdAndPreset) {
 
 TEST(Recipe, CustomizeHookInstallsTheFastPath) {
     const std::string hook = customize_hook(debian12());
-    EXPECT_THAT(hook, HasSubstr("chroot \"$1\" useradd --create-home --shell /bin/bash --user-group --uid 1000 fleetbox"));
+    EXPECT_THAT(hook, HasSubstr("chroot \"$1\" useradd --create-home --shell /bin/bash "
+                                "--user-group --uid 1000 fleetbox"));
     EXPECT_FALSE(writer_of(hook, "etc/sudoers.d/90-fleetbox").empty());
     EXPECT_THAT(hook, HasSubstr("chmod 0440 \"$1/etc/sudoers.d/90-fleetbox\""));
     EXPECT_THAT(hook, HasSubstr(": > \"$1/etc/machine-id\""));
@@ -196,7 +208,8 @@ TEST(Recipe, TheSudoRuleIsWrittenBeforeItIsMadeReadOnly) {
     const auto cmds = hook_commands(customize_hook(debian12()));
     auto at = [&](const std::string& needle) {
         for (size_t i = 0; i < cmds.size(); ++i)
-            if (cmds[i].find(needle) != std::string::npos) return i;
+            if (cmds[i].find(needle) != std::string::npos)
+                return i;
         return cmds.size();
     };
     size_t write = at("> \"$1/etc/sudoers.d/90-fleetbox\"");
@@ -211,7 +224,8 @@ TEST(Recipe, HookFilesAreByteIdenticalToTheTexts) {
     // printf escaping: the script has %, \ and ' in it.
     const std::string hook = customize_hook(debian12());
     EXPECT_EQ(written_by_hook(hook, kSeedScriptPath), seed_script());
-    EXPECT_EQ(written_by_hook(hook, std::string("etc/systemd/system/") + kSeedUnitName), seed_unit());
+    EXPECT_EQ(written_by_hook(hook, std::string("etc/systemd/system/") + kSeedUnitName),
+              seed_unit());
     EXPECT_EQ(written_by_hook(hook, "etc/sudoers.d/90-fleetbox"), sudoers_file());
     EXPECT_EQ(written_by_hook(hook, "etc/ssh/sshd_config.d/fleetbox.conf"), sshd_config_dropin());
     EXPECT_EQ(written_by_hook(hook, "etc/systemd/system-preset/10-fleetbox.preset"), preset_file());
@@ -226,9 +240,13 @@ TEST(Recipe, SetupHookPrintsTheSwitchRootMarker) {
     const std::string hook = setup_hook(debian12());
     EXPECT_THAT(hook, HasSubstr(kMarkerSwitchRoot));
     EXPECT_THAT(hook, HasSubstr("scripts/init-bottom/fleetbox-marker"));
-    EXPECT_THAT(hook, HasSubstr("chmod 0755 \"$1/etc/initramfs-tools/scripts/init-bottom/fleetbox-marker\""));
-    const std::string script = written_by_hook(hook, "etc/initramfs-tools/scripts/init-bottom/fleetbox-marker");
-    EXPECT_THAT(script, HasSubstr(std::string("echo \"") + kMarkerSwitchRoot + " uptime=$up\" > /dev/console"));
+    EXPECT_THAT(
+        hook,
+        HasSubstr("chmod 0755 \"$1/etc/initramfs-tools/scripts/init-bottom/fleetbox-marker\""));
+    const std::string script =
+        written_by_hook(hook, "etc/initramfs-tools/scripts/init-bottom/fleetbox-marker");
+    EXPECT_THAT(script, HasSubstr(std::string("echo \"") + kMarkerSwitchRoot +
+                                  " uptime=$up\" > /dev/console"));
     EXPECT_THAT(script, HasSubstr("read -r up _ < /proc/uptime")); // klibc has no cut
     EXPECT_EQ(sh_syntax_errors(script), "");
 }

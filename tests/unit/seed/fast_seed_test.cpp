@@ -22,21 +22,24 @@ using testing::valid_spec;
 
 const TarEntry* find(const std::vector<TarEntry>& entries, const std::string& name) {
     for (const auto& e : entries)
-        if (e.name == name) return &e;
+        if (e.name == name)
+            return &e;
     return nullptr;
 }
 
 std::vector<std::string> names(const std::vector<TarEntry>& entries) {
     std::vector<std::string> out;
-    for (const auto& e : entries) out.push_back(e.name);
+    for (const auto& e : entries)
+        out.push_back(e.name);
     return out;
 }
 
 TEST(FastSeed, HasTheDocumentedEntries) {
     auto entries = render_fast_seed(valid_spec());
     ASSERT_TRUE(entries) << entries.error().message();
-    EXPECT_THAT(names(*entries), ElementsAre("format", "hostname", "hosts", "network", "authorized_keys",
-                                             "ssh_host_ed25519_key", "ssh_host_ed25519_key.pub"));
+    EXPECT_THAT(names(*entries),
+                ElementsAre("format", "hostname", "hosts", "network", "authorized_keys",
+                            "ssh_host_ed25519_key", "ssh_host_ed25519_key.pub"));
 }
 
 TEST(FastSeed, FormatLineIsVersionOne) {
@@ -58,12 +61,11 @@ TEST(FastSeed, HostnameAndHosts) {
 
 TEST(FastSeed, NetworkIsKeyValueLinesWithLowercaseMac) {
     auto entries = *render_fast_seed(valid_spec()); // mac 52:54:00:AB:cd:01
-    EXPECT_EQ(find(entries, "network")->content,
-              "mac=52:54:00:ab:cd:01\n"
-              "address=192.168.50.10/24\n"
-              "gateway=192.168.50.1\n"
-              "dns=1.1.1.1\n"
-              "dns=8.8.8.8\n");
+    EXPECT_EQ(find(entries, "network")->content, "mac=52:54:00:ab:cd:01\n"
+                                                 "address=192.168.50.10/24\n"
+                                                 "gateway=192.168.50.1\n"
+                                                 "dns=1.1.1.1\n"
+                                                 "dns=8.8.8.8\n");
 }
 
 TEST(FastSeed, NoDnsLinesWithoutNameservers) {
@@ -169,10 +171,20 @@ INSTANTIATE_TEST_SUITE_P(
                       BadSpec{"no_prefix", [](SeedSpec& s) { s.ip_cidr = "192.168.50.10"; }},
                       BadSpec{"name_with_newline", [](SeedSpec& s) { s.name = "web-1\nevil"; }},
                       BadSpec{"bad_gateway", [](SeedSpec& s) { s.gateway = "gw"; }},
-                      BadSpec{"bad_nameserver", [](SeedSpec& s) { s.nameservers = {"1.1.1.1\ndns=6.6.6.6"}; }},
-                      BadSpec{"bad_host_entry", [](SeedSpec& s) { s.hosts = {{"10.0.0.2", "a b"}}; }},
-                      BadSpec{"bad_host_ip", [](SeedSpec& s) { s.hosts = {{"10.0.0", "db"}}; }},
-                      BadSpec{"relative_mount", [](SeedSpec& s) { s.mounts = {{"FBFIX0", "srv"}}; }}),
+                      BadSpec{"bad_nameserver",
+                              [](SeedSpec& s) { s.nameservers = {"1.1.1.1\ndns=6.6.6.6"}; }},
+                      BadSpec{"bad_host_entry",
+                              [](SeedSpec& s) {
+                                  s.hosts = {{"10.0.0.2", "a b"}};
+                              }},
+                      BadSpec{"bad_host_ip",
+                              [](SeedSpec& s) {
+                                  s.hosts = {{"10.0.0", "db"}};
+                              }},
+                      BadSpec{"relative_mount",
+                              [](SeedSpec& s) {
+                                  s.mounts = {{"FBFIX0", "srv"}};
+                              }}),
     [](const auto& param_info) { return std::string(param_info.param.what); });
 
 } // namespace

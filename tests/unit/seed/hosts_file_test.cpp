@@ -2,12 +2,11 @@
 // order (IPv4 and IPv6), and refusal of any name or address that could add a line, a comment
 // or an alias to the file.
 #include "seed/hosts_file.hpp"
+#include "util/strings.hpp"
 
 #include <algorithm>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include "util/strings.hpp"
 
 namespace fleetbox::seed {
 namespace {
@@ -19,7 +18,8 @@ using ::testing::HasSubstr;
 std::vector<std::string> lines(const std::string& text) {
     std::vector<std::string> out;
     for (auto& l : split(text, '\n'))
-        if (!l.empty()) out.push_back(l);
+        if (!l.empty())
+            out.push_back(l);
     return out;
 }
 
@@ -33,13 +33,17 @@ TEST(HostsFile, MapsTheOwnNameTo127011AfterLocalhost) {
     ASSERT_FALSE(ls.empty());
     EXPECT_EQ(ls.back(), "127.0.1.1\tweb-1");
     // Exactly one line names the VM.
-    EXPECT_EQ(std::count_if(ls.begin(), ls.end(), [](const std::string& l) { return l.find("web-1") != std::string::npos; }),
-              1);
+    EXPECT_EQ(
+        std::count_if(ls.begin(), ls.end(),
+                      [](const std::string& l) { return l.find("web-1") != std::string::npos; }),
+        1);
 }
 
 TEST(HostsFile, ExtraEntriesFollowInTheOrderGiven) {
-    auto text = render_hosts_file("web-1", {{"192.168.50.12", "web-3"}, {"192.168.50.11", "web-2"},
-                                            {"fd00::5", "db.internal"}, {"2001:db8::1", "v6_only"}});
+    auto text = render_hosts_file("web-1", {{"192.168.50.12", "web-3"},
+                                            {"192.168.50.11", "web-2"},
+                                            {"fd00::5", "db.internal"},
+                                            {"2001:db8::1", "v6_only"}});
     ASSERT_TRUE(text) << text.error().message();
     auto ls = lines(*text);
     ASSERT_GE(ls.size(), 5u);
@@ -54,8 +58,9 @@ TEST(HostsFile, IsDeterministic) {
 }
 
 TEST(HostsFile, RejectsAnOwnNameThatIsNotAHostname) {
-    for (const std::string& bad : std::vector<std::string>{"", "a b", "a\nb", "a#b", "#a", "web-1\n10.0.0.1 evil", "-x", ".x", "a\tb",
-                                  std::string(254, 'a')}) {
+    for (const std::string& bad :
+         std::vector<std::string>{"", "a b", "a\nb", "a#b", "#a", "web-1\n10.0.0.1 evil", "-x",
+                                  ".x", "a\tb", std::string(254, 'a')}) {
         auto text = render_hosts_file(bad, {});
         ASSERT_FALSE(text) << '"' << bad << '"';
         EXPECT_EQ(text.error().kind, ErrorKind::InvalidArgument) << bad;
@@ -63,7 +68,8 @@ TEST(HostsFile, RejectsAnOwnNameThatIsNotAHostname) {
 }
 
 TEST(HostsFile, RejectsAnEntryWithABadName) {
-    for (const std::string& bad : std::vector<std::string>{"", "a b", "a\nb", "db#1", "a\tb", "x\r"}) {
+    for (const std::string& bad :
+         std::vector<std::string>{"", "a b", "a\nb", "db#1", "a\tb", "x\r"}) {
         auto text = render_hosts_file("web-1", {{"10.0.0.2", bad}});
         ASSERT_FALSE(text) << '"' << bad << '"';
         EXPECT_EQ(text.error().kind, ErrorKind::InvalidArgument);
@@ -75,8 +81,9 @@ TEST(HostsFile, RejectsAnEntryWithABadName) {
 }
 
 TEST(HostsFile, RejectsAnEntryWithABadAddress) {
-    for (const std::string& bad : std::vector<std::string>
-         {"", "10.0.0", "10.0.0.256", "example.com", "10.0.0.1/24", "10.0.0.1 ", "10.0.0.1\nx", "fd00:::1", "::g"}) {
+    for (const std::string& bad :
+         std::vector<std::string>{"", "10.0.0", "10.0.0.256", "example.com", "10.0.0.1/24",
+                                  "10.0.0.1 ", "10.0.0.1\nx", "fd00:::1", "::g"}) {
         auto ok = validate_host_entries({{bad, "db"}});
         ASSERT_FALSE(ok) << '"' << bad << '"';
         EXPECT_EQ(ok.error().kind, ErrorKind::InvalidArgument);
@@ -87,11 +94,13 @@ TEST(HostsFile, RejectsAnEntryWithABadAddress) {
 
 TEST(HostsFile, ValidateAcceptsGoodEntriesAndTheEmptyList) {
     EXPECT_TRUE(validate_host_entries({}));
-    EXPECT_TRUE(validate_host_entries({{"10.0.0.2", "db-1"}, {"::1", "lo6"}, {"192.168.1.1", "a.b_c"}}));
+    EXPECT_TRUE(
+        validate_host_entries({{"10.0.0.2", "db-1"}, {"::1", "lo6"}, {"192.168.1.1", "a.b_c"}}));
 }
 
 TEST(HostsFile, ValidateStopsAtTheFirstBadEntryAndNamesIt) {
-    auto ok = validate_host_entries({{"10.0.0.2", "good"}, {"10.0.0.3", "bad name"}, {"nope", "x"}});
+    auto ok =
+        validate_host_entries({{"10.0.0.2", "good"}, {"10.0.0.3", "bad name"}, {"nope", "x"}});
     ASSERT_FALSE(ok);
     EXPECT_THAT(ok.error().message(), HasSubstr("bad name"));
 }

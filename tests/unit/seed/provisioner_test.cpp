@@ -63,7 +63,8 @@ TEST(ChooseProvisioning, ARequestedMethodTheImageSupportsIsHonored) {
 }
 
 TEST(ChooseProvisioning, FastPathOnAnOldImageAsksForARebuild) {
-    for (const std::vector<std::string>& supported : {std::vector<std::string>{"nocloud"}, std::vector<std::string>{}}) {
+    for (const std::vector<std::string>& supported :
+         {std::vector<std::string>{"nocloud"}, std::vector<std::string>{}}) {
         auto m = choose_provisioning(supported, Provisioning::FleetboxSeed, "debian-12");
         ASSERT_FALSE(m);
         EXPECT_EQ(m.error().kind, ErrorKind::InvalidArgument);
@@ -83,7 +84,8 @@ TEST(ChooseProvisioning, NoCloudOnAFastOnlyImageListsWhatItSupports) {
 }
 
 TEST(ChooseProvisioning, UnknownNamesAreSkipped) {
-    auto m = choose_provisioning({"teleport", "fleetbox-seed", "nocloud"}, std::nullopt, "debian-12");
+    auto m =
+        choose_provisioning({"teleport", "fleetbox-seed", "nocloud"}, std::nullopt, "debian-12");
     ASSERT_TRUE(m) << m.error().message();
     EXPECT_EQ(*m, Provisioning::FleetboxSeed);
     m = choose_provisioning({"teleport", "nocloud"}, std::nullopt, "debian-12");
@@ -95,7 +97,8 @@ TEST(ChooseProvisioning, UnknownNamesAreSkipped) {
 }
 
 TEST(ChooseProvisioning, OnlyUnknownNamesIsAnError) {
-    for (auto requested : {std::optional<Provisioning>{}, std::optional<Provisioning>{Provisioning::NoCloud}}) {
+    for (auto requested :
+         {std::optional<Provisioning>{}, std::optional<Provisioning>{Provisioning::NoCloud}}) {
         auto m = choose_provisioning({"teleport", "carrier-pigeon"}, requested, "future-img");
         ASSERT_FALSE(m);
         EXPECT_EQ(m.error().kind, ErrorKind::InvalidArgument);

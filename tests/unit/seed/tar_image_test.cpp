@@ -15,8 +15,8 @@ namespace fleetbox::seed {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using testing::entry_names;
+using ::testing::HasSubstr;
 using testing::read_tar;
 
 mode_t file_mode(const std::string& path) {
@@ -40,7 +40,8 @@ TEST(TarImage, ReadsBackWithNamesContentsModesAndRootOwnership) {
     ASSERT_TRUE(written) << written.error().message();
 
     auto back = read_tar(tar);
-    EXPECT_THAT(entry_names(back), ElementsAre("format", "secret", "run", "empty", "binary", "sub/dir/file"));
+    EXPECT_THAT(entry_names(back),
+                ElementsAre("format", "secret", "run", "empty", "binary", "sub/dir/file"));
     ASSERT_EQ(back.size(), entries.size());
     for (size_t i = 0; i < entries.size(); ++i) {
         SCOPED_TRACE(entries[i].name);
@@ -56,7 +57,8 @@ TEST(TarImage, LargeContentRoundTrips) {
     test::ScratchDir dir;
     const std::string tar = dir.file("big.tar");
     std::string big;
-    for (int i = 0; i < 100000; ++i) big += static_cast<char>('a' + i % 26);
+    for (int i = 0; i < 100000; ++i)
+        big += static_cast<char>('a' + i % 26);
     ASSERT_TRUE(write_tar_image({{"big", big, 0644}}, tar));
     auto back = read_tar(tar);
     ASSERT_EQ(back.size(), 1u);
@@ -74,7 +76,8 @@ TEST(TarImage, FileIsPrivateByDefaultAndTakesAGivenMode) {
 TEST(TarImage, IsUstarInWholeSectors) {
     test::ScratchDir dir;
     const std::string tar = dir.file("seed.tar");
-    ASSERT_TRUE(write_tar_image({{"hostname", "web-1\n", 0644}, {"odd", std::string(777, 'x'), 0644}}, tar));
+    ASSERT_TRUE(write_tar_image(
+        {{"hostname", "web-1\n", 0644}, {"odd", std::string(777, 'x'), 0644}}, tar));
     auto size = file_size(tar);
     ASSERT_TRUE(size);
     EXPECT_GT(*size, 0u);
@@ -131,7 +134,9 @@ TEST_P(UnsafeName, KeepsAnExistingFileUnchanged) {
 INSTANTIATE_TEST_SUITE_P(TarImage, UnsafeName,
                          ::testing::Values("/abs", "../x", "a/../../b", "", "..", "x/..", "a/../b",
                                            std::string(100, 'n')),
-                         [](const auto& param_info) { return "case" + std::to_string(param_info.index); });
+                         [](const auto& param_info) {
+                             return "case" + std::to_string(param_info.index);
+                         });
 
 TEST(TarImage, NamesUpToTheUstarLimitAreAccepted) {
     test::ScratchDir dir;

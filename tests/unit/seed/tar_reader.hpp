@@ -39,7 +39,8 @@ inline std::vector<ReadEntry> read_tar(const std::string& path) {
             r.regular = archive_entry_filetype(e) == AE_IFREG;
             char buf[4096];
             la_ssize_t n = 0;
-            while ((n = archive_read_data(a, buf, sizeof buf)) > 0) r.content.append(buf, static_cast<size_t>(n));
+            while ((n = archive_read_data(a, buf, sizeof buf)) > 0)
+                r.content.append(buf, static_cast<size_t>(n));
             EXPECT_GE(n, 0) << r.name;
             out.push_back(std::move(r));
         }
@@ -51,13 +52,15 @@ inline std::vector<ReadEntry> read_tar(const std::string& path) {
 
 inline const ReadEntry* find_entry(const std::vector<ReadEntry>& entries, const std::string& name) {
     for (const auto& e : entries)
-        if (e.name == name) return &e;
+        if (e.name == name)
+            return &e;
     return nullptr;
 }
 
 inline std::vector<std::string> entry_names(const std::vector<ReadEntry>& entries) {
     std::vector<std::string> names;
-    for (const auto& e : entries) names.push_back(e.name);
+    for (const auto& e : entries)
+        names.push_back(e.name);
     return names;
 }
 

@@ -2,14 +2,13 @@
 // and only at the start of a line; the reason is trimmed, printable and bounded; a recreated
 // log is read again after restart(); a symlink at the path is not followed. Also
 // printable_excerpt, which cuts guest text for messages.
+#include "support/test_support.hpp"
+#include "util/console_markers.hpp"
 #include "vm/console_watch.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
-
-#include "support/test_support.hpp"
-#include "util/console_markers.hpp"
 
 namespace fleetbox {
 namespace {
@@ -107,7 +106,8 @@ TEST(ConsoleWatch, MarkerAfterLotsOfOutputIsFound) {
     const std::string log = dir.file("serial.log");
     ConsoleWatch watch(log, kMarkerSeedFailed);
     std::string noise;
-    for (int i = 0; i < 5000; ++i) noise += "[    1.234567] some kernel message number " + std::to_string(i) + "\n";
+    for (int i = 0; i < 5000; ++i)
+        noise += "[    1.234567] some kernel message number " + std::to_string(i) + "\n";
     ASSERT_GT(noise.size(), 64u * 1024u); // more than one read
     append(log, noise + "fleetbox: seed failed: late\n");
     EXPECT_EQ(watch.failure(), std::optional<std::string>("late"));
@@ -171,7 +171,9 @@ TEST(ConsoleWatch, OtherMarkers) {
 
 TEST(PrintableExcerpt, KeepsPrintableAsciiTrimmedAndBounded) {
     EXPECT_EQ(printable_excerpt("  hello world \r\n"), "hello world");
-    EXPECT_EQ(printable_excerpt("a\x1b[0mb\x7f\x80\xff" "c"), "a[0mbc");
+    EXPECT_EQ(printable_excerpt("a\x1b[0mb\x7f\x80\xff"
+                                "c"),
+              "a[0mbc");
     EXPECT_EQ(printable_excerpt("tab\there"), "tabhere");
     EXPECT_EQ(printable_excerpt(""), "");
     EXPECT_EQ(printable_excerpt("\x01\x02\n"), "");
