@@ -14,6 +14,8 @@
 // line saying what failed and why, and whose hint says what to do.
 #pragma once
 
+#include "util/error.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -21,8 +23,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "util/error.hpp"
 
 namespace fleetbox {
 

@@ -11,10 +11,10 @@
 // (stop during boot makes boot() return an error and leaves no process behind).
 #pragma once
 
-#include <string>
-
 #include "proto/messages.hpp"
 #include "util/error.hpp"
+
+#include <string>
 
 namespace fleetbox::backend {
 
@@ -24,7 +24,8 @@ public:
     // Create the network, or return the one already created (idempotent).
     virtual Result<proto::NetworkInfo> create_network() = 0;
     // Reserve an address for a member (idempotent per name). Needs create_network first.
-    virtual Result<proto::Reservation> reserve(const std::string& name, const std::string& ip_hint) = 0;
+    virtual Result<proto::Reservation> reserve(const std::string& name,
+                                               const std::string& ip_hint) = 0;
     // Boot a reserved member; returns once its port 22 accepts connections.
     // A member that is already starting or running is refused (ErrorKind::Busy).
     virtual Result<proto::Booted> boot(const proto::BootSpec& spec) = 0;

@@ -1,9 +1,9 @@
 // QemuBackend (see qemu_backend.hpp for why and the threading rules).
 #include "backend_qemu/qemu_backend.hpp"
 
-#include <fmt/format.h>
-
 #include "store/mac.hpp"
+
+#include <fmt/format.h>
 
 namespace fleetbox::backend {
 
@@ -16,31 +16,43 @@ constexpr std::chrono::seconds kPowerdownKvm{30};
 QemuBackend::QemuBackend(const Store& store, AccelChoice accel, SpawnFn spawn)
     : store_(store), accel_(std::move(accel)), spawn_(std::move(spawn)) {}
 
-QemuBackend::~QemuBackend() { (void)shutdown(); }
+QemuBackend::~QemuBackend() {
+    (void)shutdown();
+}
 
 std::string QemuBackend::state_name(State state) {
     switch (state) {
-    case State::Reserved: return "stopped";
-    case State::Starting: return "starting";
-    case State::Running: return "running";
-    case State::Stopping: return "running";
-    case State::Stopped: return "stopped";
-    case State::Failed: return "error";
+    case State::Reserved:
+        return "stopped";
+    case State::Starting:
+        return "starting";
+    case State::Running:
+        return "running";
+    case State::Stopping:
+        return "running";
+    case State::Stopped:
+        return "stopped";
+    case State::Failed:
+        return "error";
     }
     return "error";
 }
 
 Result<proto::NetworkInfo> QemuBackend::create_network() {
     std::lock_guard lock(mutex_);
-    if (shutting_down_) return fail(ErrorKind::Busy, "create network", "the helper is shutting down");
-    if (!network_) network_.emplace(FBX_TRY(Network::create(std::set<std::string>{})));
+    if (shutting_down_)
+        return fail(ErrorKind::Busy, "create network", "the helper is shutting down");
+    if (!network_)
+        network_.emplace(FBX_TRY(Network::create(std::set<std::string>{})));
     const auto& subnet = network_->subnet();
     return proto::NetworkInfo{network_->bridge(), subnet.cidr, subnet.gateway, subnet.prefix};
 }
 
-Result<proto::Reservation> QemuBackend::reserve(const std::string& name, const std::string& ip_hint) {
+Result<proto::Reservation> QemuBackend::reserve(const std::string& name,
+                                                const std::string& ip_hint) {
     std::lock_guard lock(mutex_);
-    if (!network_) return fail(ErrorKind::InvalidArgument, "reserve " + name, "network not created");
+    if (!network_)
+        return fail(ErrorKind::InvalidArgument, "reserve " + name, "network not created");
     auto ip = FBX_TRY(network_->addresses().reserve(name, ip_hint));
     auto& member = members_[name];
     member.ip = ip;
@@ -50,13 +62,17 @@ Result<proto::Reservation> QemuBackend::reserve(const std::string& name, const s
 Result<proto::Booted> QemuBackend::boot(const proto::BootSpec& spec) {
     std::unique_lock lock(mutex_);
     const std::string& name = spec.name;
-    if (shutting_down_) return fail(ErrorKind::Busy, "boot " + name, "the helper is shutting down");
+    if (shutting_down_)
+        return fail(ErrorKind::Busy, "boot " + name, "the helper is shutting down");
     auto it = members_.find(name);
     if (!network_ || it == members_.end() || it->second.ip.empty())
-        return fail(ErrorKind::InvalidArgument, "boot " + name, fmt::format("member {} was not reserved", name));
+        return fail(ErrorKind::InvalidArgument, "boot " + name,
+                    fmt::format("member {} was not reserved", name));
     Member& member = it->second;
-    if (member.state == State::Starting || member.state == State::Running || member.state == State::Stopping)
-        return fail(ErrorKind::Busy, "boot " + name, fmt::format("member {} is already running", name));
+    if (member.state == State::Starting || member.state == State::Running ||
+        member.state == State::Stopping)
+        return fail(ErrorKind::Busy, "boot " + name,
+                    fmt::format("member {} is already running", name));
     auto tap = FBX_TRY(network_->add_tap());
     member.state = State::Starting;
     member.cancel = false;
@@ -69,14 +85,16 @@ Result<proto::Booted> QemuBackend::boot(const proto::BootSpec& spec) {
     lock.lock();
     if (!booted) {
         member.vm.reset(); // kills and reaps QEMU if it is still running
-        if (network_) (void)network_->remove_tap(tap);
+        if (network_)
+            (void)network_->remove_tap(tap);
         member.tap.clear();
         bool cancelled = member.cancel;
         member.state = cancelled ? State::Stopped : State::Failed;
         member.error = booted.error().message();
         changed_.notify_all();
         if (cancelled)
-            return fail(ErrorKind::Interrupted, "boot " + name, fmt::format("member {} was stopped during boot", name));
+            return fail(ErrorKind::Interrupted, "boot " + name,
+                        fmt::format("member {} was stopped during boot", name));
         return booted;
     }
     member.state = State::Running;
@@ -84,7 +102,8 @@ Result<proto::Booted> QemuBackend::boot(const proto::BootSpec& spec) {
     return booted;
 }
 
-Result<proto::Booted> QemuBackend::boot_unlocked(const proto::BootSpec& spec, Member& member, const std::string& tap) {
+Result<proto::Booted> QemuBackend::boot_unlocked(const proto::BootSpec& spec, Member& member,
+                                                 const std::string& tap) {
     QemuConfig config;
     config.name = spec.name;
     config.kernel = spec.kernel_path;
@@ -113,13 +132,15 @@ Result<proto::Booted> QemuBackend::boot_unlocked(const proto::BootSpec& spec, Me
         std::lock_guard lock(mutex_);
         member.vm = std::move(vm); // on failure boot() kills it; on success it keeps running
     }
-    if (!report) return fail(std::move(report).error());
+    if (!report)
+        return fail(std::move(report).error());
     proto::Booted booted;
     booted.ip = member.ip;
     booted.qemu_pid = member.vm->pid();
     booted.boot_attempts = report->attempts;
-    booted.timings = {{"qemu start", report->seconds_to_qemu_started},
-                      {"port 22 open", report->seconds_to_port_open - report->seconds_to_qemu_started}};
+    booted.timings = {
+        {"qemu start", report->seconds_to_qemu_started},
+        {"port 22 open", report->seconds_to_port_open - report->seconds_to_qemu_started}};
     return booted;
 }
 
@@ -127,7 +148,8 @@ Result<proto::StatusInfo> QemuBackend::status(const std::string& name) {
     std::lock_guard lock(mutex_);
     proto::StatusInfo info{name, "stopped", "", static_cast<int>(::getpid()), 0, ""};
     auto it = members_.find(name);
-    if (it == members_.end()) return info;
+    if (it == members_.end())
+        return info;
     auto& m = it->second;
     if (m.state == State::Running && m.vm && !m.vm->running()) {
         m.state = State::Failed; // QEMU died under us (guest poweroff, crash)
@@ -143,11 +165,13 @@ Result<proto::StatusInfo> QemuBackend::status(const std::string& name) {
 Status QemuBackend::stop(const std::string& name) {
     std::unique_lock lock(mutex_);
     auto it = members_.find(name);
-    if (it == members_.end()) return {};
+    if (it == members_.end())
+        return {};
     return stop_member(lock, name, it->second);
 }
 
-Status QemuBackend::stop_member(std::unique_lock<std::mutex>& lock, const std::string& name, Member& m) {
+Status QemuBackend::stop_member(std::unique_lock<std::mutex>& lock, const std::string& name,
+                                Member& m) {
     if (m.state == State::Starting) {
         m.cancel = true;
         changed_.wait(lock, [&] { return m.state != State::Starting; });
@@ -157,7 +181,8 @@ Status QemuBackend::stop_member(std::unique_lock<std::mutex>& lock, const std::s
         changed_.wait(lock, [&] { return m.state != State::Stopping; });
         return {};
     }
-    if (m.state != State::Running && m.state != State::Failed) return {};
+    if (m.state != State::Running && m.state != State::Failed)
+        return {};
     m.state = State::Stopping;
     std::optional<QemuVm> vm = std::move(m.vm);
     m.vm.reset();
@@ -165,11 +190,13 @@ Status QemuBackend::stop_member(std::unique_lock<std::mutex>& lock, const std::s
     Status result;
     if (vm) {
         auto stopped = vm->stop(accel_.kind == AccelChoice::Kvm ? kPowerdownKvm : kPowerdownTcg);
-        if (!stopped) result = fail(std::move(stopped).error().wrap("stop " + name));
+        if (!stopped)
+            result = fail(std::move(stopped).error().wrap("stop " + name));
         vm.reset();
     }
     lock.lock();
-    if (network_ && !m.tap.empty()) (void)network_->remove_tap(m.tap);
+    if (network_ && !m.tap.empty())
+        (void)network_->remove_tap(m.tap);
     m.tap.clear();
     m.state = State::Stopped;
     changed_.notify_all();
@@ -180,7 +207,8 @@ int QemuBackend::active_members() {
     std::lock_guard lock(mutex_);
     int n = 0;
     for (const auto& [name, m] : members_)
-        if (m.state == State::Starting || m.state == State::Running || m.state == State::Stopping) ++n;
+        if (m.state == State::Starting || m.state == State::Running || m.state == State::Stopping)
+            ++n;
     return n;
 }
 
@@ -190,11 +218,13 @@ Status QemuBackend::shutdown() {
     Status result;
     for (auto& [name, m] : members_) {
         auto st = stop_member(lock, name, m);
-        if (!st && result) result = st;
+        if (!st && result)
+            result = st;
     }
     if (network_) {
         auto st = network_->destroy();
-        if (!st && result) result = st;
+        if (!st && result)
+            result = st;
         network_.reset();
     }
     return result;

@@ -13,6 +13,13 @@
 // for that before it replies, so no QEMU outlives a stop.
 #pragma once
 
+#include "backend/backend.hpp"
+#include "host/accel.hpp"
+#include "net/network.hpp"
+#include "store/store.hpp"
+#include "sys/child_process.hpp"
+#include "vm/qemu_vm.hpp"
+
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -20,13 +27,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-
-#include "backend/backend.hpp"
-#include "net/network.hpp"
-#include "store/store.hpp"
-#include "sys/child_process.hpp"
-#include "host/accel.hpp"
-#include "vm/qemu_vm.hpp"
 
 namespace fleetbox::backend {
 
@@ -37,7 +37,8 @@ public:
     ~QemuBackend() override;
 
     Result<proto::NetworkInfo> create_network() override;
-    Result<proto::Reservation> reserve(const std::string& name, const std::string& ip_hint) override;
+    Result<proto::Reservation> reserve(const std::string& name,
+                                       const std::string& ip_hint) override;
     Result<proto::Booted> boot(const proto::BootSpec& spec) override;
     Result<proto::StatusInfo> status(const std::string& name) override;
     Status stop(const std::string& name) override;
@@ -55,7 +56,8 @@ private:
         std::optional<QemuVm> vm;
     };
 
-    Result<proto::Booted> boot_unlocked(const proto::BootSpec& spec, Member& member, const std::string& tap);
+    Result<proto::Booted> boot_unlocked(const proto::BootSpec& spec, Member& member,
+                                        const std::string& tap);
     Status stop_member(std::unique_lock<std::mutex>& lock, const std::string& name, Member& member);
     static std::string state_name(State state);
 

@@ -142,8 +142,13 @@ Result<HelperHandle> HelperLauncher::spawn(const Store& store, const std::string
         return fail_errno("open " + log_path, errno);
 
     ChildSpec spec;
-    spec.argv = {helper_path_, "--store", store.root(),  "--member",
-                 member,       "--mode",  std::string(proto::to_string(mode))};
+    spec.argv = {helper_path_,
+                 "--store",
+                 store.root(),
+                 "--member",
+                 member,
+                 "--mode",
+                 std::string(proto::to_string(mode))};
     if (mode == HelperMode::Bound) {
         spec.argv.push_back("--parent-pid");
         spec.argv.push_back(std::to_string(::getpid()));

@@ -1,10 +1,10 @@
 // Member files written by the client: host key, known_hosts, timings (all atomic writes).
 #include "client/member_files.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include "sys/atomic_file.hpp"
 #include "sys/fs.hpp"
+
+#include <nlohmann/json.hpp>
 
 namespace fleetbox::client {
 
@@ -35,7 +35,8 @@ Result<ssh::KeyPair> load_host_key(const MemberFiles& files) {
     return ssh::key_pair_from_private(text, "");
 }
 
-Status write_known_hosts(const MemberFiles& files, const std::string& ip, const ssh::KeyPair& host_key) {
+Status write_known_hosts(const MemberFiles& files, const std::string& ip,
+                         const ssh::KeyPair& host_key) {
     auto line = FBX_TRY(ssh::known_hosts_line(ip, host_key.public_line));
     return write_file_atomic(files.known_hosts, line + "\n", 0644);
 }
@@ -50,8 +51,8 @@ guest::SshTarget ssh_target(const Store& store, const MemberFiles& files, const 
     return t;
 }
 
-Status write_timings(const MemberFiles& files, const std::vector<PhaseTiming>& timings, int boot_attempts,
-                     const std::vector<PhaseTiming>& guest_timings) {
+Status write_timings(const MemberFiles& files, const std::vector<PhaseTiming>& timings,
+                     int boot_attempts, const std::vector<PhaseTiming>& guest_timings) {
     nlohmann::json phases = nlohmann::json::array();
     double total = 0;
     for (const auto& t : timings) {
@@ -59,7 +60,8 @@ Status write_timings(const MemberFiles& files, const std::vector<PhaseTiming>& t
         total += t.seconds;
     }
     nlohmann::json guest = nlohmann::json::array();
-    for (const auto& t : guest_timings) guest.push_back({{"phase", t.phase}, {"seconds", t.seconds}});
+    for (const auto& t : guest_timings)
+        guest.push_back({{"phase", t.phase}, {"seconds", t.seconds}});
     nlohmann::json doc = {{"phases", phases},
                           {"total_seconds", total},
                           {"boot_attempts", boot_attempts},
@@ -70,10 +72,12 @@ Status write_timings(const MemberFiles& files, const std::vector<PhaseTiming>& t
 std::vector<PhaseTiming> read_timings(const MemberFiles& files) {
     std::vector<PhaseTiming> out;
     auto text = read_file(files.timings);
-    if (!text) return out;
+    if (!text)
+        return out;
     try {
         auto doc = nlohmann::json::parse(*text);
-        for (const auto& p : doc.at("phases")) out.push_back({p.at("phase").get<std::string>(), p.at("seconds").get<double>()});
+        for (const auto& p : doc.at("phases"))
+            out.push_back({p.at("phase").get<std::string>(), p.at("seconds").get<double>()});
     } catch (const std::exception&) {
         out.clear();
     }

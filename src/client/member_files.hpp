@@ -8,16 +8,15 @@
 //   serial.log, qemu.log, helper.log   written by the helper
 #pragma once
 
-#include <string>
-#include <vector>
-
-#include <fleetbox/fleetbox.hpp>
-
 #include "guest/ssh_target.hpp"
 #include "seed/provisioner.hpp"
 #include "ssh/keys.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
+
+#include <fleetbox/fleetbox.hpp>
+#include <string>
+#include <vector>
 
 namespace fleetbox::client {
 
@@ -41,14 +40,15 @@ std::string seed_path(const MemberFiles& files, seed::Provisioning method);
 Result<ssh::KeyPair> create_host_key(const MemberFiles& files, const std::string& name);
 Result<ssh::KeyPair> load_host_key(const MemberFiles& files);
 // known_hosts with one line: "<ip> ssh-ed25519 AAAA...".
-Status write_known_hosts(const MemberFiles& files, const std::string& ip, const ssh::KeyPair& host_key);
+Status write_known_hosts(const MemberFiles& files, const std::string& ip,
+                         const ssh::KeyPair& host_key);
 
 // How the client reaches the VM over SSH: the installation key, the VM's pinned host key.
 guest::SshTarget ssh_target(const Store& store, const MemberFiles& files, const std::string& name,
                             const std::string& ip);
 
-Status write_timings(const MemberFiles& files, const std::vector<PhaseTiming>& timings, int boot_attempts,
-                     const std::vector<PhaseTiming>& guest_timings = {});
+Status write_timings(const MemberFiles& files, const std::vector<PhaseTiming>& timings,
+                     int boot_attempts, const std::vector<PhaseTiming>& guest_timings = {});
 // Empty when the VM never booted (or the file is unreadable: timings are informational).
 std::vector<PhaseTiming> read_timings(const MemberFiles& files);
 

@@ -6,9 +6,6 @@
 // finally "ssh ready" (an authenticated exec of `true`).
 #include "client/orchestrator.hpp"
 
-#include <chrono>
-#include <fmt/format.h>
-
 #include "client/member_files.hpp"
 #include "client/preflight.hpp"
 #include "client/vm_impl.hpp"
@@ -20,21 +17,30 @@
 #include "sys/fs.hpp"
 #include "sys/user.hpp"
 
+#include <chrono>
+#include <fmt/format.h>
+
 namespace fleetbox::client {
 
 namespace {
 
-bool is_active(const std::string& state) { return state == "running" || state == "starting"; }
+bool is_active(const std::string& state) {
+    return state == "running" || state == "starting";
+}
 
 } // namespace
 
 Status check_start_options(const Options& o) {
-    if (o.cpus < 1) return fail(ErrorKind::InvalidArgument, "start VM", fmt::format("--cpus must be at least 1, got {}", o.cpus));
+    if (o.cpus < 1)
+        return fail(ErrorKind::InvalidArgument, "start VM",
+                    fmt::format("--cpus must be at least 1, got {}", o.cpus));
     if (o.memory_mb < 256)
         return fail(ErrorKind::InvalidArgument, "start VM",
                     fmt::format("--mem must be at least 256 MiB, got {} MiB", o.memory_mb));
-    if (o.disk_mb < 1) return fail(ErrorKind::InvalidArgument, "start VM", "--disk must be more than 0");
-    if (!o.provisioning.empty()) FBX_CHECK(seed::parse_provisioning(o.provisioning));
+    if (o.disk_mb < 1)
+        return fail(ErrorKind::InvalidArgument, "start VM", "--disk must be more than 0");
+    if (!o.provisioning.empty())
+        FBX_CHECK(seed::parse_provisioning(o.provisioning));
     return {};
 }
 
@@ -47,15 +53,18 @@ Result<Orchestrator> Orchestrator::open(std::optional<std::string> store_root,
 
 Result<proto::StatusInfo> Orchestrator::status(const std::string& name) const {
     FBX_CHECK(validate_vm_name(name));
-    if (!store_.exists(name)) return fail(ErrorKind::NotFound, fmt::format("VM \"{}\" does not exist", name));
+    if (!store_.exists(name))
+        return fail(ErrorKind::NotFound, fmt::format("VM \"{}\" does not exist", name));
     proto::StatusInfo stopped{name, "stopped", "", 0, 0, ""};
     auto remote = launcher_.attach(store_, name);
     if (!remote) {
-        if (remote.error().kind == ErrorKind::InvalidArgument) return fail(std::move(remote).error());
+        if (remote.error().kind == ErrorKind::InvalidArgument)
+            return fail(std::move(remote).error());
         return stopped; // no helper behind the socket: the VM is not running
     }
     auto st = (*remote)->status(name);
-    if (!st) return stopped;
+    if (!st)
+        return stopped;
     return *st;
 }
 
@@ -65,8 +74,8 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::attach(const std::string& name) 
         return fail(ErrorKind::InvalidArgument, fmt::format("VM \"{}\" is not running", name), {},
                     fmt::format("start it with: fleetbox up {}", name));
     auto files = FBX_TRY(MemberFiles::of(store_, name));
-    auto impl = std::make_unique<Vm::Impl>(name, st.ip, store_, ssh_target(store_, files, name, st.ip),
-                                           std::chrono::seconds(30));
+    auto impl = std::make_unique<Vm::Impl>(
+        name, st.ip, store_, ssh_target(store_, files, name, st.ip), std::chrono::seconds(30));
     impl->attached_ = FBX_TRY(launcher_.attach(store_, name));
     impl->timings_ = read_timings(files);
     return impl;
@@ -74,9 +83,11 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::attach(const std::string& name) 
 
 Result<bool> Orchestrator::stop(const std::string& name) {
     auto st = FBX_TRY(status(name));
-    if (!is_active(st.state)) return false;
+    if (!is_active(st.state))
+        return false;
     auto remote = FBX_TRY(launcher_.attach(store_, name));
-    FBX_CHECK(remote->stop(name).map_error([&](Error e) { return std::move(e).wrap("stop " + name); }));
+    FBX_CHECK(
+        remote->stop(name).map_error([&](Error e) { return std::move(e).wrap("stop " + name); }));
     return true;
 }
 
@@ -86,11 +97,13 @@ Status Orchestrator::destroy(const std::string& name) {
     bool had_failed_boot = is_directory(FBX_TRY(store_.failed_boot_dir(name)));
     FBX_CHECK(store_.forget_failed_boot(name));
     if (!store_.exists(name) && !is_directory(FBX_TRY(store_.member_dir(name)))) {
-        if (had_failed_boot) return {};
+        if (had_failed_boot)
+            return {};
         return fail(ErrorKind::NotFound, fmt::format("VM \"{}\" does not exist", name));
     }
     // Stop first, and only delete once the helper confirmed QEMU is gone.
-    if (store_.exists(name)) FBX_TRY(stop(name));
+    if (store_.exists(name))
+        FBX_TRY(stop(name));
     auto lock = FBX_TRY(store_.lock_member_wait(name, std::chrono::seconds(30)));
     return store_.remove(name);
 }
@@ -100,23 +113,28 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::start(const StartRequest& req) {
     FBX_CHECK(validate_vm_name(name));
     FBX_CHECK(check_start_options(req.options));
     auto caps = FBX_TRY(preflight());
-    auto boot_timeout = req.options.boot_timeout.count() > 0 ? req.options.boot_timeout : default_boot_timeout(caps);
+    auto boot_timeout = req.options.boot_timeout.count() > 0 ? req.options.boot_timeout
+                                                             : default_boot_timeout(caps);
 
     // Serialize with any other start/stop of this name; the loser then finds it running.
     auto lock = store_.lock_member_wait(name, boot_timeout + std::chrono::seconds(60));
     if (!lock)
-        return fail(ErrorKind::Busy, fmt::format("VM \"{}\" is in use by another fleetbox process", name), {},
+        return fail(ErrorKind::Busy,
+                    fmt::format("VM \"{}\" is in use by another fleetbox process", name), {},
                     "wait for it to finish, or stop it with: fleetbox down " + name);
     if (store_.exists(name)) {
         auto st = FBX_TRY(status(name));
         if (st.state == "running") {
-            if (req.options_given) note(fmt::format("note: {} is already running; options ignored", name));
+            if (req.options_given)
+                note(fmt::format("note: {} is already running; options ignored", name));
             return attach(name);
         }
         if (is_active(st.state))
-            return fail(ErrorKind::Busy, fmt::format("VM \"{}\" is {} in another process", name, st.state));
+            return fail(ErrorKind::Busy,
+                        fmt::format("VM \"{}\" is {} in another process", name, st.state));
     }
-    if (!caps.accel_note.empty()) note("info: " + caps.accel_note);
+    if (!caps.accel_note.empty())
+        note("info: " + caps.accel_note);
     return boot(req, caps, boot_timeout);
 }
 

@@ -9,18 +9,17 @@
 // existing VM is only stopped, its disk kept).
 #pragma once
 
-#include <chrono>
-#include <functional>
-#include <memory>
-#include <optional>
-#include <string>
-
-#include <fleetbox/fleetbox.hpp>
-
 #include "client/helper_launcher.hpp"
 #include "image/progress.hpp"
 #include "proto/messages.hpp"
 #include "store/store.hpp"
+
+#include <chrono>
+#include <fleetbox/fleetbox.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
 
 namespace fleetbox::client {
 
@@ -56,14 +55,16 @@ private:
     Orchestrator(Store store, HelperLauncher launcher, std::function<void(const std::string&)> log)
         : store_(std::move(store)), launcher_(std::move(launcher)), log_(std::move(log)) {}
     struct BootContext;
-    Result<std::unique_ptr<Vm::Impl>> boot(const StartRequest& request, const struct HostCapabilities& caps,
+    Result<std::unique_ptr<Vm::Impl>> boot(const StartRequest& request,
+                                           const struct HostCapabilities& caps,
                                            std::chrono::seconds boot_timeout);
     Result<std::unique_ptr<Vm::Impl>> boot_steps(BootContext& ctx);
     // Stops what boot started; removes a VM this call created, keeping its logs. Returns the
     // directory they were kept in ("" when none were or the VM existed before).
     std::string rollback(BootContext& ctx);
     void note(const std::string& line) const {
-        if (log_) log_(line);
+        if (log_)
+            log_(line);
     }
 
     Store store_;

@@ -5,8 +5,6 @@
 // that held data. Beyond the original, a removed VM's logs are kept in the store's
 // failed/<name>/ and the error is rewritten to point there, so "see .../serial.log" always
 // names a file that exists (`fleetbox logs NAME` shows it too).
-#include <fmt/format.h>
-
 #include "client/guest_phases.hpp"
 #include "client/member_files.hpp"
 #include "client/orchestrator.hpp"
@@ -18,11 +16,15 @@
 #include "ssh/keys.hpp"
 #include "sys/user.hpp"
 
+#include <fmt/format.h>
+
 namespace fleetbox::client {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 // Runs f, appends its duration to timings under `phase`.
 template <typename F>
@@ -35,7 +37,8 @@ auto timed(std::vector<PhaseTiming>& timings, const char* phase, F&& f) -> declt
 
 // The VM's own host key (pinned in its known_hosts) and its seed, written once at create.
 Status write_vm_seed(const MemberFiles& files, const VmConfig& config, const std::string& user_key,
-                     const proto::NetworkInfo& network, const std::string& ip, const seed::Provisioner& how) {
+                     const proto::NetworkInfo& network, const std::string& ip,
+                     const seed::Provisioner& how) {
     auto host_key = FBX_TRY(create_host_key(files, config.name));
     FBX_CHECK(write_known_hosts(files, ip, host_key));
     seed::SeedSpec spec;
@@ -54,34 +57,38 @@ struct ProvisioningChoice {
     seed::Provisioning method{};
     std::string kernel_cmdline;
 };
-Result<ProvisioningChoice> provisioning_for(const std::string& name, const std::string& alias, bool created,
-                                            const VmConfig& stored, const Options& opts,
-                                            const image::ImageInfo& image) {
+Result<ProvisioningChoice> provisioning_for(const std::string& name, const std::string& alias,
+                                            bool created, const VmConfig& stored,
+                                            const Options& opts, const image::ImageInfo& image) {
     seed::Provisioning method{};
     if (created) {
         std::optional<seed::Provisioning> requested;
-        if (!opts.provisioning.empty()) requested = FBX_TRY(seed::parse_provisioning(opts.provisioning));
-        method = FBX_TRY(seed::choose_provisioning(image.manifest.method_names(), requested, alias));
+        if (!opts.provisioning.empty())
+            requested = FBX_TRY(seed::parse_provisioning(opts.provisioning));
+        method =
+            FBX_TRY(seed::choose_provisioning(image.manifest.method_names(), requested, alias));
     } else {
         method = FBX_TRY(seed::parse_provisioning(stored.provisioning));
     }
     const auto* entry = image.manifest.method(std::string(seed::to_string(method)));
     if (!entry)
         return fail(ErrorKind::InvalidArgument, "boot " + name,
-                    fmt::format("its image {} no longer supports {}, which configured this VM", alias,
-                                seed::to_string(method)),
+                    fmt::format("its image {} no longer supports {}, which configured this VM",
+                                alias, seed::to_string(method)),
                     fmt::format("recreate it: fleetbox rm -f {} && fleetbox up {}", name, name));
     return ProvisioningChoice{method, entry->kernel_cmdline};
 }
 
 void replace_all(std::string& text, const std::string& from, const std::string& to) {
-    for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size()))
+    for (auto pos = text.find(from); pos != std::string::npos;
+         pos = text.find(from, pos + to.size()))
         text.replace(pos, from.size(), to);
 }
 
 // The error names logs in the member directory, which rollback removed: name the kept copies.
 Error point_at_kept_logs(Error error, const std::string& member_dir, const std::string& kept_dir) {
-    for (auto* text : {&error.context, &error.hint}) replace_all(*text, member_dir + "/", kept_dir + "/");
+    for (auto* text : {&error.context, &error.hint})
+        replace_all(*text, member_dir + "/", kept_dir + "/");
     return error;
 }
 } // namespace
@@ -97,7 +104,8 @@ struct Orchestrator::BootContext {
     int boot_attempts = 1;
 };
 
-Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot(const StartRequest& request, const HostCapabilities& /*caps*/,
+Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot(const StartRequest& request,
+                                                     const HostCapabilities& /*caps*/,
                                                      std::chrono::seconds boot_timeout) {
     BootContext ctx;
     ctx.request = request;
@@ -107,13 +115,15 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot(const StartRequest& request
     if (!ctx.created) {
         ctx.config = FBX_TRY(store_.load(request.name));
         if (request.options_given)
-            note(fmt::format("note: {} already exists; --cpus/--mem/--disk/--image/--provisioning ignored (rm + up to change)",
+            note(fmt::format("note: {} already exists; --cpus/--mem/--disk/--image/--provisioning "
+                             "ignored (rm + up to change)",
                              request.name));
     }
     auto result = boot_steps(ctx);
     if (!result) {
         std::string kept_logs = rollback(ctx);
-        if (!kept_logs.empty()) return fail(point_at_kept_logs(std::move(result).error(), ctx.files.dir, kept_logs));
+        if (!kept_logs.empty())
+            return fail(point_at_kept_logs(std::move(result).error(), ctx.files.dir, kept_logs));
     } else if (ctx.created) {
         (void)store_.forget_failed_boot(request.name); // an earlier attempt's logs are stale now
     }
@@ -126,7 +136,8 @@ std::string Orchestrator::rollback(BootContext& ctx) {
         (void)ctx.helper->backend().stop(name);
         (void)ctx.helper->close();
     }
-    if (!ctx.created) return {};
+    if (!ctx.created)
+        return {};
     auto kept = store_.keep_failed_boot_logs(name, MemberFiles::log_names());
     (void)store_.remove(name);
     return kept.value_or(std::string{});
@@ -147,24 +158,28 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot_steps(BootContext& ctx) {
     auto lease = FBX_TRY(timed(ctx.timings, "image", [&] { return cache.lease(alias, build); }));
     std::optional<FileLock> image_lease(std::move(lease.lock));
     const image::ImageInfo& image = lease.info;
-    if (!ctx.created) image_lease.reset();
+    if (!ctx.created)
+        image_lease.reset();
 
     if (ctx.created && (opts.disk_mb << 20) < image.manifest.virtual_size)
         return fail(ErrorKind::InvalidArgument, "create " + name,
-                    fmt::format("requested disk size {} MiB is smaller than the image {} ({} MiB)", opts.disk_mb,
-                                alias, image.manifest.virtual_size >> 20),
+                    fmt::format("requested disk size {} MiB is smaller than the image {} ({} MiB)",
+                                opts.disk_mb, alias, image.manifest.virtual_size >> 20),
                     fmt::format("use --disk {}M or more", (image.manifest.virtual_size >> 20) + 1));
 
     if (ctx.created && image.outdated)
-        note(fmt::format("note: image {} was built by an older fleetbox{}; `fleetbox image build --force {}` "
-                         "rebuilds it (once no VM uses it)",
-                         alias, image.manifest.method("fleetbox-seed") ? "" : " (no fast boot path)", alias));
-    auto provisioning = FBX_TRY(provisioning_for(name, alias, ctx.created, ctx.config, opts, image));
+        note(fmt::format(
+            "note: image {} was built by an older fleetbox{}; `fleetbox image build --force {}` "
+            "rebuilds it (once no VM uses it)",
+            alias, image.manifest.method("fleetbox-seed") ? "" : " (no fast boot path)", alias));
+    auto provisioning =
+        FBX_TRY(provisioning_for(name, alias, ctx.created, ctx.config, opts, image));
     const seed::Provisioner& how = seed::provisioner_for(provisioning.method);
 
     FBX_TRY(store_.ensure_member_dir(name));
-    ctx.helper.emplace(FBX_TRY(
-        timed(ctx.timings, "helper spawn", [&] { return launcher_.spawn(store_, name, ctx.request.lifetime); })));
+    ctx.helper.emplace(FBX_TRY(timed(ctx.timings, "helper spawn", [&] {
+        return launcher_.spawn(store_, name, ctx.request.lifetime);
+    })));
     auto& backend = ctx.helper->backend();
     auto network = FBX_TRY(timed(ctx.timings, "network", [&] { return backend.create_network(); }));
     auto reservation = FBX_TRY(backend.reserve(name, ctx.config.ip));
@@ -179,14 +194,15 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot_steps(BootContext& ctx) {
             return image::create_overlay(image, ctx.files.disk, opts.disk_mb << 20);
         }));
         FBX_CHECK(timed(ctx.timings, "seed", [&] {
-            return write_vm_seed(ctx.files, ctx.config, identity.public_line, network, reservation.ip, how);
+            return write_vm_seed(ctx.files, ctx.config, identity.public_line, network,
+                                 reservation.ip, how);
         }));
         FBX_CHECK(store_.create(ctx.config));
         image_lease.reset();
     } else if (reservation.ip != ctx.config.ip) {
         return fail(ErrorKind::Busy, fmt::format("boot {}", name),
-                    fmt::format("its address {} is not available on the new network {} (got {})", ctx.config.ip,
-                                network.subnet, reservation.ip),
+                    fmt::format("its address {} is not available on the new network {} (got {})",
+                                ctx.config.ip, network.subnet, reservation.ip),
                     fmt::format("recreate it: fleetbox rm -f {} && fleetbox up {}", name, name));
     }
 
@@ -203,14 +219,17 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot_steps(BootContext& ctx) {
     spec.memory_mb = static_cast<std::uint64_t>(ctx.config.memory_mb);
     spec.boot_timeout_s = static_cast<int>(ctx.boot_timeout.count());
     auto booted = FBX_TRY(backend.boot(spec));
-    for (const auto& t : booted.timings) ctx.timings.push_back({t.phase, t.seconds});
+    for (const auto& t : booted.timings)
+        ctx.timings.push_back({t.phase, t.seconds});
     ctx.boot_attempts = booted.boot_attempts;
 
     auto target = ssh_target(store_, ctx.files, name, ctx.config.ip);
-    auto impl = std::make_unique<Vm::Impl>(name, ctx.config.ip, store_, target, std::chrono::seconds(30));
+    auto impl =
+        std::make_unique<Vm::Impl>(name, ctx.config.ip, store_, target, std::chrono::seconds(30));
     guest::WaitForSshOptions wait;
     wait.serial_log = ctx.files.serial_log;
-    FBX_TRY(timed(ctx.timings, "ssh ready", [&] { return impl->shell_.wait_ready(ctx.boot_timeout, wait); }));
+    FBX_TRY(timed(ctx.timings, "ssh ready",
+                  [&] { return impl->shell_.wait_ready(ctx.boot_timeout, wait); }));
     impl->guest_timings_ = guest_phases_of(ctx.files.serial_log);
     (void)write_timings(ctx.files, ctx.timings, ctx.boot_attempts, impl->guest_timings_);
     impl->timings_ = ctx.timings;

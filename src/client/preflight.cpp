@@ -3,11 +3,11 @@
 // process given CAP_NET_ADMIN without root passes and a root process stripped of it fails.
 #include "client/preflight.hpp"
 
+#include "host/accel.hpp"
+#include "sys/fs.hpp"
+
 #include <fmt/format.h>
 #include <sstream>
-
-#include "sys/fs.hpp"
-#include "host/accel.hpp"
 
 namespace fleetbox::client {
 
@@ -16,11 +16,13 @@ constexpr int kCapNetAdmin = 12;
 
 bool has_cap_net_admin() {
     auto status = read_file("/proc/self/status");
-    if (!status) return false;
+    if (!status)
+        return false;
     std::istringstream in(*status);
     std::string line;
     while (std::getline(in, line)) {
-        if (line.rfind("CapEff:", 0) != 0) continue;
+        if (line.rfind("CapEff:", 0) != 0)
+            continue;
         unsigned long long caps = std::stoull(line.substr(7), nullptr, 16);
         return (caps >> kCapNetAdmin) & 1ULL;
     }
@@ -39,7 +41,8 @@ Result<HostCapabilities> preflight() {
     auto accel = FBX_TRY(choose_accel());
     HostCapabilities caps;
     caps.hardware_kvm = accel.kind == AccelChoice::Kvm;
-    if (!caps.hardware_kvm) caps.accel_note = accel.reason;
+    if (!caps.hardware_kvm)
+        caps.accel_note = accel.reason;
     return caps;
 }
 

@@ -4,10 +4,10 @@
 // would leave half a VM behind; each failed check is one actionable line instead.
 #pragma once
 
+#include "util/error.hpp"
+
 #include <chrono>
 #include <string>
-
-#include "util/error.hpp"
 
 namespace fleetbox::client {
 

@@ -45,7 +45,8 @@ RemoteBackend::dial(const Store& store, const std::string& member, RemoteOptions
     std::string path = FBX_TRY(store.socket_path(member));
     std::string display = "run/" + base_name(path);
     std::string helper_log = FBX_TRY(store.member_file(member, "helper.log"));
-    std::unique_ptr<RemoteBackend> remote(new RemoteBackend(member, path, display, helper_log, options));
+    std::unique_ptr<RemoteBackend> remote(
+        new RemoteBackend(member, path, display, helper_log, options));
     auto conn = FBX_TRY(remote->open_connection());
     auto peer = FBX_TRY(peer_credentials(conn->fd.get()));
     remote->peer_pid_ = peer.pid;

@@ -86,10 +86,11 @@ private:
         explicit Connection(Fd f) : fd(std::move(f)), reader(fd.get()) {}
     };
 
-    RemoteBackend(std::string member, std::string socket_path, std::string display, std::string helper_log,
-                  RemoteOptions options)
-        : member_(std::move(member)), socket_path_(std::move(socket_path)), display_path_(std::move(display)),
-          helper_log_(std::move(helper_log)), options_(options) {}
+    RemoteBackend(std::string member, std::string socket_path, std::string display,
+                  std::string helper_log, RemoteOptions options)
+        : member_(std::move(member)), socket_path_(std::move(socket_path)),
+          display_path_(std::move(display)), helper_log_(std::move(helper_log)), options_(options) {
+    }
 
     Result<std::unique_ptr<Connection>> open_connection() const;
     Result<proto::Reply> exchange(Connection& conn, const proto::Request& request,

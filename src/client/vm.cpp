@@ -1,11 +1,10 @@
 // The public API (include/fleetbox/fleetbox.hpp): fleetbox::start and fleetbox::Vm, thin
 // wrappers over the Orchestrator with a bound helper (the VM lives as long as the caller).
-#include <fleetbox/fleetbox.hpp>
-
-#include <fmt/format.h>
-
 #include "client/orchestrator.hpp"
 #include "client/vm_impl.hpp"
+
+#include <fleetbox/fleetbox.hpp>
+#include <fmt/format.h>
 
 namespace fleetbox {
 
@@ -14,19 +13,29 @@ Vm::Vm(Vm&&) noexcept = default;
 Vm& Vm::operator=(Vm&&) noexcept = default;
 Vm::~Vm() = default;
 
-const std::string& Vm::name() const { return impl_->name_; }
-const std::string& Vm::ip() const { return impl_->ip_; }
-const std::vector<PhaseTiming>& Vm::timings() const { return impl_->timings_; }
-const std::vector<PhaseTiming>& Vm::guest_timings() const { return impl_->guest_timings_; }
+const std::string& Vm::name() const {
+    return impl_->name_;
+}
+const std::string& Vm::ip() const {
+    return impl_->ip_;
+}
+const std::vector<PhaseTiming>& Vm::timings() const {
+    return impl_->timings_;
+}
+const std::vector<PhaseTiming>& Vm::guest_timings() const {
+    return impl_->guest_timings_;
+}
 
 std::string Vm::state() const {
     auto* backend = impl_->backend();
-    if (backend == nullptr) return "stopped";
+    if (backend == nullptr)
+        return "stopped";
     auto st = backend->status(impl_->name_);
     return st ? st->state : "stopped";
 }
 
-Result<ExecResult> Vm::ssh(const std::string& command, std::optional<std::chrono::milliseconds> timeout) {
+Result<ExecResult> Vm::ssh(const std::string& command,
+                           std::optional<std::chrono::milliseconds> timeout) {
     auto r = FBX_TRY(impl_->shell_.exec(command, timeout));
     return ExecResult{r.exit_code, std::move(r.out), std::move(r.err)};
 }
@@ -34,10 +43,12 @@ Result<ExecResult> Vm::ssh(const std::string& command, std::optional<std::chrono
 Status Vm::stop() {
     impl_->shell_.disconnect();
     if (auto* backend = impl_->backend()) {
-        FBX_CHECK(backend->stop(impl_->name_).map_error(
-            [&](Error e) { return std::move(e).wrap("stop " + impl_->name_); }));
+        FBX_CHECK(backend->stop(impl_->name_).map_error([&](Error e) {
+            return std::move(e).wrap("stop " + impl_->name_);
+        }));
     }
-    if (impl_->helper_) (void)impl_->helper_->close();
+    if (impl_->helper_)
+        (void)impl_->helper_->close();
     impl_->helper_.reset();
     impl_->attached_.reset();
     return {};

@@ -2,17 +2,16 @@
 // VM, attached otherwise), the one reused SSH connection, and the boot's timings.
 #pragma once
 
-#include <memory>
-#include <optional>
-#include <string>
-#include <vector>
-
-#include <fleetbox/fleetbox.hpp>
-
 #include "client/helper_launcher.hpp"
 #include "client/remote_backend.hpp"
 #include "guest/guest_shell.hpp"
 #include "store/store.hpp"
+
+#include <fleetbox/fleetbox.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace fleetbox {
 
@@ -29,11 +28,12 @@ public:
     guest::GuestShell shell_;
     std::vector<PhaseTiming> timings_;
     std::vector<PhaseTiming> guest_timings_;
-    std::optional<client::HelperHandle> helper_;          // this handle booted the VM
-    std::unique_ptr<client::RemoteBackend> attached_;     // the VM was already running
+    std::optional<client::HelperHandle> helper_;      // this handle booted the VM
+    std::unique_ptr<client::RemoteBackend> attached_; // the VM was already running
 
     backend::Backend* backend() {
-        if (helper_) return &helper_->backend();
+        if (helper_)
+            return &helper_->backend();
         return attached_.get();
     }
 };

@@ -6,8 +6,8 @@
 // within ~50 ms.
 #include "guest/wait_for_ssh.hpp"
 
-#include "sys/tcp_connect.hpp"
 #include "sys/interrupt.hpp"
+#include "sys/tcp_connect.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>

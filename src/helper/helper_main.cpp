@@ -72,7 +72,8 @@ void add_helper_options(CLI::App& app, HelperOptions& options) {
            "--mode",
            [&options](const std::string& mode) {
                auto parsed = proto::parse_helper_mode(mode);
-               if (!parsed) throw CLI::ValidationError("--mode", "must be bound or detached, not " + mode);
+               if (!parsed)
+                   throw CLI::ValidationError("--mode", "must be bound or detached, not " + mode);
                options.mode = *parsed;
            },
            "bound (dies with its client) or detached (outlives it)")

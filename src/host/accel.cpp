@@ -17,7 +17,8 @@ namespace fleetbox {
 
 namespace {
 
-constexpr const char* kTcgTail = "using TCG software emulation (a boot takes 10-30 s, more on a busy host)";
+constexpr const char* kTcgTail =
+    "using TCG software emulation (a boot takes 10-30 s, more on a busy host)";
 
 AccelChoice tcg_because(const std::string& why) {
     return {AccelChoice::Tcg, fmt::format("hardware KVM unusable ({}): {}", why, kTcgTail)};

@@ -10,25 +10,25 @@
 // URI, with the wanted suite substituted.
 #pragma once
 
+#include "util/error.hpp"
+
 #include <string>
 #include <vector>
-
-#include "util/error.hpp"
 
 namespace fleetbox::image {
 
 struct AptSource {
-    std::vector<std::string> types;      // "deb", "deb-src"
+    std::vector<std::string> types; // "deb", "deb-src"
     std::vector<std::string> uris;
     std::vector<std::string> suites;
     std::vector<std::string> components;
-    std::string file;                    // where it was read from
+    std::string file; // where it was read from
 };
 
 struct MirrorSet {
-    std::vector<std::string> lines;      // "deb URI SUITE COMPONENTS..." for mmdebstrap
-    std::vector<std::string> uris;       // distinct URIs, for messages
-    std::vector<std::string> files;      // the host files they came from, for messages
+    std::vector<std::string> lines; // "deb URI SUITE COMPONENTS..." for mmdebstrap
+    std::vector<std::string> uris;  // distinct URIs, for messages
+    std::vector<std::string> files; // the host files they came from, for messages
 };
 
 // Parse one sources file's text; format chosen by name (*.sources = deb822, else one-line).

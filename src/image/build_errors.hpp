@@ -8,20 +8,20 @@
 // output stays in a build log whose path every error names.
 #pragma once
 
-#include <string>
-
 #include "image/apt_sources.hpp"
 #include "sys/child_process.hpp"
 #include "util/error.hpp"
 
+#include <string>
+
 namespace fleetbox::image {
 
 struct StepFailure {
-    std::string alias;       // image being built
-    std::string program;     // "mmdebstrap", "mkfs.ext4", "qemu-img"
+    std::string alias;   // image being built
+    std::string program; // "mmdebstrap", "mkfs.ext4", "qemu-img"
     ExitStatus status;
-    std::string output;      // the step's stderr (and stdout)
-    std::string log_path;    // where the full output was kept
+    std::string output;   // the step's stderr (and stdout)
+    std::string log_path; // where the full output was kept
 };
 
 // Classify a failed step; `mirrors` names the mirror in Network errors.

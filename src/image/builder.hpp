@@ -5,16 +5,11 @@
 // cache can publish the finished image with one rename(2); the intermediates (rootfs/,
 // disk.raw) go to a work directory, a tmpfs scratch directory when one is suitable
 // (scratch.hpp) or the staging directory itself. Everything the build writes stays inside
-// those two directories, so removing them undoes a failed or interrupted build completely. The root filesystem is ext4 made by `mkfs.ext4 -d` straight
-// from the mmdebstrap directory (no partition table, no loop mounts, no root-only mount
-// calls), then converted to a qcow2 base that per-VM overlays point at.
+// those two directories, so removing them undoes a failed or interrupted build completely. The root
+// filesystem is ext4 made by `mkfs.ext4 -d` straight from the mmdebstrap directory (no partition
+// table, no loop mounts, no root-only mount calls), then converted to a qcow2 base that per-VM
+// overlays point at.
 #pragma once
-
-#include <cstdint>
-#include <cstdio>
-#include <functional>
-#include <string>
-#include <vector>
 
 #include "image/apt_sources.hpp"
 #include "image/catalog.hpp"
@@ -22,17 +17,23 @@
 #include "image/progress.hpp"
 #include "util/error.hpp"
 
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
 namespace fleetbox::image {
 
 struct BuildOptions {
     ProgressMode progress = ProgressMode::Auto;
     std::FILE* progress_out = stderr;
-    bool force = false;                               // rebuild even when cached
-    std::uint64_t min_free_bytes = 3ULL << 30;        // refuse to start with less free space
-    std::vector<std::string> mirrors;                 // empty: the host's configured mirror
-    std::string apt_dir = "/etc/apt";                 // where the host's mirror is read from
-    std::string scratch_dir;                          // intermediates: empty = auto (scratch.hpp)
-    bool require_root = true;                         // tests with a fake mmdebstrap may clear it
+    bool force = false;                        // rebuild even when cached
+    std::uint64_t min_free_bytes = 3ULL << 30; // refuse to start with less free space
+    std::vector<std::string> mirrors;          // empty: the host's configured mirror
+    std::string apt_dir = "/etc/apt";          // where the host's mirror is read from
+    std::string scratch_dir;                   // intermediates: empty = auto (scratch.hpp)
+    bool require_root = true;                  // tests with a fake mmdebstrap may clear it
     // force: asked under the alias lock before a cached entry is replaced; an error stops the
     // build with nothing changed (the CLI refuses while VM disks are overlays on the entry).
     std::function<Status()> may_replace;
@@ -42,9 +43,9 @@ struct BuildOptions {
 struct BuildPlan {
     const CatalogEntry* entry = nullptr;
     MirrorSet mirrors;
-    std::string staging_dir;   // empty, exists; receives the image files
-    std::string work_dir;      // exists; receives rootfs/ and disk.raw (may be staging_dir)
-    std::string log_path;      // build log (appended)
+    std::string staging_dir; // empty, exists; receives the image files
+    std::string work_dir;    // exists; receives rootfs/ and disk.raw (may be staging_dir)
+    std::string log_path;    // build log (appended)
 };
 
 // Run every phase; on success the staging dir holds disk.qcow2, vmlinuz, initrd.img and
@@ -54,6 +55,7 @@ Result<Manifest> build_image(const BuildPlan& plan, Progress& progress);
 
 // The ext4 size for a root tree: its data rounded to 4 KiB blocks, plus 10% and the
 // entry's headroom, at least enough inodes at 16 KiB per inode; a multiple of 64 MiB.
-std::uint64_t filesystem_size(std::uint64_t data_bytes, std::uint64_t inode_count, std::uint64_t headroom_bytes);
+std::uint64_t filesystem_size(std::uint64_t data_bytes, std::uint64_t inode_count,
+                              std::uint64_t headroom_bytes);
 
 } // namespace fleetbox::image

@@ -4,18 +4,6 @@
 // either the old complete image or the new one, never a missing or partial one.
 #include "image/cache.hpp"
 
-#include <algorithm>
-#include <cctype>
-#include <cerrno>
-#include <chrono>
-#include <cstdio>
-#include <fcntl.h>
-#include <filesystem>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <fmt/format.h>
-
 #include "image/recipe.hpp"
 #include "image/scratch.hpp"
 #include "image/tools.hpp"
@@ -25,6 +13,17 @@
 #include "sys/temp_dir.hpp"
 #include "sys/user.hpp"
 #include "util/strings.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <fcntl.h>
+#include <filesystem>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace fleetbox::image {
 
@@ -42,8 +41,10 @@ Result<FileLock> lock_alias(const std::string& path, const std::string& alias, P
     bool announced = false;
     while (true) {
         auto lock = FileLock::acquire(path, mode, std::chrono::milliseconds(200));
-        if (lock) return lock;
-        if (lock.error().kind != ErrorKind::Timeout) return fail(std::move(lock).error());
+        if (lock)
+            return lock;
+        if (lock.error().kind != ErrorKind::Timeout)
+            return fail(std::move(lock).error());
         if (interrupted())
             return fail(ErrorKind::Interrupted, "wait for image " + alias, "interrupted");
         if (!announced && progress != nullptr)
@@ -55,7 +56,8 @@ Result<FileLock> lock_alias(const std::string& path, const std::string& alias, P
 // chown to the invoking user under sudo, so the user can list and remove their cache.
 void give_away(const std::string& path) {
     static const auto user = invoking_user();
-    if (user) (void)give_to_invoking_user(path, *user);
+    if (user)
+        (void)give_to_invoking_user(path, *user);
 }
 
 void append_log(const std::string& path, const std::string& line) {
@@ -80,16 +82,22 @@ MirrorSet explicit_mirrors(const std::vector<std::string>& lines) {
 Status check_image_name(std::string_view alias) {
     bool ok = !alias.empty() && alias.size() <= 64 && alias[0] != '.';
     for (char c : alias)
-        ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
-    if (ok) return {};
+        ok =
+            ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
+    if (ok)
+        return {};
     return fail(ErrorKind::InvalidArgument, fmt::format("image name \"{}\"", alias),
                 "use letters, digits, '.', '_' and '-' (not starting with '.')");
 }
 
 ImageCache::ImageCache(std::string images_dir) : dir_(absolute(images_dir)) {}
 
-std::string ImageCache::entry_dir(std::string_view alias) const { return dir_ + "/" + std::string(alias); }
-std::string ImageCache::lock_path(std::string_view alias) const { return fmt::format("{}/.{}.lock", dir_, alias); }
+std::string ImageCache::entry_dir(std::string_view alias) const {
+    return dir_ + "/" + std::string(alias);
+}
+std::string ImageCache::lock_path(std::string_view alias) const {
+    return fmt::format("{}/.{}.lock", dir_, alias);
+}
 std::string ImageCache::log_path(std::string_view alias) const {
     return fmt::format("{}/.logs/{}-build.log", dir_, alias);
 }
@@ -102,14 +110,16 @@ ImageInfo ImageCache::info_for(std::string_view alias, Manifest manifest) const 
     info.kernel_path = info.dir + "/" + kKernelName;
     info.initrd_path = info.dir + "/" + kInitrdName;
     info.manifest = std::move(manifest);
-    if (auto entry = find_alias(alias)) info.outdated = info.manifest.recipe != recipe_fingerprint(**entry);
+    if (auto entry = find_alias(alias))
+        info.outdated = info.manifest.recipe != recipe_fingerprint(**entry);
     return info;
 }
 
 Result<std::optional<ImageInfo>> ImageCache::lookup(std::string_view alias) const {
     FBX_CHECK(check_image_name(alias));
     std::string dir = entry_dir(alias);
-    if (!is_directory(dir)) return std::optional<ImageInfo>{};
+    if (!is_directory(dir))
+        return std::optional<ImageInfo>{};
     auto manifest = load_manifest(dir);
     if (!manifest) {
         if (manifest.error().kind == ErrorKind::Corrupt || manifest.error().err_no == ENOENT)
@@ -124,7 +134,8 @@ Result<std::optional<ImageInfo>> ImageCache::lookup(std::string_view alias) cons
 Result<ImageInfo> ImageCache::ensure(std::string_view alias, const BuildOptions& options) {
     const auto* entry = FBX_TRY(find_alias(alias));
     if (!options.force) {
-        if (auto hit = FBX_TRY(lookup(alias))) return *hit;
+        if (auto hit = FBX_TRY(lookup(alias)))
+            return *hit;
     }
     FBX_CHECK(ensure_dir(dir_));
     Progress progress(options.progress, "image " + std::string(alias), options.progress_out);
@@ -136,7 +147,8 @@ Result<ImageInfo> ImageCache::ensure(std::string_view alias, const BuildOptions&
         }
     }
     // Asked whenever an entry directory exists, complete or not: overlays name its disk by path.
-    if (options.may_replace && is_directory(entry_dir(alias))) FBX_CHECK(options.may_replace());
+    if (options.may_replace && is_directory(entry_dir(alias)))
+        FBX_CHECK(options.may_replace());
     FBX_CHECK(sweep_stale(alias));
     FBX_CHECK(sweep_scratch(kDefaultTmpfs, scratch_prefix(dir_, alias)));
     if (!options.scratch_dir.empty() && options.scratch_dir != "staging")
@@ -153,7 +165,8 @@ Result<ImageInfo> ImageCache::build(std::string_view alias, const BuildOptions& 
 Result<ImageInfo> ImageCache::build_locked(const CatalogEntry& entry, const BuildOptions& options,
                                            Progress& progress) {
     FBX_CHECK(check_tools());
-    if (options.require_root) FBX_CHECK(check_root());
+    if (options.require_root)
+        FBX_CHECK(check_root());
     FBX_CHECK(check_free_space(dir_, options.min_free_bytes));
     BuildPlan plan;
     plan.entry = &entry;
@@ -161,7 +174,8 @@ Result<ImageInfo> ImageCache::build_locked(const CatalogEntry& entry, const Buil
                                            : explicit_mirrors(options.mirrors);
     FBX_CHECK(ensure_dir(dir_ + "/.logs"));
     plan.log_path = log_path(entry.alias);
-    if (std::FILE* f = std::fopen(plan.log_path.c_str(), "w")) std::fclose(f); // a fresh log per build
+    if (std::FILE* f = std::fopen(plan.log_path.c_str(), "w"))
+        std::fclose(f); // a fresh log per build
     give_away(plan.log_path);
     auto staging = FBX_TRY(TempDir::create(dir_, ".build-" + entry.alias + "-"));
     plan.staging_dir = staging.path();
@@ -172,26 +186,31 @@ Result<ImageInfo> ImageCache::build_locked(const CatalogEntry& entry, const Buil
         scratch = FBX_TRY(TempDir::create(place.parent, scratch_prefix(dir_, entry.alias)));
     }
     plan.work_dir = scratch ? scratch->path() : staging.path();
-    append_log(plan.log_path, fmt::format("fleetbox: intermediates in {} ({})", plan.work_dir, place.reason));
+    append_log(plan.log_path,
+               fmt::format("fleetbox: intermediates in {} ({})", plan.work_dir, place.reason));
 
     auto manifest = build_image(plan, progress);
     if (!manifest) {
         progress.failed(manifest.error().kind == ErrorKind::Interrupted ? "interrupted" : "failed");
         return fail(std::move(manifest).error());
     }
-    if (::chmod(staging.path().c_str(), 0755) != 0) return fail_errno("chmod " + staging.path(), errno);
+    if (::chmod(staging.path().c_str(), 0755) != 0)
+        return fail_errno("chmod " + staging.path(), errno);
     std::string target = entry_dir(entry.alias);
     FBX_CHECK(publish(staging.path(), target));
     staging.release();
     give_away(target);
-    for (const auto& f : manifest->files) give_away(target + "/" + f.name);
+    for (const auto& f : manifest->files)
+        give_away(target + "/" + f.name);
     give_away(target + "/" + kManifestName);
     return info_for(entry.alias, *std::move(manifest));
 }
 
 Status ImageCache::publish(const std::string& staging, const std::string& target) const {
-    if (::rename(staging.c_str(), target.c_str()) == 0) return fsync_dir(dir_);
-    if (errno != EEXIST && errno != ENOTEMPTY) return fail_errno(fmt::format("rename {} to {}", staging, target), errno);
+    if (::rename(staging.c_str(), target.c_str()) == 0)
+        return fsync_dir(dir_);
+    if (errno != EEXIST && errno != ENOTEMPTY)
+        return fail_errno(fmt::format("rename {} to {}", staging, target), errno);
     // An entry exists (forced rebuild, or a damaged one): swap, then delete the old one.
     if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) != 0)
         return fail_errno(fmt::format("replace {} with {}", target, staging), errno);
@@ -206,13 +225,16 @@ Status ImageCache::sweep_stale(std::string_view alias) const {
     std::string build_prefix = fmt::format(".build-{}-", alias);
     std::string rm_prefix = fmt::format(".rm-{}-", alias);
     auto all_digits = [](std::string_view s) {
-        return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+        return !s.empty() &&
+               std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
     };
     for (const auto& n : names) {
-        bool stale = (starts_with(n, build_prefix) && n.size() == build_prefix.size() + 6 &&
-                      n.find('-', build_prefix.size()) == std::string::npos) ||
-                     (starts_with(n, rm_prefix) && all_digits(std::string_view(n).substr(rm_prefix.size())));
-        if (stale) FBX_CHECK(remove_tree(dir_ + "/" + n));
+        bool stale =
+            (starts_with(n, build_prefix) && n.size() == build_prefix.size() + 6 &&
+             n.find('-', build_prefix.size()) == std::string::npos) ||
+            (starts_with(n, rm_prefix) && all_digits(std::string_view(n).substr(rm_prefix.size())));
+        if (stale)
+            FBX_CHECK(remove_tree(dir_ + "/" + n));
     }
     return {};
 }
@@ -221,8 +243,10 @@ Result<std::vector<ImageInfo>> ImageCache::list() const {
     std::vector<ImageInfo> out;
     auto names = FBX_TRY(list_dir(dir_));
     for (const auto& n : names) {
-        if (!check_image_name(n)) continue; // dot entries: locks, logs, staging dirs
-        if (auto hit = FBX_TRY(lookup(n))) out.push_back(*std::move(hit));
+        if (!check_image_name(n))
+            continue; // dot entries: locks, logs, staging dirs
+        if (auto hit = FBX_TRY(lookup(n)))
+            out.push_back(*std::move(hit));
     }
     return out;
 }
@@ -231,7 +255,8 @@ Result<ImageLease> ImageCache::lease(std::string_view alias, const BuildOptions&
     constexpr int kAttempts = 3;
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
         auto info = FBX_TRY(ensure(alias, options));
-        auto lock = FBX_TRY(lock_alias(lock_path(alias), std::string(alias), nullptr, FileLock::Mode::Shared));
+        auto lock = FBX_TRY(
+            lock_alias(lock_path(alias), std::string(alias), nullptr, FileLock::Mode::Shared));
         if (auto hit = FBX_TRY(lookup(alias))) {
             hit->reused = info.reused;
             return ImageLease{*std::move(hit), std::move(lock)};
@@ -249,11 +274,14 @@ Status ImageCache::remove(std::string_view alias, const std::function<Status()>&
         return fail(ErrorKind::NotFound, fmt::format("remove image {}", alias), "it is not cached",
                     "`fleetbox image ls` lists the cached images");
     auto lock = FBX_TRY(lock_alias(lock_path(alias), std::string(alias), nullptr));
-    if (!path_exists(dir)) return {}; // removed by whoever held the lock
-    if (may_remove) FBX_CHECK(may_remove());
+    if (!path_exists(dir))
+        return {}; // removed by whoever held the lock
+    if (may_remove)
+        FBX_CHECK(may_remove());
     // Rename out of the way first: a crash mid-delete leaves a dot-dir, never a half entry.
     std::string doomed = fmt::format("{}/.rm-{}-{}", dir_, alias, ::getpid());
-    if (::rename(dir.c_str(), doomed.c_str()) != 0) return fail_errno("remove image " + dir, errno);
+    if (::rename(dir.c_str(), doomed.c_str()) != 0)
+        return fail_errno("remove image " + dir, errno);
     FBX_CHECK(remove_tree(doomed));
     (void)remove_tree(log_path(alias));
     return {};

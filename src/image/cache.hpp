@@ -2,7 +2,8 @@
 //
 // Layout (only complete images are visible under their alias):
 //   images/<alias>/{disk.qcow2,vmlinuz,initrd.img,manifest.json}  a complete image
-//   images/.<alias>.lock                                           flock: exclusive while building or
+//   images/.<alias>.lock                                           flock: exclusive while building
+//   or
 //                                                                  removing, shared while leased
 //   images/.build-<alias>-XXXXXX/                                  a build in progress (staging)
 //   images/.logs/<alias>-build.log                                 output of the last build
@@ -20,27 +21,27 @@
 // in its may_remove / may_replace check): a base is never swapped under a new overlay.
 #pragma once
 
+#include "image/builder.hpp"
+#include "image/manifest.hpp"
+#include "sys/file_lock.hpp"
+#include "util/error.hpp"
+
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "image/builder.hpp"
-#include "image/manifest.hpp"
-#include "sys/file_lock.hpp"
-#include "util/error.hpp"
-
 namespace fleetbox::image {
 
 struct ImageInfo {
     std::string alias;
-    std::string dir;          // absolute
-    std::string disk_path;    // <dir>/disk.qcow2
-    std::string kernel_path;  // <dir>/vmlinuz
-    std::string initrd_path;  // <dir>/initrd.img
+    std::string dir;         // absolute
+    std::string disk_path;   // <dir>/disk.qcow2
+    std::string kernel_path; // <dir>/vmlinuz
+    std::string initrd_path; // <dir>/initrd.img
     Manifest manifest;
-    bool reused = false;      // ensure(): true when no build ran in this call
+    bool reused = false; // ensure(): true when no build ran in this call
     // Built by another recipe than this binary's (an older fleetbox): still usable (VMs may
     // be overlays on it), but `image build --force` would give a different image.
     bool outdated = false;
@@ -77,7 +78,8 @@ public:
     Status remove(std::string_view alias, const std::function<Status()>& may_remove = {});
 
 private:
-    Result<ImageInfo> build_locked(const CatalogEntry& entry, const BuildOptions& options, Progress& progress);
+    Result<ImageInfo> build_locked(const CatalogEntry& entry, const BuildOptions& options,
+                                   Progress& progress);
     Status sweep_stale(std::string_view alias) const;
     Status publish(const std::string& staging, const std::string& target) const;
     [[nodiscard]] ImageInfo info_for(std::string_view alias, Manifest manifest) const;

@@ -2,15 +2,14 @@
 // caught here and become ErrorKind::Corrupt, so nothing throws past this file.
 #include "image/catalog.hpp"
 
+#include "image/catalog_data.hpp"
+#include "util/strings.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-
-#include "image/catalog_data.hpp"
-#include "util/strings.hpp"
 
 namespace fleetbox::image {
 
@@ -20,8 +19,10 @@ using nlohmann::json;
 
 std::vector<std::string> string_list(const json& j, const char* key) {
     std::vector<std::string> out;
-    if (!j.contains(key)) return out;
-    for (const auto& item : j.at(key)) out.push_back(item.get<std::string>());
+    if (!j.contains(key))
+        return out;
+    for (const auto& item : j.at(key))
+        out.push_back(item.get<std::string>());
     return out;
 }
 
@@ -33,7 +34,8 @@ CatalogEntry parse_entry(const std::string& alias, const json& j) {
     e.suite = j.at("suite").get<std::string>();
     e.variant = j.value("variant", "minbase");
     e.components = string_list(j, "components");
-    if (e.components.empty()) e.components = {"main"};
+    if (e.components.empty())
+        e.components = {"main"};
     e.packages = string_list(j, "packages");
     e.initrd_modules = string_list(j, "initrd_modules");
     e.masked_units = string_list(j, "masked_units");
@@ -92,7 +94,8 @@ const Catalog& catalog() {
 
 Result<const CatalogEntry*> find_alias(std::string_view alias, const Catalog& in) {
     for (const auto& e : in.entries)
-        if (e.alias == alias) return &e;
+        if (e.alias == alias)
+            return &e;
     return fail(ErrorKind::NotFound, fmt::format("unknown image \"{}\"", alias),
                 fmt::format("known images are {}", known_aliases(in)),
                 "pick one of the known images, e.g. fleetbox image build " +
@@ -101,7 +104,8 @@ Result<const CatalogEntry*> find_alias(std::string_view alias, const Catalog& in
 
 std::string known_aliases(const Catalog& in) {
     std::vector<std::string> names;
-    for (const auto& e : in.entries) names.push_back(e.alias);
+    for (const auto& e : in.entries)
+        names.push_back(e.alias);
     return join(names, ", ");
 }
 

@@ -7,26 +7,26 @@
 // the small initrd must carry, the units to mask and the kernel command line to boot it with.
 #pragma once
 
+#include "util/error.hpp"
+
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "util/error.hpp"
 
 namespace fleetbox::image {
 
 struct CatalogEntry {
     std::string alias;
     std::string description;
-    std::string builder;                    // "mmdebstrap" (the only builder so far)
-    std::string suite;                      // e.g. "bookworm"
-    std::string variant;                    // mmdebstrap --variant, e.g. "minbase"
-    std::vector<std::string> components;    // e.g. {"main"}
-    std::vector<std::string> packages;      // --include set
-    std::vector<std::string> initrd_modules;// forced into the initramfs (virtio, ext4)
-    std::vector<std::string> masked_units;  // systemd units masked in the image
-    std::string root_device;                // e.g. "/dev/vda" (whole disk, no partition table)
-    std::string kernel_cmdline;             // for direct kernel boot
+    std::string builder;                      // "mmdebstrap" (the only builder so far)
+    std::string suite;                        // e.g. "bookworm"
+    std::string variant;                      // mmdebstrap --variant, e.g. "minbase"
+    std::vector<std::string> components;      // e.g. {"main"}
+    std::vector<std::string> packages;        // --include set
+    std::vector<std::string> initrd_modules;  // forced into the initramfs (virtio, ext4)
+    std::vector<std::string> masked_units;    // systemd units masked in the image
+    std::string root_device;                  // e.g. "/dev/vda" (whole disk, no partition table)
+    std::string kernel_cmdline;               // for direct kernel boot
     unsigned long long fs_headroom_mib = 256; // free space left in the root filesystem
 };
 

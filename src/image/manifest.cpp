@@ -2,13 +2,12 @@
 // entry's files against it.
 #include "image/manifest.hpp"
 
+#include "sys/fs.hpp"
+
 #include <cerrno>
 #include <ctime>
-
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-
-#include "sys/fs.hpp"
 
 namespace fleetbox::image {
 
@@ -16,19 +15,22 @@ using nlohmann::json;
 
 const ManifestFile* Manifest::file(const std::string& name) const {
     for (const auto& f : files)
-        if (f.name == name) return &f;
+        if (f.name == name)
+            return &f;
     return nullptr;
 }
 
 const ProvisioningMethod* Manifest::method(const std::string& name) const {
     for (const auto& p : provisioning)
-        if (p.method == name) return &p;
+        if (p.method == name)
+            return &p;
     return nullptr;
 }
 
 std::vector<std::string> Manifest::method_names() const {
     std::vector<std::string> names;
-    for (const auto& p : provisioning) names.push_back(p.method);
+    for (const auto& p : provisioning)
+        names.push_back(p.method);
     return names;
 }
 
@@ -38,22 +40,32 @@ std::vector<ProvisioningMethod> legacy_provisioning() {
 
 std::string manifest_to_json(const Manifest& m) {
     json files = json::array();
-    for (const auto& f : m.files) files.push_back({{"name", f.name}, {"size", f.size}, {"sha256", f.sha256}});
+    for (const auto& f : m.files)
+        files.push_back({{"name", f.name}, {"size", f.size}, {"sha256", f.sha256}});
     json phases = json::array();
-    for (const auto& p : m.phases) phases.push_back({{"name", p.name}, {"seconds", p.seconds}});
+    for (const auto& p : m.phases)
+        phases.push_back({{"name", p.name}, {"seconds", p.seconds}});
     json provisioning = json::array();
     for (const auto& p : m.provisioning)
         provisioning.push_back({{"method", p.method}, {"kernel_cmdline", p.kernel_cmdline}});
     json doc = {
-        {"version", m.version},           {"alias", m.alias},
-        {"description", m.description},   {"built_at", m.built_at},
-        {"build_seconds", m.build_seconds}, {"virtual_size", m.virtual_size},
-        {"kernel_version", m.kernel_version}, {"kernel_cmdline", m.kernel_cmdline},
-        {"root_device", m.root_device},   {"suite", m.suite},
-        {"packages", m.packages},         {"mirrors", m.mirrors},
-        {"recipe", m.recipe},             {"boot_markers", m.boot_markers},
+        {"version", m.version},
+        {"alias", m.alias},
+        {"description", m.description},
+        {"built_at", m.built_at},
+        {"build_seconds", m.build_seconds},
+        {"virtual_size", m.virtual_size},
+        {"kernel_version", m.kernel_version},
+        {"kernel_cmdline", m.kernel_cmdline},
+        {"root_device", m.root_device},
+        {"suite", m.suite},
+        {"packages", m.packages},
+        {"mirrors", m.mirrors},
+        {"recipe", m.recipe},
+        {"boot_markers", m.boot_markers},
         {"provisioning", provisioning},
-        {"files", files},                 {"phases", phases},
+        {"files", files},
+        {"phases", phases},
     };
     return doc.dump(2) + "\n";
 }
@@ -85,17 +97,21 @@ Result<Manifest> manifest_from_json(const std::string& text) {
                                f.at("sha256").get<std::string>()});
         if (doc.contains("provisioning"))
             for (const auto& p : doc.at("provisioning"))
-                m.provisioning.push_back({p.at("method").get<std::string>(), p.value("kernel_cmdline", "")});
-        if (m.provisioning.empty()) m.provisioning = legacy_provisioning();
+                m.provisioning.push_back(
+                    {p.at("method").get<std::string>(), p.value("kernel_cmdline", "")});
+        if (m.provisioning.empty())
+            m.provisioning = legacy_provisioning();
         if (doc.contains("phases"))
             for (const auto& p : doc.at("phases"))
-                m.phases.push_back({p.at("name").get<std::string>(), p.at("seconds").get<double>()});
+                m.phases.push_back(
+                    {p.at("name").get<std::string>(), p.at("seconds").get<double>()});
     } catch (const json::exception& ex) {
         return fail(ErrorKind::Corrupt, "read image manifest", ex.what());
     }
     for (const char* required : {kDiskName, kKernelName, kInitrdName})
         if (!m.file(required))
-            return fail(ErrorKind::Corrupt, "read image manifest", fmt::format("no entry for {}", required));
+            return fail(ErrorKind::Corrupt, "read image manifest",
+                        fmt::format("no entry for {}", required));
     return m;
 }
 
@@ -105,7 +121,8 @@ Result<Manifest> load_manifest(const std::string& dir) {
     for (const auto& f : m.files) {
         auto size = file_size(dir + "/" + f.name);
         if (!size)
-            return fail(ErrorKind::Corrupt, "check image " + dir, fmt::format("{} is missing", f.name));
+            return fail(ErrorKind::Corrupt, "check image " + dir,
+                        fmt::format("{} is missing", f.name));
         if (*size != f.size)
             return fail(ErrorKind::Corrupt, "check image " + dir,
                         fmt::format("{} is {} bytes, the manifest says {}", f.name, *size, f.size));

@@ -7,12 +7,12 @@
 // with the image, so a VM boots a cached image the way it was built to be booted.
 #pragma once
 
+#include "util/error.hpp"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "util/error.hpp"
 
 namespace fleetbox::image {
 
@@ -23,16 +23,16 @@ inline constexpr const char* kKernelName = "vmlinuz";
 inline constexpr const char* kInitrdName = "initrd.img";
 
 struct ManifestFile {
-    std::string name;      // relative to the image directory
+    std::string name; // relative to the image directory
     std::uint64_t size = 0;
-    std::string sha256;    // lowercase hex
+    std::string sha256; // lowercase hex
 };
 
 // One way this image's guest can be configured (seed/provisioner.hpp), with the kernel
 // command line words that select it in the guest (the image's units define them).
 struct ProvisioningMethod {
-    std::string method;          // "fleetbox-seed" or "nocloud"
-    std::string kernel_cmdline;  // appended to the boot command line for this method
+    std::string method;         // "fleetbox-seed" or "nocloud"
+    std::string kernel_cmdline; // appended to the boot command line for this method
 };
 
 // What a manifest written before the fast path means: NoCloud, with cloud-config and
@@ -40,7 +40,7 @@ struct ProvisioningMethod {
 std::vector<ProvisioningMethod> legacy_provisioning();
 
 struct PhaseTime {
-    std::string name;      // bootstrap, kernel, mkfs, convert, manifest
+    std::string name; // bootstrap, kernel, mkfs, convert, manifest
     double seconds = 0;
 };
 
@@ -48,21 +48,21 @@ struct Manifest {
     int version = kManifestVersion;
     std::string alias;
     std::string description;
-    std::string built_at;          // RFC 3339 UTC, e.g. 2026-11-28T18:30:00Z
+    std::string built_at; // RFC 3339 UTC, e.g. 2026-11-28T18:30:00Z
     double build_seconds = 0;
-    std::uint64_t virtual_size = 0;// of disk.qcow2 (= the ext4 filesystem size)
-    std::string kernel_version;    // e.g. 6.1.0-28-cloud-amd64
+    std::uint64_t virtual_size = 0; // of disk.qcow2 (= the ext4 filesystem size)
+    std::string kernel_version;     // e.g. 6.1.0-28-cloud-amd64
     std::string kernel_cmdline;
     std::string root_device;
     std::string suite;
     std::vector<std::string> packages;
     std::vector<std::string> mirrors;
-    std::string recipe;                    // recipe_fingerprint() of the build; "" before it existed
+    std::string recipe; // recipe_fingerprint() of the build; "" before it existed
     std::vector<std::string> boot_markers; // console line prefixes the guest prints, in boot order
     // Preferred first. Absent in manifests from before the fast path: legacy_provisioning().
     std::vector<ProvisioningMethod> provisioning;
     std::vector<ManifestFile> files;
-    std::vector<PhaseTime> phases;         // where the build time went (diagnostics, bench)
+    std::vector<PhaseTime> phases; // where the build time went (diagnostics, bench)
 
     [[nodiscard]] const ManifestFile* file(const std::string& name) const;
     [[nodiscard]] const ProvisioningMethod* method(const std::string& name) const;
@@ -76,7 +76,6 @@ Result<Manifest> manifest_from_json(const std::string& text);
 // Read <dir>/manifest.json and check that every file it names exists with its recorded
 // size (sizes only: hashing a 400 MB disk on every lookup would cost seconds).
 Result<Manifest> load_manifest(const std::string& dir);
-
 
 // RFC 3339 UTC of the current time.
 std::string now_rfc3339();

@@ -7,11 +7,11 @@
 // filesystem would not fit.
 #pragma once
 
-#include <cstdint>
-#include <string>
-
 #include "image/cache.hpp"
 #include "util/error.hpp"
+
+#include <cstdint>
+#include <string>
 
 namespace fleetbox::image {
 

@@ -5,11 +5,11 @@
 // can print one argument per line and the bench can read it back with `mapfile`.
 #include "image/recipe.hpp"
 
-#include <fmt/format.h>
-
 #include "image/guest_files.hpp"
 #include "sys/sha256.hpp"
 #include "util/strings.hpp"
+
+#include <fmt/format.h>
 
 namespace fleetbox::image {
 
@@ -19,12 +19,18 @@ namespace {
 std::string printf_text(std::string_view text) {
     std::string out;
     for (char c : text) {
-        if (c == '\n') out += "\\n";
-        else if (c == '\t') out += "\\t";
-        else if (c == '\\') out += "\\\\";
-        else if (c == '%') out += "%%";
-        else if (c == '\'') out += "'\\''";
-        else out += c;
+        if (c == '\n')
+            out += "\\n";
+        else if (c == '\t')
+            out += "\\t";
+        else if (c == '\\')
+            out += "\\\\";
+        else if (c == '%')
+            out += "%%";
+        else if (c == '\'')
+            out += "'\\''";
+        else
+            out += c;
     }
     return out;
 }
@@ -40,7 +46,8 @@ std::string initramfs_hook_script(const CatalogEntry& entry) {
            "PREREQ=\"\"\n"
            "case \"$1\" in prereqs) echo \"$PREREQ\"; exit 0;; esac\n"
            ". /usr/share/initramfs-tools/hook-functions\n"
-           "for m in " + join(entry.initrd_modules, " ") + "; do force_load \"$m\"; done\n";
+           "for m in " +
+           join(entry.initrd_modules, " ") + "; do force_load \"$m\"; done\n";
 }
 
 // Boot-progress markers on the serial console, printed even with `quiet` (userspace writes to
@@ -51,7 +58,8 @@ std::string initramfs_marker_script() {
     return "#!/bin/sh\n"
            "case \"$1\" in prereqs) exit 0;; esac\n"
            "read -r up _ < /proc/uptime\n"
-           "echo \"" + std::string(kMarkerInitramfs) + " uptime=$up\" > /dev/console\n";
+           "echo \"" +
+           std::string(kMarkerInitramfs) + " uptime=$up\" > /dev/console\n";
 }
 
 // The last thing the initramfs does before handing over to systemd (init-bottom).
@@ -59,7 +67,8 @@ std::string switch_root_marker_script() {
     return "#!/bin/sh\n"
            "case \"$1\" in prereqs) exit 0;; esac\n"
            "read -r up _ < /proc/uptime\n"
-           "echo \"" + std::string(kMarkerSwitchRoot) + " uptime=$up\" > /dev/console\n";
+           "echo \"" +
+           std::string(kMarkerSwitchRoot) + " uptime=$up\" > /dev/console\n";
 }
 
 // systemd unit files expand `$`, so the shell's `$(...)` is written `$$(...)`.
@@ -71,7 +80,8 @@ std::string systemd_marker_unit() {
            "Before=sysinit.target\n\n"
            "[Service]\n"
            "Type=oneshot\n"
-           "ExecStart=/bin/sh -c 'echo \"" + std::string(kMarkerSystemd) +
+           "ExecStart=/bin/sh -c 'echo \"" +
+           std::string(kMarkerSystemd) +
            " uptime=$$(cut -d\" \" -f1 /proc/uptime)\" > /dev/console'\n\n"
            "[Install]\n"
            "WantedBy=sysinit.target\n";
@@ -79,7 +89,8 @@ std::string systemd_marker_unit() {
 
 std::string sshd_marker_dropin() {
     return "[Service]\n"
-           "ExecStartPost=-/bin/sh -c 'echo \"" + std::string(kMarkerSshd) +
+           "ExecStartPost=-/bin/sh -c 'echo \"" +
+           std::string(kMarkerSshd) +
            " uptime=$$(cut -d\" \" -f1 /proc/uptime)\" > /dev/console'\n";
 }
 
@@ -90,21 +101,27 @@ void add_script(std::vector<std::string>& cmds, const std::string& path, const s
     cmds.push_back(write_file_cmd(path, text));
     cmds.push_back("chmod 0755 \"$1/" + path + "\"");
 }
-void add_sysinit_unit(std::vector<std::string>& cmds, const std::string& name, const std::string& text) {
+void add_sysinit_unit(std::vector<std::string>& cmds, const std::string& name,
+                      const std::string& text) {
     cmds.push_back(write_file_cmd("etc/systemd/system/" + name, text));
-    cmds.push_back("ln -sf ../" + name + " \"$1/etc/systemd/system/sysinit.target.wants/" + name + "\"");
+    cmds.push_back("ln -sf ../" + name + " \"$1/etc/systemd/system/sysinit.target.wants/" + name +
+                   "\"");
 }
 
 void append_fast_path(std::vector<std::string>& cmds) {
-    cmds.push_back("mkdir -p \"$1/usr/lib/fleetbox\" \"$1/etc/ssh/sshd_config.d\" \"$1/etc/sudoers.d\" "
-                   "\"$1/etc/systemd/system-preset\"");
+    cmds.push_back(
+        "mkdir -p \"$1/usr/lib/fleetbox\" \"$1/etc/ssh/sshd_config.d\" \"$1/etc/sudoers.d\" "
+        "\"$1/etc/systemd/system-preset\"");
     add_script(cmds, kSeedScriptPath, seed_script());
     add_sysinit_unit(cmds, kSeedUnitName, seed_unit());
     add_script(cmds, kGrowfsScriptPath, growfs_script());
     add_sysinit_unit(cmds, kGrowfsUnitName, growfs_unit());
-    cmds.push_back(write_file_cmd("etc/systemd/system/ssh.service.d/fleetbox-no-config-test.conf", sshd_unit_dropin()));
-    cmds.push_back(std::string("chroot \"$1\" useradd --create-home --shell /bin/bash --user-group --uid 1000 ") +
-                   kGuestUser);
+    cmds.push_back(write_file_cmd("etc/systemd/system/ssh.service.d/fleetbox-no-config-test.conf",
+                                  sshd_unit_dropin()));
+    cmds.push_back(
+        std::string(
+            "chroot \"$1\" useradd --create-home --shell /bin/bash --user-group --uid 1000 ") +
+        kGuestUser);
     cmds.push_back(write_file_cmd("etc/sudoers.d/90-fleetbox", sudoers_file()));
     cmds.push_back("chmod 0440 \"$1/etc/sudoers.d/90-fleetbox\"");
     cmds.push_back(write_file_cmd("etc/ssh/sshd_config.d/fleetbox.conf", sshd_config_dropin()));
@@ -132,10 +149,12 @@ std::string setup_hook(const CatalogEntry& entry) {
         "mkdir -p \"$1/etc/dpkg/dpkg.cfg.d\"",
         write_file_cmd(kUnsafeIoConf, "force-unsafe-io\n"),
         "mkdir -p \"$1/etc/initramfs-tools/scripts/init-top\"",
-        write_file_cmd("etc/initramfs-tools/scripts/init-top/fleetbox-marker", initramfs_marker_script()),
+        write_file_cmd("etc/initramfs-tools/scripts/init-top/fleetbox-marker",
+                       initramfs_marker_script()),
         "chmod 0755 \"$1/etc/initramfs-tools/scripts/init-top/fleetbox-marker\"",
         "mkdir -p \"$1/etc/initramfs-tools/scripts/init-bottom\"",
-        write_file_cmd("etc/initramfs-tools/scripts/init-bottom/fleetbox-marker", switch_root_marker_script()),
+        write_file_cmd("etc/initramfs-tools/scripts/init-bottom/fleetbox-marker",
+                       switch_root_marker_script()),
         "chmod 0755 \"$1/etc/initramfs-tools/scripts/init-bottom/fleetbox-marker\"",
     };
     return join(cmds, "; ");
@@ -147,21 +166,29 @@ std::string customize_hook(const CatalogEntry& entry) {
         std::string("rm -f \"$1/") + kUnsafeIoConf + "\"",
         // No leaked host resolver, no shared host keys, no baked-in hostname.
         "rm -f \"$1/etc/resolv.conf\" \"$1/etc/hostname\" \"$1\"/etc/ssh/ssh_host_*",
-        write_file_cmd("etc/resolv.conf", "# fleetbox image: no resolver configured at build time\n"),
-        write_file_cmd("etc/hosts", "127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n"),
+        write_file_cmd("etc/resolv.conf",
+                       "# fleetbox image: no resolver configured at build time\n"),
+        write_file_cmd("etc/hosts",
+                       "127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n"),
         // The hostname always resolves locally (nss-myhostname), even before cloud-init runs.
         "grep -q '^hosts:.*myhostname' \"$1/etc/nsswitch.conf\" || "
         "sed -i 's/^hosts:.*/hosts:          files myhostname dns/' \"$1/etc/nsswitch.conf\"",
-        write_file_cmd("etc/fstab", fmt::format("# fleetbox: whole-disk ext4 root, no partition table\n"
-                                                "{}\t/\text4\trw,relatime,errors=remount-ro\t0\t0\n",
-                                                entry.root_device)),
-        write_file_cmd("etc/cloud/cloud.cfg.d/90-fleetbox.cfg",
-                       "# fleetbox: the seed is always a NoCloud disk\ndatasource_list: [ NoCloud, None ]\n"),
+        write_file_cmd("etc/fstab",
+                       fmt::format("# fleetbox: whole-disk ext4 root, no partition table\n"
+                                   "{}\t/\text4\trw,relatime,errors=remount-ro\t0\t0\n",
+                                   entry.root_device)),
+        write_file_cmd(
+            "etc/cloud/cloud.cfg.d/90-fleetbox.cfg",
+            "# fleetbox: the seed is always a NoCloud disk\ndatasource_list: [ NoCloud, None ]\n"),
     };
-    cmds.push_back("mkdir -p \"$1/etc/systemd/system/sysinit.target.wants\" \"$1/etc/systemd/system/ssh.service.d\"");
-    cmds.push_back(write_file_cmd("etc/systemd/system/fleetbox-marker.service", systemd_marker_unit()));
-    cmds.push_back("ln -sf ../fleetbox-marker.service \"$1/etc/systemd/system/sysinit.target.wants/fleetbox-marker.service\"");
-    cmds.push_back(write_file_cmd("etc/systemd/system/ssh.service.d/fleetbox-marker.conf", sshd_marker_dropin()));
+    cmds.push_back("mkdir -p \"$1/etc/systemd/system/sysinit.target.wants\" "
+                   "\"$1/etc/systemd/system/ssh.service.d\"");
+    cmds.push_back(
+        write_file_cmd("etc/systemd/system/fleetbox-marker.service", systemd_marker_unit()));
+    cmds.push_back("ln -sf ../fleetbox-marker.service "
+                   "\"$1/etc/systemd/system/sysinit.target.wants/fleetbox-marker.service\"");
+    cmds.push_back(write_file_cmd("etc/systemd/system/ssh.service.d/fleetbox-marker.conf",
+                                  sshd_marker_dropin()));
     append_fast_path(cmds);
     if (!entry.masked_units.empty())
         cmds.push_back("for u in " + join(entry.masked_units, " ") +

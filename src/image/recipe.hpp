@@ -22,12 +22,12 @@
 //    uptime=N" (before sysinit.target), "fleetbox: stage=sshd uptime=N" (sshd listening).
 #pragma once
 
-#include <string>
-#include <vector>
-
 #include "image/apt_sources.hpp"
 #include "image/catalog.hpp"
 #include "util/console_markers.hpp"
+
+#include <string>
+#include <vector>
 
 namespace fleetbox::image {
 

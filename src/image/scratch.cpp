@@ -3,17 +3,16 @@
 // MemAvailable for RAM (tmpfs pages are RAM, and may not be swappable at all).
 #include "image/scratch.hpp"
 
+#include "image/manifest.hpp"
+#include "sys/fs.hpp"
+#include "sys/sha256.hpp"
+#include "util/strings.hpp"
+
+#include <fmt/format.h>
 #include <fstream>
 #include <linux/magic.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
-
-#include <fmt/format.h>
-
-#include "image/manifest.hpp"
-#include "sys/fs.hpp"
-#include "util/strings.hpp"
-#include "sys/sha256.hpp"
 
 namespace fleetbox::image {
 
@@ -22,15 +21,18 @@ namespace {
 std::uint64_t mem_available() {
     std::ifstream in("/proc/meminfo");
     for (std::string line; std::getline(in, line);) {
-        if (!starts_with(line, "MemAvailable:")) continue;
+        if (!starts_with(line, "MemAvailable:"))
+            continue;
         auto fields = split(std::string(trim(line.substr(13))), ' ');
-        if (!fields.empty()) return std::stoull(fields[0]) * 1024ULL;
+        if (!fields.empty())
+            return std::stoull(fields[0]) * 1024ULL;
     }
     return 0;
 }
 
 bool reject(std::string* why_not, std::string why) {
-    if (why_not != nullptr) *why_not = std::move(why);
+    if (why_not != nullptr)
+        *why_not = std::move(why);
     return false;
 }
 
@@ -38,11 +40,15 @@ bool reject(std::string* why_not, std::string why) {
 
 bool suitable_tmpfs(const std::string& dir, std::uint64_t min_free, std::string* why_not) {
     struct statfs fs {};
-    if (::statfs(dir.c_str(), &fs) != 0) return reject(why_not, dir + " is not available");
-    if (fs.f_type != TMPFS_MAGIC) return reject(why_not, dir + " is not a tmpfs");
+    if (::statfs(dir.c_str(), &fs) != 0)
+        return reject(why_not, dir + " is not available");
+    if (fs.f_type != TMPFS_MAGIC)
+        return reject(why_not, dir + " is not a tmpfs");
     struct statvfs vfs {};
-    if (::statvfs(dir.c_str(), &vfs) != 0) return reject(why_not, dir + " is not available");
-    if ((vfs.f_flag & (ST_NODEV | ST_NOEXEC)) != 0) return reject(why_not, dir + " is mounted nodev or noexec");
+    if (::statvfs(dir.c_str(), &vfs) != 0)
+        return reject(why_not, dir + " is not available");
+    if ((vfs.f_flag & (ST_NODEV | ST_NOEXEC)) != 0)
+        return reject(why_not, dir + " is mounted nodev or noexec");
     std::uint64_t free_bytes = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
     if (free_bytes < min_free)
         return reject(why_not, fmt::format("{} has only {} free", dir, format_bytes(free_bytes)));
@@ -52,10 +58,13 @@ bool suitable_tmpfs(const std::string& dir, std::uint64_t min_free, std::string*
 }
 
 ScratchPlace choose_scratch(const std::string& requested, const std::string& tmpfs) {
-    if (requested == "staging") return {"", "requested: the staging directory"};
-    if (!requested.empty()) return {requested, "requested: " + requested};
+    if (requested == "staging")
+        return {"", "requested: the staging directory"};
+    if (!requested.empty())
+        return {requested, "requested: " + requested};
     std::string why_not;
-    if (suitable_tmpfs(tmpfs, kScratchMinFree, &why_not)) return {tmpfs, tmpfs + " is a suitable tmpfs"};
+    if (suitable_tmpfs(tmpfs, kScratchMinFree, &why_not))
+        return {tmpfs, tmpfs + " is a suitable tmpfs"};
     return {"", "the staging directory (" + why_not + ")"};
 }
 
@@ -65,9 +74,11 @@ std::string scratch_prefix(const std::string& images_dir, std::string_view alias
 
 Status sweep_scratch(const std::string& parent, const std::string& prefix) {
     auto names = list_dir(parent);
-    if (!names) return {}; // nothing to sweep in a directory we cannot list
+    if (!names)
+        return {}; // nothing to sweep in a directory we cannot list
     for (const auto& n : *names)
-        if (starts_with(n, prefix) && n.size() == prefix.size() + 6 && n.find('-', prefix.size()) == std::string::npos)
+        if (starts_with(n, prefix) && n.size() == prefix.size() + 6 &&
+            n.find('-', prefix.size()) == std::string::npos)
             FBX_CHECK(remove_tree(parent + "/" + n));
     return {};
 }

@@ -12,11 +12,11 @@
 // build of the same alias for another store.
 #pragma once
 
+#include "util/error.hpp"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include "util/error.hpp"
 
 namespace fleetbox::image {
 
@@ -24,8 +24,8 @@ inline constexpr const char* kDefaultTmpfs = "/dev/shm";
 inline constexpr std::uint64_t kScratchMinFree = 3ULL << 30; // tree + raw + margin
 
 struct ScratchPlace {
-    std::string parent;  // where to create the scratch directory; empty: the staging dir
-    std::string reason;  // why, for the build log
+    std::string parent; // where to create the scratch directory; empty: the staging dir
+    std::string reason; // why, for the build log
 };
 
 // `requested` (BuildOptions::scratch_dir): a directory to use, "staging" for the staging dir,

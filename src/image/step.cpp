@@ -4,21 +4,20 @@
 // the error.
 #include "image/step.hpp"
 
-#include <cerrno>
-#include <chrono>
-#include <csignal>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <fmt/format.h>
-
 #include "image/build_errors.hpp"
 #include "image/progress.hpp"
 #include "sys/child_process.hpp"
 #include "sys/fd.hpp"
 #include "sys/interrupt.hpp"
 #include "util/strings.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace fleetbox::image {
 
@@ -27,13 +26,16 @@ namespace {
 // Text of `fd` from `offset` to its end, at most its last `max` bytes.
 std::string read_from(int fd, off_t offset, off_t max) {
     struct stat st {};
-    if (::fstat(fd, &st) != 0) return {};
-    if (st.st_size - offset > max) offset = st.st_size - max;
+    if (::fstat(fd, &st) != 0)
+        return {};
+    if (st.st_size - offset > max)
+        offset = st.st_size - max;
     std::string out;
     char buf[16384];
     while (offset < st.st_size) {
         ssize_t n = ::pread(fd, buf, sizeof buf, offset);
-        if (n <= 0) break;
+        if (n <= 0)
+            break;
         out.append(buf, static_cast<size_t>(n));
         offset += n;
     }
@@ -44,7 +46,8 @@ std::string read_from(int fd, off_t offset, off_t max) {
 std::string last_info_line(const std::string& text) {
     std::string found;
     for (const auto& line : split(text, '\n'))
-        if (starts_with(line, "I: ")) found = std::string(trim(line.substr(3)));
+        if (starts_with(line, "I: "))
+            found = std::string(trim(line.substr(3)));
     return found;
 }
 
@@ -58,9 +61,11 @@ void log_line(int fd, const std::string& line) {
 Status run_step(const StepSpec& spec) {
     const std::string& program = spec.argv.at(0);
     Fd log(::open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-    if (!log) return fail_errno("open build log " + spec.log_path, errno);
+    if (!log)
+        return fail_errno("open build log " + spec.log_path, errno);
     Fd reader(::open(spec.log_path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!reader) return fail_errno("open build log " + spec.log_path, errno);
+    if (!reader)
+        return fail_errno("open build log " + spec.log_path, errno);
     log_line(log.get(), "$ " + shell_join(spec.argv));
     off_t start = ::lseek(log.get(), 0, SEEK_END);
 
@@ -84,7 +89,8 @@ Status run_step(const StepSpec& spec) {
             status = *waited;
             break;
         }
-        if (waited.error().kind != ErrorKind::Timeout) return fail(std::move(waited).error());
+        if (waited.error().kind != ErrorKind::Timeout)
+            return fail(std::move(waited).error());
         if (interrupted()) {
             child.kill();
             log_line(log.get(), fmt::format("fleetbox: {} interrupted", program));
@@ -97,8 +103,10 @@ Status run_step(const StepSpec& spec) {
     std::string output = status.ok() ? std::string() : read_from(reader.get(), start, 256 * 1024);
     log_line(log.get(), fmt::format("fleetbox: {} {} after {}", program, status.describe(),
                                     format_duration(std::chrono::duration<double>(
-                                                        std::chrono::steady_clock::now() - started).count())));
-    if (status.ok()) return {};
+                                                        std::chrono::steady_clock::now() - started)
+                                                        .count())));
+    if (status.ok())
+        return {};
     StepFailure failure{spec.alias, program, status, std::move(output), spec.log_path};
     static const MirrorSet kNoMirrors;
     return fail(classify_failure(failure, spec.mirrors ? *spec.mirrors : kNoMirrors));

@@ -6,24 +6,24 @@
 // and (4) fail with one classified error line (build_errors.hpp).
 #pragma once
 
+#include "image/apt_sources.hpp"
+#include "util/error.hpp"
+
 #include <functional>
 #include <string>
 #include <vector>
-
-#include "image/apt_sources.hpp"
-#include "util/error.hpp"
 
 namespace fleetbox::image {
 
 class Progress;
 
 struct StepSpec {
-    std::string alias;                 // for error messages
+    std::string alias; // for error messages
     std::vector<std::string> argv;
-    std::string package;               // Debian package of argv[0], for "not installed"
-    std::string log_path;              // output appended here
-    const MirrorSet* mirrors = nullptr;// for Network errors (mmdebstrap)
-    Progress* progress = nullptr;      // gets the last "I: ..." line of mmdebstrap as detail
+    std::string package;                // Debian package of argv[0], for "not installed"
+    std::string log_path;               // output appended here
+    const MirrorSet* mirrors = nullptr; // for Network errors (mmdebstrap)
+    Progress* progress = nullptr;       // gets the last "I: ..." line of mmdebstrap as detail
 };
 
 // Run to completion; Interrupted when interrupted() turns true (the child's whole process

@@ -1,13 +1,12 @@
 // Preflight checks (see tools.hpp): PATH lookup via find_program, statvfs via free_space.
 #include "image/tools.hpp"
 
-#include <algorithm>
-#include <unistd.h>
-
-#include <fmt/format.h>
-
 #include "sys/fs.hpp"
 #include "util/strings.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <unistd.h>
 
 namespace fleetbox::image {
 
@@ -24,12 +23,14 @@ Status check_tools(const std::vector<RequiredTool>& tools) {
     std::vector<std::string> programs;
     std::vector<std::string> packages;
     for (const auto& t : tools) {
-        if (!find_program(t.program).empty()) continue;
+        if (!find_program(t.program).empty())
+            continue;
         programs.push_back(t.program);
         if (std::find(packages.begin(), packages.end(), t.package) == packages.end())
             packages.push_back(t.package);
     }
-    if (programs.empty()) return {};
+    if (programs.empty())
+        return {};
     std::string what = programs.size() == 1 ? programs[0] + " is" : join(programs, ", ") + " are";
     return fail(ErrorKind::MissingDependency, "build image",
                 fmt::format("{} not installed (package {})", what, join(packages, ", ")),
@@ -38,7 +39,8 @@ Status check_tools(const std::vector<RequiredTool>& tools) {
 
 Status check_free_space(const std::string& dir, std::uint64_t min_free) {
     auto avail = FBX_TRY(free_space(dir));
-    if (avail >= min_free) return {};
+    if (avail >= min_free)
+        return {};
     return fail(ErrorKind::NoSpace, "build image in " + dir,
                 fmt::format("only {} free, a build needs at least {}", format_bytes(avail),
                             format_bytes(min_free)),
@@ -46,7 +48,8 @@ Status check_free_space(const std::string& dir, std::uint64_t min_free) {
 }
 
 Status check_root() {
-    if (::geteuid() == 0) return {};
+    if (::geteuid() == 0)
+        return {};
     return fail(ErrorKind::Permission, "build image", "building an image needs root",
                 "run it with sudo (mmdebstrap gives correct file ownership only to root)");
 }

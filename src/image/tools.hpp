@@ -5,17 +5,17 @@
 // program is named with the Debian package that provides it.
 #pragma once
 
+#include "util/error.hpp"
+
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "util/error.hpp"
-
 namespace fleetbox::image {
 
 struct RequiredTool {
-    std::string program;  // looked up on PATH
-    std::string package;  // Debian package providing it
+    std::string program; // looked up on PATH
+    std::string package; // Debian package providing it
 };
 
 // mmdebstrap (mmdebstrap), mkfs.ext4 (e2fsprogs), qemu-img (qemu-utils).

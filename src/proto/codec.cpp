@@ -13,52 +13,126 @@ namespace {
 template <typename T>
 struct Tag;
 // Wire names of requests.
-template <> struct Tag<Hello> { static constexpr const char* name = "hello"; };
-template <> struct Tag<Bind> { static constexpr const char* name = "bind"; };
-template <> struct Tag<CreateNetwork> { static constexpr const char* name = "createnetwork"; };
-template <> struct Tag<Reserve> { static constexpr const char* name = "reserve"; };
-template <> struct Tag<BootMember> { static constexpr const char* name = "boot-member"; };
-template <> struct Tag<StatusRequest> { static constexpr const char* name = "status"; };
-template <> struct Tag<Stop> { static constexpr const char* name = "stop"; };
+template <>
+struct Tag<Hello> {
+    static constexpr const char* name = "hello";
+};
+template <>
+struct Tag<Bind> {
+    static constexpr const char* name = "bind";
+};
+template <>
+struct Tag<CreateNetwork> {
+    static constexpr const char* name = "createnetwork";
+};
+template <>
+struct Tag<Reserve> {
+    static constexpr const char* name = "reserve";
+};
+template <>
+struct Tag<BootMember> {
+    static constexpr const char* name = "boot-member";
+};
+template <>
+struct Tag<StatusRequest> {
+    static constexpr const char* name = "status";
+};
+template <>
+struct Tag<Stop> {
+    static constexpr const char* name = "stop";
+};
 // Wire names of replies.
-template <> struct Tag<HelloReply> { static constexpr const char* name = "hello"; };
-template <> struct Tag<Ok> { static constexpr const char* name = "ok"; };
-template <> struct Tag<ErrorReply> { static constexpr const char* name = "error"; };
-template <> struct Tag<NetworkInfo> { static constexpr const char* name = "network"; };
-template <> struct Tag<Reservation> { static constexpr const char* name = "reservation"; };
-template <> struct Tag<Booted> { static constexpr const char* name = "booted"; };
-template <> struct Tag<StatusInfo> { static constexpr const char* name = "status"; };
+template <>
+struct Tag<HelloReply> {
+    static constexpr const char* name = "hello";
+};
+template <>
+struct Tag<Ok> {
+    static constexpr const char* name = "ok";
+};
+template <>
+struct Tag<ErrorReply> {
+    static constexpr const char* name = "error";
+};
+template <>
+struct Tag<NetworkInfo> {
+    static constexpr const char* name = "network";
+};
+template <>
+struct Tag<Reservation> {
+    static constexpr const char* name = "reservation";
+};
+template <>
+struct Tag<Booted> {
+    static constexpr const char* name = "booted";
+};
+template <>
+struct Tag<StatusInfo> {
+    static constexpr const char* name = "status";
+};
 
-json body(const Hello& m) { return {{"version", m.version}, {"client_pid", m.client_pid}}; }
-json body(const Bind&) { return json::object(); }
-json body(const CreateNetwork&) { return json::object(); }
-json body(const Reserve& m) { return {{"name", m.name}, {"ip_hint", m.ip_hint}}; }
+json body(const Hello& m) {
+    return {{"version", m.version}, {"client_pid", m.client_pid}};
+}
+json body(const Bind&) {
+    return json::object();
+}
+json body(const CreateNetwork&) {
+    return json::object();
+}
+json body(const Reserve& m) {
+    return {{"name", m.name}, {"ip_hint", m.ip_hint}};
+}
 json body(const BootMember& m) {
     const auto& s = m.spec;
     return {{"spec",
-             {{"name", s.name}, {"member_dir", s.member_dir}, {"disk_path", s.disk_path},
-              {"seed_path", s.seed_path}, {"kernel_path", s.kernel_path},
-              {"initrd_path", s.initrd_path}, {"mac", s.mac}, {"cpus", s.cpus},
-              {"memory_mb", s.memory_mb}, {"boot_timeout_s", s.boot_timeout_s},
+             {{"name", s.name},
+              {"member_dir", s.member_dir},
+              {"disk_path", s.disk_path},
+              {"seed_path", s.seed_path},
+              {"kernel_path", s.kernel_path},
+              {"initrd_path", s.initrd_path},
+              {"mac", s.mac},
+              {"cpus", s.cpus},
+              {"memory_mb", s.memory_mb},
+              {"boot_timeout_s", s.boot_timeout_s},
               {"kernel_cmdline_extra", s.kernel_cmdline_extra}}}};
 }
-json body(const StatusRequest& m) { return {{"name", m.name}}; }
-json body(const Stop& m) { return {{"name", m.name}}; }
-json body(const HelloReply& m) { return {{"version", m.version}, {"helper_pid", m.helper_pid}}; }
-json body(const Ok&) { return json::object(); }
-json body(const ErrorReply& m) { return {{"kind", m.kind}, {"message", m.message}, {"hint", m.hint}}; }
-json body(const NetworkInfo& m) {
-    return {{"bridge", m.bridge}, {"subnet", m.subnet}, {"gateway", m.gateway}, {"prefix", m.prefix}};
+json body(const StatusRequest& m) {
+    return {{"name", m.name}};
 }
-json body(const Reservation& m) { return {{"ip", m.ip}, {"mac", m.mac}}; }
+json body(const Stop& m) {
+    return {{"name", m.name}};
+}
+json body(const HelloReply& m) {
+    return {{"version", m.version}, {"helper_pid", m.helper_pid}};
+}
+json body(const Ok&) {
+    return json::object();
+}
+json body(const ErrorReply& m) {
+    return {{"kind", m.kind}, {"message", m.message}, {"hint", m.hint}};
+}
+json body(const NetworkInfo& m) {
+    return {
+        {"bridge", m.bridge}, {"subnet", m.subnet}, {"gateway", m.gateway}, {"prefix", m.prefix}};
+}
+json body(const Reservation& m) {
+    return {{"ip", m.ip}, {"mac", m.mac}};
+}
 json body(const Booted& m) {
     json timings = json::array();
-    for (const auto& t : m.timings) timings.push_back({{"phase", t.phase}, {"seconds", t.seconds}});
-    return {{"ip", m.ip}, {"qemu_pid", m.qemu_pid}, {"boot_attempts", m.boot_attempts}, {"timings", timings}};
+    for (const auto& t : m.timings)
+        timings.push_back({{"phase", t.phase}, {"seconds", t.seconds}});
+    return {{"ip", m.ip},
+            {"qemu_pid", m.qemu_pid},
+            {"boot_attempts", m.boot_attempts},
+            {"timings", timings}};
 }
 json body(const StatusInfo& m) {
-    return {{"name", m.name}, {"state", m.state}, {"ip", m.ip}, {"helper_pid", m.helper_pid},
-            {"qemu_pid", m.qemu_pid}, {"error", m.error}};
+    return {
+        {"name", m.name},         {"state", m.state}, {"ip", m.ip}, {"helper_pid", m.helper_pid},
+        {"qemu_pid", m.qemu_pid}, {"error", m.error}};
 }
 
 // Field readers: throw json exceptions on a wrong type, caught in decode_*.
@@ -69,16 +143,19 @@ T field(const json& j, const char* key, T fallback = T{}) {
 }
 std::string required(const json& j, const char* key) {
     auto value = field<std::string>(j, key);
-    if (value.empty()) throw std::invalid_argument(std::string("missing field \"") + key + "\"");
+    if (value.empty())
+        throw std::invalid_argument(std::string("missing field \"") + key + "\"");
     return value;
 }
 
 // The guest's kernel command line is one line of printable ASCII (the kernel splits it at
 // spaces; a newline or control byte has no business there), bounded well below x86's 2048.
 void check_cmdline_extra(const std::string& text) {
-    if (text.size() > kMaxCmdlineExtra) throw std::invalid_argument("kernel_cmdline_extra is too long");
+    if (text.size() > kMaxCmdlineExtra)
+        throw std::invalid_argument("kernel_cmdline_extra is too long");
     for (unsigned char c : text)
-        if (c < 0x20 || c > 0x7e) throw std::invalid_argument("kernel_cmdline_extra has a non-printable byte");
+        if (c < 0x20 || c > 0x7e)
+            throw std::invalid_argument("kernel_cmdline_extra has a non-printable byte");
 }
 
 void parse(const json& j, Hello& m) {
@@ -92,7 +169,8 @@ void parse(const json& j, Reserve& m) {
     m.ip_hint = field<std::string>(j, "ip_hint");
 }
 void parse(const json& j, BootMember& m) {
-    if (!j.contains("spec") || !j["spec"].is_object()) throw std::invalid_argument("missing or invalid spec");
+    if (!j.contains("spec") || !j["spec"].is_object())
+        throw std::invalid_argument("missing or invalid spec");
     const auto& s = j["spec"];
     auto& o = m.spec;
     o.name = required(s, "name");
@@ -108,8 +186,12 @@ void parse(const json& j, BootMember& m) {
     o.kernel_cmdline_extra = field<std::string>(s, "kernel_cmdline_extra");
     check_cmdline_extra(o.kernel_cmdline_extra);
 }
-void parse(const json& j, StatusRequest& m) { m.name = required(j, "name"); }
-void parse(const json& j, Stop& m) { m.name = required(j, "name"); }
+void parse(const json& j, StatusRequest& m) {
+    m.name = required(j, "name");
+}
+void parse(const json& j, Stop& m) {
+    m.name = required(j, "name");
+}
 void parse(const json& j, HelloReply& m) {
     m.version = field<int>(j, "version", 0);
     m.helper_pid = field<int>(j, "helper_pid");
@@ -177,7 +259,8 @@ template <typename Variant>
 Result<Variant> decode_variant(std::string_view line, const char* key, const char* what) {
     try {
         json j = json::parse(line);
-        if (!j.is_object()) return fail(ErrorKind::Corrupt, std::string("decode ") + what, "not a JSON object");
+        if (!j.is_object())
+            return fail(ErrorKind::Corrupt, std::string("decode ") + what, "not a JSON object");
         auto name = field<std::string>(j, key);
         Variant out;
         if (!decode_alternative(j, name, out))
@@ -191,13 +274,22 @@ Result<Variant> decode_variant(std::string_view line, const char* key, const cha
 
 } // namespace
 
-std::string encode(const Request& request) { return encode_variant(request, "cmd"); }
-std::string encode(const Reply& reply) { return encode_variant(reply, "reply"); }
-Result<Request> decode_request(std::string_view line) { return decode_variant<Request>(line, "cmd", "request"); }
-Result<Reply> decode_reply(std::string_view line) { return decode_variant<Reply>(line, "reply", "reply"); }
+std::string encode(const Request& request) {
+    return encode_variant(request, "cmd");
+}
+std::string encode(const Reply& reply) {
+    return encode_variant(reply, "reply");
+}
+Result<Request> decode_request(std::string_view line) {
+    return decode_variant<Request>(line, "cmd", "request");
+}
+Result<Reply> decode_reply(std::string_view line) {
+    return decode_variant<Reply>(line, "reply", "reply");
+}
 
 std::string command_name(const Request& request) {
-    return std::visit([](const auto& m) { return std::string(Tag<std::decay_t<decltype(m)>>::name); }, request);
+    return std::visit(
+        [](const auto& m) { return std::string(Tag<std::decay_t<decltype(m)>>::name); }, request);
 }
 
 ErrorReply to_reply(const Error& error) {
@@ -207,7 +299,8 @@ ErrorReply to_reply(const Error& error) {
 Error to_error(const ErrorReply& reply) {
     ErrorKind kind = ErrorKind::Internal;
     for (int k = 0; k <= static_cast<int>(ErrorKind::Internal); ++k)
-        if (to_string(static_cast<ErrorKind>(k)) == reply.kind) kind = static_cast<ErrorKind>(k);
+        if (to_string(static_cast<ErrorKind>(k)) == reply.kind)
+            kind = static_cast<ErrorKind>(k);
     return Error{kind, 0, {}, reply.message, reply.hint};
 }
 

@@ -3,11 +3,11 @@
 // Corrupt error naming the problem, so handlers only ever see well-formed messages.
 #pragma once
 
-#include <string>
-#include <string_view>
-
 #include "proto/messages.hpp"
 #include "util/error.hpp"
+
+#include <string>
+#include <string_view>
 
 namespace fleetbox::proto {
 

@@ -19,8 +19,10 @@ enum class HelperMode { Bound, Detached };
 
 // The command-line word back to the mode; nullopt for anything else.
 [[nodiscard]] constexpr std::optional<HelperMode> parse_helper_mode(std::string_view word) {
-    if (word == "bound") return HelperMode::Bound;
-    if (word == "detached") return HelperMode::Detached;
+    if (word == "bound")
+        return HelperMode::Bound;
+    if (word == "detached")
+        return HelperMode::Detached;
     return std::nullopt;
 }
 

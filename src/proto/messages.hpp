@@ -33,9 +33,9 @@ struct Reserve {
 };
 struct BootSpec {
     std::string name;
-    std::string member_dir;  // must be inside the helper's store
-    std::string disk_path;   // qcow2 overlay
-    std::string seed_path;   // the seed (NoCloud ISO or fleetbox seed tar), attached read-only
+    std::string member_dir; // must be inside the helper's store
+    std::string disk_path;  // qcow2 overlay
+    std::string seed_path;  // the seed (NoCloud ISO or fleetbox seed tar), attached read-only
     std::string kernel_path;
     std::string initrd_path;
     std::string mac;
@@ -86,8 +86,8 @@ struct PhaseTiming {
 struct Booted {
     std::string ip;
     int qemu_pid = 0;
-    int boot_attempts = 1;               // >1 when the boot watchdog relaunched QEMU
-    std::vector<PhaseTiming> timings;    // helper-side phases (qemu start, port 22 open)
+    int boot_attempts = 1;            // >1 when the boot watchdog relaunched QEMU
+    std::vector<PhaseTiming> timings; // helper-side phases (qemu start, port 22 open)
 };
 struct StatusInfo {
     std::string name;
@@ -97,6 +97,7 @@ struct StatusInfo {
     int qemu_pid = 0;
     std::string error;
 };
-using Reply = std::variant<HelloReply, Ok, ErrorReply, NetworkInfo, Reservation, Booted, StatusInfo>;
+using Reply =
+    std::variant<HelloReply, Ok, ErrorReply, NetworkInfo, Reservation, Booted, StatusInfo>;
 
 } // namespace fleetbox::proto

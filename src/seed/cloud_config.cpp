@@ -125,7 +125,9 @@ Status validate(const SeedSpec& spec) {
             return bad("nameserver \"" + ns + "\"", "expected an IP address");
     }
     FBX_CHECK(validate_mounts(spec.mounts));
-    FBX_CHECK(validate_host_entries(spec.hosts).map_error([](Error e) { return std::move(e).wrap("make the seed"); }));
+    FBX_CHECK(validate_host_entries(spec.hosts).map_error([](Error e) {
+        return std::move(e).wrap("make the seed");
+    }));
     return validate_keys(spec);
 }
 
@@ -158,8 +160,10 @@ Result<std::string> render_user_data(const SeedSpec& spec) {
         // manage_etc_hosts would re-render /etc/hosts from its template at every boot and
         // drop the entries; write the same file the fast path writes instead.
         doc["manage_etc_hosts"] = false;
-        doc["write_files"] = Json::array(
-            {{{"path", "/etc/hosts"}, {"permissions", "0644"}, {"content", FBX_TRY(render_hosts_file(spec.name, spec.hosts))}}});
+        doc["write_files"] =
+            Json::array({{{"path", "/etc/hosts"},
+                          {"permissions", "0644"},
+                          {"content", FBX_TRY(render_hosts_file(spec.name, spec.hosts))}}});
     }
     if (!spec.mounts.empty()) {
         Json mounts = Json::array();

@@ -130,7 +130,8 @@ VmConfig read_fields(FieldReader& f) {
     c.created_at = f.text("created_at", true);
     c.ip = f.text("ip", false);
     c.provisioning = f.text("provisioning", false);
-    if (c.provisioning.empty()) c.provisioning = kProvisioningNoCloud; // written before the fast path
+    if (c.provisioning.empty())
+        c.provisioning = kProvisioningNoCloud; // written before the fast path
     c.fixtures = read_fixtures(f);
     return c;
 }
@@ -209,8 +210,8 @@ Status check_config(const VmConfig& c) {
     if (!c.ip.empty() && ::inet_pton(AF_INET, c.ip.c_str(), &addr) != 1)
         return bad("field \"ip\" is not an IPv4 address");
     if (c.provisioning != kProvisioningNoCloud && c.provisioning != kProvisioningSeed)
-        return bad("field \"provisioning\" must be \"" + std::string(kProvisioningSeed) + "\" or \"" +
-                   kProvisioningNoCloud + "\"");
+        return bad("field \"provisioning\" must be \"" + std::string(kProvisioningSeed) +
+                   "\" or \"" + kProvisioningNoCloud + "\"");
     for (const Fixture& f : c.fixtures) {
         if (f.host_path.empty() || f.guest_path.empty())
             return bad("a fixture needs both host_path and guest_path");

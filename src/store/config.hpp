@@ -39,9 +39,9 @@ struct VmConfig {
     int cpus = 0;
     std::int64_t memory_mb = 0;
     std::int64_t disk_mb = 0;
-    std::string image;      // the image alias or URL as the user gave it
-    std::string created_at; // RFC 3339, written as UTC with microseconds
-    std::string ip;         // static IPv4 address; empty when not assigned
+    std::string image;                               // the image alias or URL as the user gave it
+    std::string created_at;                          // RFC 3339, written as UTC with microseconds
+    std::string ip;                                  // static IPv4 address; empty when not assigned
     std::string provisioning = kProvisioningNoCloud; // chosen at create from the image
     std::vector<Fixture> fixtures;
     bool operator==(const VmConfig&) const = default;

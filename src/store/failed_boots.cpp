@@ -78,7 +78,8 @@ Result<std::vector<std::string>> Store::list_failed_boots() const {
     std::vector<std::string> names;
     for (std::string& entry : FBX_TRY(list_dir(failed_boots_dir())))
         if (is_valid_vm_name(entry) && is_directory(failed_boots_dir() + "/" + entry))
-            names.push_back(std::move(entry)); // staging directories start with '.': not valid names
+            names.push_back(
+                std::move(entry)); // staging directories start with '.': not valid names
     return names;
 }
 

@@ -104,7 +104,8 @@ public:
     // Moves those of `files` (plain names in the member directory) that exist into
     // failed/<name>/, replacing an earlier set as a whole; returns that directory, or "" when
     // none could be moved. Call before remove().
-    Result<std::string> keep_failed_boot_logs(std::string_view name, const std::vector<std::string>& files) const;
+    Result<std::string> keep_failed_boot_logs(std::string_view name,
+                                              const std::vector<std::string>& files) const;
     // Names with a failed/<name>/ directory, in byte order.
     Result<std::vector<std::string>> list_failed_boots() const;
     // Deletes failed/<name>/ (a missing one is success).

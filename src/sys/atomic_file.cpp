@@ -1,6 +1,8 @@
 // AtomicFile: temp file (mkostemp) + fsync + rename(2) + fsync of the directory.
 #include "sys/atomic_file.hpp"
 
+#include "sys/fs.hpp"
+
 #include <cerrno>
 #include <cstdlib>
 #include <fcntl.h>
@@ -8,14 +10,13 @@
 #include <unistd.h>
 #include <utility>
 
-#include "sys/fs.hpp"
-
 namespace fleetbox {
 
 Result<AtomicFile> AtomicFile::open(const std::string& path, mode_t mode) {
     std::string temp = parent_dir(path) + "/." + base_name(path) + ".tmp-XXXXXX";
     Fd fd(::mkostemp(temp.data(), O_CLOEXEC));
-    if (!fd) return fail_errno("create " + path, errno);
+    if (!fd)
+        return fail_errno("create " + path, errno);
     if (::fchmod(fd.get(), mode) != 0) {
         int e = errno;
         ::unlink(temp.c_str());
@@ -39,10 +40,13 @@ AtomicFile& AtomicFile::operator=(AtomicFile&& other) noexcept {
     return *this;
 }
 
-AtomicFile::~AtomicFile() { discard(); }
+AtomicFile::~AtomicFile() {
+    discard();
+}
 
 void AtomicFile::discard() {
-    if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
+    if (!committed_ && !temp_path_.empty())
+        ::unlink(temp_path_.c_str());
     temp_path_.clear();
 }
 
@@ -50,7 +54,8 @@ Status AtomicFile::write(std::string_view data) {
     while (!data.empty()) {
         ssize_t n = ::write(fd_.get(), data.data(), data.size());
         if (n < 0) {
-            if (errno == EINTR) continue;
+            if (errno == EINTR)
+                continue;
             return fail_errno("write " + path_, errno);
         }
         data.remove_prefix(static_cast<size_t>(n));
@@ -59,10 +64,13 @@ Status AtomicFile::write(std::string_view data) {
 }
 
 Status AtomicFile::commit() {
-    if (committed_) return {};
-    if (::fsync(fd_.get()) != 0) return fail_errno("fsync " + path_, errno);
+    if (committed_)
+        return {};
+    if (::fsync(fd_.get()) != 0)
+        return fail_errno("fsync " + path_, errno);
     fd_.reset();
-    if (::rename(temp_path_.c_str(), path_.c_str()) != 0) return fail_errno("rename into " + path_, errno);
+    if (::rename(temp_path_.c_str(), path_.c_str()) != 0)
+        return fail_errno("rename into " + path_, errno);
     committed_ = true;
     return fsync_dir(parent_dir(path_));
 }

@@ -6,12 +6,12 @@
 // Dropping an uncommitted AtomicFile deletes the temporary file.
 #pragma once
 
+#include "sys/fd.hpp"
+#include "util/error.hpp"
+
 #include <string>
 #include <string_view>
 #include <sys/types.h>
-
-#include "sys/fd.hpp"
-#include "util/error.hpp"
 
 namespace fleetbox {
 

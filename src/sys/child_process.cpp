@@ -7,21 +7,20 @@
 // parent reports "not found" instead of a child exiting 127.
 #include "sys/child_process.hpp"
 
+#include "sys/fs.hpp"
+#include "util/strings.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
-
-#include "sys/fs.hpp"
-#include "util/strings.hpp"
 
 extern char** environ;
 
@@ -42,39 +41,47 @@ std::vector<std::string> build_env(const ChildSpec& spec) {
     auto overridden = [&](std::string_view entry) {
         auto name = entry.substr(0, entry.find('='));
         for (const auto& u : spec.env_unset)
-            if (u == name) return true;
+            if (u == name)
+                return true;
         for (const auto& s : spec.env_set)
-            if (std::string_view(s).substr(0, s.find('=')) == name) return true;
+            if (std::string_view(s).substr(0, s.find('=')) == name)
+                return true;
         return false;
     };
     for (char** e = environ; e && *e; ++e)
-        if (!overridden(*e)) env.emplace_back(*e);
-    for (const auto& s : spec.env_set) env.push_back(s);
+        if (!overridden(*e))
+            env.emplace_back(*e);
+    for (const auto& s : spec.env_set)
+        env.push_back(s);
     return env;
 }
 
 std::vector<char*> c_array(std::vector<std::string>& v) {
     std::vector<char*> out;
     out.reserve(v.size() + 1);
-    for (auto& s : v) out.push_back(s.data());
+    for (auto& s : v)
+        out.push_back(s.data());
     out.push_back(nullptr);
     return out;
 }
 
 Result<Fd> make_capture(const char* name) {
     Fd fd(::memfd_create(name, MFD_CLOEXEC));
-    if (!fd) return fail_errno("memfd_create", errno);
+    if (!fd)
+        return fail_errno("memfd_create", errno);
     return fd;
 }
 
 std::string read_capture(const Fd& fd) {
-    if (!fd) return {};
+    if (!fd)
+        return {};
     std::string out;
     char buf[16384];
     off_t off = 0;
     while (true) {
         ssize_t n = ::pread(fd.get(), buf, sizeof buf, off);
-        if (n <= 0) break;
+        if (n <= 0)
+            break;
         out.append(buf, static_cast<size_t>(n));
         off += n;
     }
@@ -85,25 +92,33 @@ std::string read_capture(const Fd& fd) {
 [[noreturn]] void exec_child(const ChildSpec& spec, int in_fd, int out_fd, int err_fd,
                              int report_fd, char* const* argv, char* const* envp,
                              const char* program, pid_t parent) {
-    if (spec.new_session) ::setsid();
-    else if (spec.own_process_group) ::setpgid(0, 0);
+    if (spec.new_session)
+        ::setsid();
+    else if (spec.own_process_group)
+        ::setpgid(0, 0);
     if (spec.parent_death_signal != 0) {
         ::prctl(PR_SET_PDEATHSIG, spec.parent_death_signal);
         // The parent may have died between fork() and prctl(): then no signal will come.
-        if (::getppid() != parent) ::_exit(127);
+        if (::getppid() != parent)
+            ::_exit(127);
     }
     // Restore default signal dispositions and an empty mask for the new program.
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig : {SIGINT, SIGTERM, SIGPIPE, SIGCHLD, SIGHUP, SIGQUIT}) ::signal(sig, SIG_DFL);
-    if (in_fd >= 0) ::dup2(in_fd, 0);
-    if (out_fd >= 0) ::dup2(out_fd, 1);
-    if (err_fd >= 0) ::dup2(err_fd, 2);
+    for (int sig : {SIGINT, SIGTERM, SIGPIPE, SIGCHLD, SIGHUP, SIGQUIT})
+        ::signal(sig, SIG_DFL);
+    if (in_fd >= 0)
+        ::dup2(in_fd, 0);
+    if (out_fd >= 0)
+        ::dup2(out_fd, 1);
+    if (err_fd >= 0)
+        ::dup2(err_fd, 2);
     if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
         // Kernels before 5.11 lack the CLOEXEC flag: close them one by one instead.
         for (int fd = 3; fd < 65536; ++fd)
-            if (fd != report_fd) ::close(fd);
+            if (fd != report_fd)
+                ::close(fd);
     }
     ::fcntl(report_fd, F_SETFD, FD_CLOEXEC);
     if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0) {
@@ -120,7 +135,8 @@ std::string read_capture(const Fd& fd) {
 } // namespace
 
 Result<ChildProcess> ChildProcess::spawn(const ChildSpec& spec) {
-    if (spec.argv.empty()) return fail(ErrorKind::Internal, "spawn", "empty argv");
+    if (spec.argv.empty())
+        return fail(ErrorKind::Internal, "spawn", "empty argv");
     std::string program = find_program(spec.argv[0]);
     if (program.empty())
         return fail(ErrorKind::MissingDependency, "run " + spec.argv[0],
@@ -131,14 +147,20 @@ Result<ChildProcess> ChildProcess::spawn(const ChildSpec& spec) {
     Fd null_fd;
     if (spec.in == Stream::Null || spec.out == Stream::Null || spec.err == Stream::Null) {
         null_fd.reset(::open("/dev/null", O_RDWR | O_CLOEXEC));
-        if (!null_fd) return fail_errno("open /dev/null", errno);
+        if (!null_fd)
+            return fail_errno("open /dev/null", errno);
     }
     auto pick = [&](Stream s, int file, Fd& capture, const char* name) -> Result<int> {
         switch (s) {
-        case Stream::Inherit: return -1;
-        case Stream::Null: return null_fd.get();
-        case Stream::File: return file;
-        case Stream::Capture: capture = FBX_TRY(make_capture(name)); return capture.get();
+        case Stream::Inherit:
+            return -1;
+        case Stream::Null:
+            return null_fd.get();
+        case Stream::File:
+            return file;
+        case Stream::Capture:
+            capture = FBX_TRY(make_capture(name));
+            return capture.get();
         }
         return -1;
     };
@@ -152,13 +174,15 @@ Result<ChildProcess> ChildProcess::spawn(const ChildSpec& spec) {
     auto envp = c_array(env_store);
 
     int report[2];
-    if (::pipe2(report, O_CLOEXEC) != 0) return fail_errno("pipe", errno);
+    if (::pipe2(report, O_CLOEXEC) != 0)
+        return fail_errno("pipe", errno);
     Fd report_read(report[0]);
     Fd report_write(report[1]);
 
     pid_t parent = ::getpid();
     pid_t pid = ::fork();
-    if (pid < 0) return fail_errno("fork for " + spec.argv[0], errno);
+    if (pid < 0)
+        return fail_errno("fork for " + spec.argv[0], errno);
     if (pid == 0)
         exec_child(spec, in_fd, out_fd, err_fd, report_write.get(), argv.data(), envp.data(),
                    program.c_str(), parent);
@@ -186,7 +210,8 @@ ChildProcess::ChildProcess(ChildProcess&& o) noexcept
 
 ChildProcess& ChildProcess::operator=(ChildProcess&& o) noexcept {
     if (this != &o) {
-        if (running()) kill();
+        if (running())
+            kill();
         pid_ = std::exchange(o.pid_, -1);
         group_ = o.group_;
         pidfd_ = std::move(o.pidfd_);
@@ -199,7 +224,8 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& o) noexcept {
 }
 
 ChildProcess::~ChildProcess() {
-    if (running()) kill();
+    if (running())
+        kill();
 }
 
 void ChildProcess::reap_blocking() {
@@ -210,27 +236,35 @@ void ChildProcess::reap_blocking() {
     } while (r < 0 && errno == EINTR);
     ExitStatus st;
     if (r == pid_) {
-        if (WIFEXITED(wstatus)) st.code = WEXITSTATUS(wstatus);
-        else if (WIFSIGNALED(wstatus)) st.signal = WTERMSIG(wstatus);
+        if (WIFEXITED(wstatus))
+            st.code = WEXITSTATUS(wstatus);
+        else if (WIFSIGNALED(wstatus))
+            st.signal = WTERMSIG(wstatus);
     }
     status_ = st;
 }
 
 std::optional<ExitStatus> ChildProcess::try_wait() {
-    if (status_ || pid_ <= 0) return status_;
+    if (status_ || pid_ <= 0)
+        return status_;
     int wstatus = 0;
     pid_t r = ::waitpid(pid_, &wstatus, WNOHANG);
-    if (r != pid_) return std::nullopt;
+    if (r != pid_)
+        return std::nullopt;
     ExitStatus st;
-    if (WIFEXITED(wstatus)) st.code = WEXITSTATUS(wstatus);
-    else if (WIFSIGNALED(wstatus)) st.signal = WTERMSIG(wstatus);
+    if (WIFEXITED(wstatus))
+        st.code = WEXITSTATUS(wstatus);
+    else if (WIFSIGNALED(wstatus))
+        st.signal = WTERMSIG(wstatus);
     status_ = st;
     return status_;
 }
 
 Result<ExitStatus> ChildProcess::wait(std::optional<std::chrono::milliseconds> timeout) {
-    if (pid_ <= 0) return fail(ErrorKind::Internal, "wait", "no child");
-    if (status_) return *status_;
+    if (pid_ <= 0)
+        return fail(ErrorKind::Internal, "wait", "no child");
+    if (status_)
+        return *status_;
     if (timeout && !pidfd_) {
         // No pidfd (very old kernel): poll with WNOHANG instead of ignoring the timeout.
         auto deadline = std::chrono::steady_clock::now() + *timeout;
@@ -246,14 +280,18 @@ Result<ExitStatus> ChildProcess::wait(std::optional<std::chrono::milliseconds> t
         while (true) {
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                 deadline - std::chrono::steady_clock::now());
-            if (left.count() < 0) left = std::chrono::milliseconds(0);
+            if (left.count() < 0)
+                left = std::chrono::milliseconds(0);
             pollfd p{pidfd_.get(), POLLIN, 0};
             int r = ::poll(&p, 1, static_cast<int>(left.count()));
-            if (r < 0 && errno == EINTR) continue;
-            if (r > 0) break;
-            return fail(ErrorKind::Timeout, "wait for " + program_,
-                        fmt::format("still running after {}",
-                                    format_duration(static_cast<double>(timeout->count()) / 1000.0)));
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r > 0)
+                break;
+            return fail(
+                ErrorKind::Timeout, "wait for " + program_,
+                fmt::format("still running after {}",
+                            format_duration(static_cast<double>(timeout->count()) / 1000.0)));
         }
     }
     reap_blocking();
@@ -261,16 +299,20 @@ Result<ExitStatus> ChildProcess::wait(std::optional<std::chrono::milliseconds> t
 }
 
 Status ChildProcess::signal(int sig) {
-    if (!running()) return {};
+    if (!running())
+        return {};
     int rc = group_ ? ::kill(-pid_, sig) : ::kill(pid_, sig);
-    if (rc != 0 && errno != ESRCH) return fail_errno("signal " + program_, errno);
+    if (rc != 0 && errno != ESRCH)
+        return fail_errno("signal " + program_, errno);
     return {};
 }
 
 ExitStatus ChildProcess::kill() {
-    if (!running()) return status_.value_or(ExitStatus{});
+    if (!running())
+        return status_.value_or(ExitStatus{});
     (void)signal(SIGKILL);
-    if (group_) ::kill(pid_, SIGKILL);
+    if (group_)
+        ::kill(pid_, SIGKILL);
     reap_blocking();
     return *status_;
 }
@@ -281,10 +323,15 @@ pid_t ChildProcess::detach() {
     return p;
 }
 
-std::string ChildProcess::captured_stdout() const { return read_capture(out_capture_); }
-std::string ChildProcess::captured_stderr() const { return read_capture(err_capture_); }
+std::string ChildProcess::captured_stdout() const {
+    return read_capture(out_capture_);
+}
+std::string ChildProcess::captured_stderr() const {
+    return read_capture(err_capture_);
+}
 
-Result<CommandOutput> run_command(ChildSpec spec, std::optional<std::chrono::milliseconds> timeout) {
+Result<CommandOutput> run_command(ChildSpec spec,
+                                  std::optional<std::chrono::milliseconds> timeout) {
     auto child = FBX_TRY(ChildProcess::spawn(spec));
     auto waited = child.wait(timeout);
     if (!waited) {
@@ -294,12 +341,14 @@ Result<CommandOutput> run_command(ChildSpec spec, std::optional<std::chrono::mil
     return CommandOutput{*waited, child.captured_stdout(), child.captured_stderr()};
 }
 
-Result<CommandOutput> run_checked(ChildSpec spec, std::optional<std::chrono::milliseconds> timeout) {
+Result<CommandOutput> run_checked(ChildSpec spec,
+                                  std::optional<std::chrono::milliseconds> timeout) {
     std::string name = spec.argv.empty() ? "" : spec.argv[0];
     auto out = FBX_TRY(run_command(std::move(spec), timeout));
     if (!out.status.ok()) {
         std::string why = last_line(out.err);
-        if (why.empty()) why = last_line(out.out);
+        if (why.empty())
+            why = last_line(out.out);
         return fail(ErrorKind::ExternalCommand, name + " " + out.status.describe(), why);
     }
     return out;

@@ -8,38 +8,39 @@
 // Waiting with a timeout uses a pidfd, so there is no polling and no SIGCHLD handler.
 #pragma once
 
+#include "sys/fd.hpp"
+#include "util/error.hpp"
+
 #include <chrono>
 #include <optional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
 
-#include "sys/fd.hpp"
-#include "util/error.hpp"
-
 namespace fleetbox {
 
 enum class Stream { Inherit, Null, Capture, File };
 
 struct ChildSpec {
-    std::vector<std::string> argv;         // argv[0] is looked up on PATH when it has no '/'
-    std::vector<std::string> env_set;      // "KEY=VALUE" entries added to (or replacing in) the env
-    std::vector<std::string> env_unset;    // names removed from the inherited environment
-    std::string cwd;                       // empty: inherit
-    Stream in = Stream::Null;              // Inherit or Null
+    std::vector<std::string> argv;      // argv[0] is looked up on PATH when it has no '/'
+    std::vector<std::string> env_set;   // "KEY=VALUE" entries added to (or replacing in) the env
+    std::vector<std::string> env_unset; // names removed from the inherited environment
+    std::string cwd;                    // empty: inherit
+    Stream in = Stream::Null;           // Inherit or Null
     Stream out = Stream::Inherit;
     Stream err = Stream::Capture;
-    int out_file = -1;                     // with Stream::File: written to this fd (not owned)
+    int out_file = -1; // with Stream::File: written to this fd (not owned)
     int err_file = -1;
-    bool new_session = false;              // setsid(): detached from our terminal and group
-    bool own_process_group = false;        // setpgid(0,0): kill() reaches its whole tree
-    int parent_death_signal = 0;           // PR_SET_PDEATHSIG, e.g. SIGKILL
-    std::string missing_hint;              // hint when argv[0] is not installed, e.g. "apt-get install qemu-utils"
+    bool new_session = false;       // setsid(): detached from our terminal and group
+    bool own_process_group = false; // setpgid(0,0): kill() reaches its whole tree
+    int parent_death_signal = 0;    // PR_SET_PDEATHSIG, e.g. SIGKILL
+    std::string
+        missing_hint; // hint when argv[0] is not installed, e.g. "apt-get install qemu-utils"
 };
 
 struct ExitStatus {
-    int code = -1;   // exit code, -1 when killed by a signal
-    int signal = 0;  // terminating signal, 0 when it exited
+    int code = -1;  // exit code, -1 when killed by a signal
+    int signal = 0; // terminating signal, 0 when it exited
     [[nodiscard]] bool ok() const { return signal == 0 && code == 0; }
     [[nodiscard]] std::string describe() const; // "exited with status 3" / "killed by SIGKILL"
 };

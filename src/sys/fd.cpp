@@ -6,7 +6,8 @@
 namespace fleetbox {
 
 void Fd::reset(int fd) {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0)
+        ::close(fd_);
     fd_ = fd;
 }
 

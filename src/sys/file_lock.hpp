@@ -4,12 +4,12 @@
 // never leaves a lock that needs manual cleanup.
 #pragma once
 
+#include "sys/fd.hpp"
+#include "util/error.hpp"
+
 #include <chrono>
 #include <optional>
 #include <string>
-
-#include "sys/fd.hpp"
-#include "util/error.hpp"
 
 namespace fleetbox {
 
@@ -17,8 +17,9 @@ class FileLock {
 public:
     enum class Mode { Shared, Exclusive };
     // Blocks until the lock is granted (or the timeout passes: ErrorKind::Timeout).
-    static Result<FileLock> acquire(const std::string& path, Mode mode = Mode::Exclusive,
-                                    std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+    static Result<FileLock>
+    acquire(const std::string& path, Mode mode = Mode::Exclusive,
+            std::optional<std::chrono::milliseconds> timeout = std::nullopt);
     // Never blocks: ErrorKind::Busy when someone else holds it.
     static Result<FileLock> try_acquire(const std::string& path, Mode mode = Mode::Exclusive);
 

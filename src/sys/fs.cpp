@@ -1,6 +1,9 @@
 // Filesystem helpers over POSIX calls; each failure names the path it touched.
 #include "sys/fs.hpp"
 
+#include "sys/fd.hpp"
+#include "util/strings.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -12,38 +15,41 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "sys/fd.hpp"
-#include "util/strings.hpp"
-
 namespace fleetbox {
 
 Result<std::string> read_file(const std::string& path) {
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) return fail_errno("read " + path, errno);
+    if (!fd)
+        return fail_errno("read " + path, errno);
     std::string out;
     char buf[65536];
     while (true) {
         ssize_t n = ::read(fd.get(), buf, sizeof buf);
         if (n < 0) {
-            if (errno == EINTR) continue;
+            if (errno == EINTR)
+                continue;
             return fail_errno("read " + path, errno);
         }
-        if (n == 0) break;
+        if (n == 0)
+            break;
         out.append(buf, static_cast<size_t>(n));
     }
     return out;
 }
 
 Status ensure_dir(const std::string& path, mode_t mode) {
-    if (path.empty()) return {};
+    if (path.empty())
+        return {};
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0) {
-        if (S_ISDIR(st.st_mode)) return {};
+        if (S_ISDIR(st.st_mode))
+            return {};
         return fail(ErrorKind::AlreadyExists, "create directory " + path,
                     "a file that is not a directory is in the way");
     }
     std::string parent = parent_dir(path);
-    if (!parent.empty() && parent != path) FBX_CHECK(ensure_dir(parent, mode));
+    if (!parent.empty() && parent != path)
+        FBX_CHECK(ensure_dir(parent, mode));
     if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
         return fail_errno("create directory " + path, errno);
     return {};
@@ -51,8 +57,10 @@ Status ensure_dir(const std::string& path, mode_t mode) {
 
 Status fsync_dir(const std::string& dir) {
     Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!fd) return fail_errno("open directory " + dir, errno);
-    if (::fsync(fd.get()) != 0) return fail_errno("fsync directory " + dir, errno);
+    if (!fd)
+        return fail_errno("open directory " + dir, errno);
+    if (::fsync(fd.get()) != 0)
+        return fail_errno("fsync directory " + dir, errno);
     return {};
 }
 
@@ -74,12 +82,14 @@ int remove_entry(const char* path, const struct stat* /*st*/, int type, struct F
 } // namespace
 
 Status remove_tree(const std::string& path) {
-    if (!path_exists(path)) return {};
+    if (!path_exists(path))
+        return {};
     // FTW_MOUNT: never descend into another filesystem (a leaked bind mount of /dev or /proc
     // inside a build directory must stop the removal, not be emptied); FTW_PHYS: never follow
     // symlinks; FTW_DEPTH: children before their directory.
     int rc = ::nftw(path.c_str(), remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-    if (rc != 0) return fail_errno("remove " + path, rc > 0 ? rc : errno);
+    if (rc != 0)
+        return fail_errno("remove " + path, rc > 0 ? rc : errno);
     return {};
 }
 
@@ -87,12 +97,14 @@ Result<std::vector<std::string>> list_dir(const std::string& path) {
     std::vector<std::string> names;
     DIR* dir = ::opendir(path.c_str());
     if (dir == nullptr) {
-        if (errno == ENOENT) return names;
+        if (errno == ENOENT)
+            return names;
         return fail_errno("list " + path, errno);
     }
     while (dirent* ent = ::readdir(dir)) {
         std::string name = ent->d_name;
-        if (name != "." && name != "..") names.push_back(std::move(name));
+        if (name != "." && name != "..")
+            names.push_back(std::move(name));
     }
     ::closedir(dir);
     std::sort(names.begin(), names.end());
@@ -101,26 +113,31 @@ Result<std::vector<std::string>> list_dir(const std::string& path) {
 
 Result<unsigned long long> file_size(const std::string& path) {
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return fail_errno("stat " + path, errno);
+    if (::stat(path.c_str(), &st) != 0)
+        return fail_errno("stat " + path, errno);
     return static_cast<unsigned long long>(st.st_size);
 }
 
 Result<unsigned long long> allocated_size(const std::string& path) {
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return fail_errno("stat " + path, errno);
+    if (::stat(path.c_str(), &st) != 0)
+        return fail_errno("stat " + path, errno);
     return static_cast<unsigned long long>(st.st_blocks) * 512ULL;
 }
 
 Result<unsigned long long> free_space(const std::string& path) {
     struct statvfs vfs {};
-    if (::statvfs(path.c_str(), &vfs) != 0) return fail_errno("statvfs " + path, errno);
+    if (::statvfs(path.c_str(), &vfs) != 0)
+        return fail_errno("statvfs " + path, errno);
     return static_cast<unsigned long long>(vfs.f_bavail) * vfs.f_frsize;
 }
 
 std::string parent_dir(const std::string& path) {
     auto pos = path.find_last_of('/');
-    if (pos == std::string::npos) return ".";
-    if (pos == 0) return "/";
+    if (pos == std::string::npos)
+        return ".";
+    if (pos == 0)
+        return "/";
     return path.substr(0, pos);
 }
 
@@ -130,13 +147,16 @@ std::string base_name(const std::string& path) {
 }
 
 std::string find_program(const std::string& name) {
-    if (name.find('/') != std::string::npos) return ::access(name.c_str(), X_OK) == 0 ? name : "";
+    if (name.find('/') != std::string::npos)
+        return ::access(name.c_str(), X_OK) == 0 ? name : "";
     const char* env = std::getenv("PATH");
     std::string path = env ? env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     for (const auto& dir : split(path, ':')) {
-        if (dir.empty()) continue;
+        if (dir.empty())
+            continue;
         std::string candidate = dir + "/" + name;
-        if (::access(candidate.c_str(), X_OK) == 0 && !is_directory(candidate)) return candidate;
+        if (::access(candidate.c_str(), X_OK) == 0 && !is_directory(candidate))
+            return candidate;
     }
     return {};
 }

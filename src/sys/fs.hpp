@@ -1,11 +1,11 @@
 // Filesystem helpers that return Result instead of throwing (std::filesystem throws).
 #pragma once
 
+#include "util/error.hpp"
+
 #include <string>
 #include <sys/types.h>
 #include <vector>
-
-#include "util/error.hpp"
 
 namespace fleetbox {
 

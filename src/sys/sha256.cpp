@@ -1,13 +1,13 @@
 // SHA-256 through nettle's sha256_ctx (init, update, digest); none of its calls can fail.
 #include "sys/sha256.hpp"
 
+#include "sys/fd.hpp"
+
 #include <cerrno>
 #include <fcntl.h>
 #include <nettle/sha2.h>
 #include <unistd.h>
 #include <vector>
-
-#include "sys/fd.hpp"
 
 namespace fleetbox {
 
@@ -36,21 +36,29 @@ Sha256 sha256(std::string_view data) {
     return out;
 }
 
-std::string sha256_hex(std::string_view data) { return hex(sha256(data), Sha256{}.size()); }
+std::string sha256_hex(std::string_view data) {
+    return hex(sha256(data), Sha256{}.size());
+}
 
-std::string sha256_hex_prefix(std::string_view data, std::size_t bytes) { return hex(sha256(data), bytes); }
+std::string sha256_hex_prefix(std::string_view data, std::size_t bytes) {
+    return hex(sha256(data), bytes);
+}
 
 Result<std::string> sha256_file_hex(const std::string& path) {
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) return fail_errno("open " + path, errno);
+    if (!fd)
+        return fail_errno("open " + path, errno);
     sha256_ctx ctx{};
     sha256_init(&ctx);
     std::vector<std::uint8_t> buf(std::size_t{1} << 20);
     while (true) {
         ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return fail_errno("read " + path, errno);
-        if (n == 0) break;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return fail_errno("read " + path, errno);
+        if (n == 0)
+            break;
         sha256_update(&ctx, static_cast<std::size_t>(n), buf.data());
     }
     Sha256 out{};

@@ -7,12 +7,12 @@
 // Debian build selects SHA-NI code at run time, so file hashing stays fast.
 #pragma once
 
+#include "util/error.hpp"
+
 #include <array>
 #include <cstddef>
 #include <string>
 #include <string_view>
-
-#include "util/error.hpp"
 
 namespace fleetbox {
 

@@ -1,9 +1,9 @@
 // TempDir: a uniquely named directory removed (recursively, never across mounts) on drop.
 #pragma once
 
-#include <string>
-
 #include "util/error.hpp"
+
+#include <string>
 
 namespace fleetbox {
 

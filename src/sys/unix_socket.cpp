@@ -40,7 +40,8 @@ Result<bool> wait_for(int fd, short events, std::optional<std::chrono::milliseco
         pollfd p{fd, events, 0};
         int r = ::poll(&p, 1, ms);
         if (r < 0) {
-            if (errno == EINTR) continue;
+            if (errno == EINTR)
+                continue;
             return fail_errno("poll", errno);
         }
         return r > 0;
@@ -52,12 +53,15 @@ Result<bool> wait_for(int fd, short events, std::optional<std::chrono::milliseco
 Result<Fd> listen_unix(const std::string& path, mode_t mode, int backlog) {
     auto addr = FBX_TRY(make_address(path));
     Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd) return fail_errno("socket", errno);
+    if (!fd)
+        return fail_errno("socket", errno);
     ::unlink(path.c_str());
     if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
         return fail_errno("bind " + path, errno);
-    if (::chmod(path.c_str(), mode) != 0) return fail_errno("chmod " + path, errno);
-    if (::listen(fd.get(), backlog) != 0) return fail_errno("listen " + path, errno);
+    if (::chmod(path.c_str(), mode) != 0)
+        return fail_errno("chmod " + path, errno);
+    if (::listen(fd.get(), backlog) != 0)
+        return fail_errno("listen " + path, errno);
     return fd;
 }
 
@@ -66,8 +70,10 @@ Result<Fd> connect_unix(const std::string& path, std::chrono::milliseconds timeo
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (true) {
         Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-        if (!fd) return fail_errno("socket", errno);
-        if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
+        if (!fd)
+            return fail_errno("socket", errno);
+        if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0)
+            return fd;
         int e = errno;
         bool retry = e == ECONNREFUSED || e == ENOENT || e == EAGAIN || e == EINTR;
         if (!retry || std::chrono::steady_clock::now() >= deadline)
@@ -76,11 +82,14 @@ Result<Fd> connect_unix(const std::string& path, std::chrono::milliseconds timeo
     }
 }
 
-Result<std::optional<Fd>> accept_unix(int listen_fd, std::optional<std::chrono::milliseconds> timeout) {
-    if (!FBX_TRY(wait_for(listen_fd, POLLIN, timeout))) return std::optional<Fd>{};
+Result<std::optional<Fd>> accept_unix(int listen_fd,
+                                      std::optional<std::chrono::milliseconds> timeout) {
+    if (!FBX_TRY(wait_for(listen_fd, POLLIN, timeout)))
+        return std::optional<Fd>{};
     Fd fd(::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC));
     if (!fd) {
-        if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED) return std::optional<Fd>{};
+        if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+            return std::optional<Fd>{};
         return fail_errno("accept", errno);
     }
     return std::optional<Fd>(std::move(fd));
@@ -94,7 +103,8 @@ Result<PeerCredentials> peer_credentials(int fd) {
     return PeerCredentials{cred.pid, cred.uid, cred.gid};
 }
 
-Result<std::optional<std::string>> LineReader::read_line(std::optional<std::chrono::milliseconds> timeout) {
+Result<std::optional<std::string>>
+LineReader::read_line(std::optional<std::chrono::milliseconds> timeout) {
     auto deadline = timeout ? std::chrono::steady_clock::now() + *timeout
                             : std::chrono::steady_clock::time_point::max();
     while (true) {
@@ -115,11 +125,13 @@ Result<std::optional<std::string>> LineReader::read_line(std::optional<std::chro
         char chunk[4096];
         ssize_t n = ::read(fd_, chunk, sizeof chunk);
         if (n < 0) {
-            if (errno == EINTR || errno == EAGAIN) continue;
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
             return fail_errno("read control message", errno);
         }
         if (n == 0) {
-            if (buffer_.empty()) return std::optional<std::string>{};
+            if (buffer_.empty())
+                return std::optional<std::string>{};
             return fail(ErrorKind::Corrupt, "read control message", "connection closed mid-line");
         }
         buffer_.append(chunk, static_cast<size_t>(n));
@@ -132,7 +144,8 @@ Status write_line(int fd, const std::string& line) {
     while (off < data.size()) {
         ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
         if (n < 0) {
-            if (errno == EINTR) continue;
+            if (errno == EINTR)
+                continue;
             return fail_errno("write control message", errno);
         }
         off += static_cast<size_t>(n);

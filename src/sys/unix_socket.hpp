@@ -7,13 +7,13 @@
 // other users.
 #pragma once
 
+#include "sys/fd.hpp"
+#include "util/error.hpp"
+
 #include <chrono>
 #include <optional>
 #include <string>
 #include <sys/types.h>
-
-#include "sys/fd.hpp"
-#include "util/error.hpp"
 
 namespace fleetbox {
 
@@ -28,14 +28,16 @@ Result<Fd> listen_unix(const std::string& path, mode_t mode = 0600, int backlog 
 // Connects, retrying ECONNREFUSED/ENOENT until the timeout (the server may still be starting).
 Result<Fd> connect_unix(const std::string& path, std::chrono::milliseconds timeout);
 // Accepts one connection (CLOEXEC), or nothing when the timeout passes (nullopt).
-Result<std::optional<Fd>> accept_unix(int listen_fd, std::optional<std::chrono::milliseconds> timeout);
+Result<std::optional<Fd>> accept_unix(int listen_fd,
+                                      std::optional<std::chrono::milliseconds> timeout);
 Result<PeerCredentials> peer_credentials(int fd);
 
 // Buffered line reader over a stream fd.
 class LineReader {
 public:
     explicit LineReader(int fd) : fd_(fd) {}
-    // One line without its '\n'. nullopt on clean EOF before any byte. Timeout -> ErrorKind::Timeout.
+    // One line without its '\n'. nullopt on clean EOF before any byte. Timeout ->
+    // ErrorKind::Timeout.
     Result<std::optional<std::string>> read_line(std::optional<std::chrono::milliseconds> timeout);
 
 private:

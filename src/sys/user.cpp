@@ -23,7 +23,8 @@ Result<PasswdEntry> lookup(const char* name, uid_t uid) {
     std::vector<char> buf(16384);
     int rc = name ? ::getpwnam_r(name, &pw, buf.data(), buf.size(), &found)
                   : ::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found);
-    if (rc != 0) return fail_errno("look up user", rc);
+    if (rc != 0)
+        return fail_errno("look up user", rc);
     if (found == nullptr)
         return fail(ErrorKind::NotFound, "look up user",
                     name ? std::string("no passwd entry for ") + name
@@ -35,8 +36,9 @@ Result<PasswdEntry> lookup(const char* name, uid_t uid) {
 Result<InvokingUser> invoking_user() {
     const char* sudo_user = std::getenv("SUDO_USER");
     if (::geteuid() == 0 && sudo_user && *sudo_user && std::string(sudo_user) != "root") {
-        auto pw = FBX_TRY(lookup(sudo_user, 0).map_error(
-            [](Error e) { return std::move(e).wrap("find the home of SUDO_USER"); }));
+        auto pw = FBX_TRY(lookup(sudo_user, 0).map_error([](Error e) {
+            return std::move(e).wrap("find the home of SUDO_USER");
+        }));
         return InvokingUser{pw.uid, pw.gid, pw.name, pw.home, true};
     }
     InvokingUser user;
@@ -47,16 +49,19 @@ Result<InvokingUser> invoking_user() {
         user.name = pw->name;
         user.home = pw->home;
     }
-    if (const char* home = std::getenv("HOME"); home && *home) user.home = home;
+    if (const char* home = std::getenv("HOME"); home && *home)
+        user.home = home;
     if (user.home.empty())
-        return fail(ErrorKind::NotFound, "find the home directory", "HOME is unset and no passwd entry",
-                    "set HOME or FLEETBOX_HOME");
+        return fail(ErrorKind::NotFound, "find the home directory",
+                    "HOME is unset and no passwd entry", "set HOME or FLEETBOX_HOME");
     return user;
 }
 
 Status give_to_invoking_user(const std::string& path, const InvokingUser& user) {
-    if (!user.via_sudo) return {};
-    if (::lchown(path.c_str(), user.uid, user.gid) != 0) return fail_errno("chown " + path, errno);
+    if (!user.via_sudo)
+        return {};
+    if (::lchown(path.c_str(), user.uid, user.gid) != 0)
+        return fail_errno("chown " + path, errno);
     return {};
 }
 

@@ -5,10 +5,10 @@
 // could not read the key.
 #pragma once
 
+#include "util/error.hpp"
+
 #include <string>
 #include <sys/types.h>
-
-#include "util/error.hpp"
 
 namespace fleetbox {
 

@@ -8,20 +8,34 @@ namespace fleetbox {
 
 std::string_view to_string(ErrorKind kind) {
     switch (kind) {
-    case ErrorKind::Io: return "io";
-    case ErrorKind::InvalidArgument: return "invalid-argument";
-    case ErrorKind::NotFound: return "not-found";
-    case ErrorKind::AlreadyExists: return "already-exists";
-    case ErrorKind::Busy: return "busy";
-    case ErrorKind::Timeout: return "timeout";
-    case ErrorKind::MissingDependency: return "missing-dependency";
-    case ErrorKind::ExternalCommand: return "external-command";
-    case ErrorKind::Corrupt: return "corrupt";
-    case ErrorKind::NoSpace: return "no-space";
-    case ErrorKind::Network: return "network";
-    case ErrorKind::Permission: return "permission";
-    case ErrorKind::Interrupted: return "interrupted";
-    case ErrorKind::Internal: return "internal";
+    case ErrorKind::Io:
+        return "io";
+    case ErrorKind::InvalidArgument:
+        return "invalid-argument";
+    case ErrorKind::NotFound:
+        return "not-found";
+    case ErrorKind::AlreadyExists:
+        return "already-exists";
+    case ErrorKind::Busy:
+        return "busy";
+    case ErrorKind::Timeout:
+        return "timeout";
+    case ErrorKind::MissingDependency:
+        return "missing-dependency";
+    case ErrorKind::ExternalCommand:
+        return "external-command";
+    case ErrorKind::Corrupt:
+        return "corrupt";
+    case ErrorKind::NoSpace:
+        return "no-space";
+    case ErrorKind::Network:
+        return "network";
+    case ErrorKind::Permission:
+        return "permission";
+    case ErrorKind::Interrupted:
+        return "interrupted";
+    case ErrorKind::Internal:
+        return "internal";
     }
     return "unknown";
 }
@@ -32,8 +46,10 @@ std::string Error::message() const {
         std::string sys = std::strerror(err_no);
         why = why.empty() ? sys : why + " (" + sys + ")";
     }
-    if (operation.empty()) return why;
-    if (why.empty()) return operation;
+    if (operation.empty())
+        return why;
+    if (why.empty())
+        return operation;
     return operation + ": " + why;
 }
 
@@ -60,11 +76,16 @@ tl::unexpected<Error> fail(ErrorKind kind, std::string operation, std::string co
 
 Error errno_error(std::string operation, int err_no) {
     ErrorKind kind = ErrorKind::Io;
-    if (err_no == ENOENT) kind = ErrorKind::NotFound;
-    else if (err_no == EEXIST) kind = ErrorKind::AlreadyExists;
-    else if (err_no == ENOSPC || err_no == EDQUOT) kind = ErrorKind::NoSpace;
-    else if (err_no == EACCES || err_no == EPERM) kind = ErrorKind::Permission;
-    else if (err_no == EWOULDBLOCK || err_no == EBUSY) kind = ErrorKind::Busy;
+    if (err_no == ENOENT)
+        kind = ErrorKind::NotFound;
+    else if (err_no == EEXIST)
+        kind = ErrorKind::AlreadyExists;
+    else if (err_no == ENOSPC || err_no == EDQUOT)
+        kind = ErrorKind::NoSpace;
+    else if (err_no == EACCES || err_no == EPERM)
+        kind = ErrorKind::Permission;
+    else if (err_no == EWOULDBLOCK || err_no == EBUSY)
+        kind = ErrorKind::Busy;
     return Error{kind, err_no, std::move(operation), {}, {}};
 }
 

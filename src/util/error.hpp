@@ -14,20 +14,20 @@
 namespace fleetbox {
 
 enum class ErrorKind {
-    Io,               // a system call failed (errno set)
-    InvalidArgument,  // the caller's input is wrong
-    NotFound,         // a named thing does not exist
-    AlreadyExists,    // a named thing exists and must not
-    Busy,             // held by someone else (lock, running VM)
-    Timeout,          // a bounded wait ran out
-    MissingDependency,// a required external program or package is missing
-    ExternalCommand,  // an external program ran and failed
-    Corrupt,          // stored data could not be parsed or verified
-    NoSpace,          // out of disk space
-    Network,          // a remote (mirror, peer) could not be reached
-    Permission,       // not allowed (root, capabilities, ownership)
-    Interrupted,      // the user pressed Ctrl-C or the process got SIGTERM
-    Internal,         // a bug or an impossible state
+    Io,                // a system call failed (errno set)
+    InvalidArgument,   // the caller's input is wrong
+    NotFound,          // a named thing does not exist
+    AlreadyExists,     // a named thing exists and must not
+    Busy,              // held by someone else (lock, running VM)
+    Timeout,           // a bounded wait ran out
+    MissingDependency, // a required external program or package is missing
+    ExternalCommand,   // an external program ran and failed
+    Corrupt,           // stored data could not be parsed or verified
+    NoSpace,           // out of disk space
+    Network,           // a remote (mirror, peer) could not be reached
+    Permission,        // not allowed (root, capabilities, ownership)
+    Interrupted,       // the user pressed Ctrl-C or the process got SIGTERM
+    Internal,          // a bug or an impossible state
 };
 
 std::string_view to_string(ErrorKind kind);
@@ -52,9 +52,11 @@ template <typename T>
 using Result = tl::expected<T, Error>;
 using Status = Result<void>;
 
-[[nodiscard]] inline tl::unexpected<Error> fail(Error e) { return tl::unexpected<Error>(std::move(e)); }
-[[nodiscard]] tl::unexpected<Error> fail(ErrorKind kind, std::string operation, std::string context = {},
-                                         std::string hint = {});
+[[nodiscard]] inline tl::unexpected<Error> fail(Error e) {
+    return tl::unexpected<Error>(std::move(e));
+}
+[[nodiscard]] tl::unexpected<Error> fail(ErrorKind kind, std::string operation,
+                                         std::string context = {}, std::string hint = {});
 // An Io error from errno (captured by the caller right after the failing call).
 [[nodiscard]] tl::unexpected<Error> fail_errno(std::string operation, int err_no);
 [[nodiscard]] Error errno_error(std::string operation, int err_no);
@@ -66,7 +68,8 @@ using Status = Result<void>;
 #define FBX_TRY(expr)                                                                              \
     __extension__({                                                                                \
         auto&& fbx_try_result_ = (expr);                                                           \
-        if (!fbx_try_result_) return ::tl::unexpected(std::move(fbx_try_result_).error());         \
+        if (!fbx_try_result_)                                                                      \
+            return ::tl::unexpected(std::move(fbx_try_result_).error());                           \
         std::move(fbx_try_result_).value();                                                        \
     })
 
@@ -74,5 +77,6 @@ using Status = Result<void>;
 #define FBX_CHECK(expr)                                                                            \
     do {                                                                                           \
         auto&& fbx_check_result_ = (expr);                                                         \
-        if (!fbx_check_result_) return ::tl::unexpected(std::move(fbx_check_result_).error());     \
+        if (!fbx_check_result_)                                                                    \
+            return ::tl::unexpected(std::move(fbx_check_result_).error());                         \
     } while (false)

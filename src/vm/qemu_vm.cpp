@@ -7,13 +7,12 @@
 // most microvm boots on a loaded host hang in PIT calibration, and relaunching cannot help.
 #include "vm/qemu_vm.hpp"
 
-#include "util/console_markers.hpp"
-
+#include "host/host_tsc.hpp"
 #include "sys/fs.hpp"
 #include "sys/interrupt.hpp"
-#include "util/strings.hpp"
-#include "host/host_tsc.hpp"
 #include "sys/tcp_connect.hpp"
+#include "util/console_markers.hpp"
+#include "util/strings.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -230,8 +229,8 @@ Result<BootReport> QemuVm::wait_until_reachable(const std::string& ip, std::uint
         if (open.error().kind != ErrorKind::Network && open.error().kind != ErrorKind::Timeout)
             return fail(std::move(open).error().wrap(op)); // refused or no answer: not yet
         if (auto why = config_.serial_log.empty() ? std::nullopt : console_watch_.failure())
-            return fail(ErrorKind::ExternalCommand, op, "the guest could not apply its seed: " + *why,
-                        "see " + serial);
+            return fail(ErrorKind::ExternalCommand, op,
+                        "the guest could not apply its seed: " + *why, "see " + serial);
         if (watchdog_.fired(Clock::now())) {
             if (report_.attempts > options_.max_relaunches) {
                 child_->kill();

@@ -26,9 +26,11 @@ namespace fleetbox::test {
 inline char proc_state(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
     std::string stat;
-    if (!std::getline(in, stat)) return 0;
+    if (!std::getline(in, stat))
+        return 0;
     auto close = stat.rfind(')');
-    if (close == std::string::npos || close + 2 >= stat.size()) return 0;
+    if (close == std::string::npos || close + 2 >= stat.size())
+        return 0;
     return stat[close + 2];
 }
 
@@ -48,7 +50,8 @@ inline bool eventually(const std::function<bool()>& pred,
                        std::chrono::milliseconds bound = std::chrono::seconds(10)) {
     auto deadline = std::chrono::steady_clock::now() + bound;
     while (!pred()) {
-        if (std::chrono::steady_clock::now() >= deadline) return pred();
+        if (std::chrono::steady_clock::now() >= deadline)
+            return pred();
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return true;
@@ -58,11 +61,14 @@ inline bool eventually(const std::function<bool()>& pred,
 inline std::optional<int> reap_within(pid_t pid,
                                       std::chrono::milliseconds bound = std::chrono::seconds(10)) {
     std::optional<int> result;
-    eventually([&] {
-        int st = 0;
-        if (::waitpid(pid, &st, WNOHANG) == pid) result = st;
-        return result.has_value();
-    }, bound);
+    eventually(
+        [&] {
+            int st = 0;
+            if (::waitpid(pid, &st, WNOHANG) == pid)
+                result = st;
+            return result.has_value();
+        },
+        bound);
     return result;
 }
 
@@ -81,7 +87,8 @@ private:
 
 // Last-resort cleanup for a process a failed test left behind.
 inline void kill_and_reap(pid_t pid) {
-    if (pid <= 0) return;
+    if (pid <= 0)
+        return;
     ::kill(pid, SIGKILL);
     (void)reap_within(pid, std::chrono::seconds(2));
 }

@@ -13,7 +13,8 @@ namespace fleetbox::test {
 ScratchDir::ScratchDir() {
     const char* tmp = std::getenv("TMPDIR");
     std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/fleetbox-test-XXXXXX";
-    if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    if (::mkdtemp(templ.data()) == nullptr)
+        throw std::runtime_error("mkdtemp failed");
     path_ = templ;
 }
 
@@ -23,14 +24,19 @@ ScratchDir::~ScratchDir() {
 }
 
 ScopedEnv::ScopedEnv(std::string name, std::optional<std::string> value) : name_(std::move(name)) {
-    if (const char* old = std::getenv(name_.c_str())) old_ = old;
-    if (value) ::setenv(name_.c_str(), value->c_str(), 1);
-    else ::unsetenv(name_.c_str());
+    if (const char* old = std::getenv(name_.c_str()))
+        old_ = old;
+    if (value)
+        ::setenv(name_.c_str(), value->c_str(), 1);
+    else
+        ::unsetenv(name_.c_str());
 }
 
 ScopedEnv::~ScopedEnv() {
-    if (old_) ::setenv(name_.c_str(), old_->c_str(), 1);
-    else ::unsetenv(name_.c_str());
+    if (old_)
+        ::setenv(name_.c_str(), old_->c_str(), 1);
+    else
+        ::unsetenv(name_.c_str());
 }
 
 void write_text(const std::string& path, const std::string& text, int mode) {
@@ -46,6 +52,8 @@ std::string read_text(const std::string& path) {
     return ss.str();
 }
 
-std::string built(const std::string& relative) { return std::string(FLEETBOX_BINARY_DIR) + "/" + relative; }
+std::string built(const std::string& relative) {
+    return std::string(FLEETBOX_BINARY_DIR) + "/" + relative;
+}
 
 } // namespace fleetbox::test

@@ -11,7 +11,9 @@ namespace fleetbox::helper {
 Result<std::unique_ptr<backend::Backend>> make_backend(const HelperContext& context) {
     auto accel = FBX_TRY(choose_accel());
     auto* executor = &context.executor;
-    auto spawn = [executor](const ChildSpec& spec) { return executor->run([&] { return ChildProcess::spawn(spec); }); };
+    auto spawn = [executor](const ChildSpec& spec) {
+        return executor->run([&] { return ChildProcess::spawn(spec); });
+    };
     return std::unique_ptr<backend::Backend>(
         std::make_unique<backend::QemuBackend>(context.store, std::move(accel), std::move(spawn)));
 }

@@ -10,11 +10,11 @@
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 #include <CLI/CLI.hpp>
 #pragma GCC diagnostic pop
+#include "util/error.hpp"
+
 #include <functional>
 #include <string>
 #include <vector>
-
-#include "util/error.hpp"
 
 namespace fleetbox::cli {
 

@@ -5,16 +5,16 @@
 // is reported as not found. rm stops a running VM first and deletes its directory only
 // after the helper confirmed QEMU is gone; it also removes the kept logs of a failed first
 // boot (store failed/<name>/), the only trace a VM that never came up leaves.
-#include <algorithm>
-#include <fmt/core.h>
-#include <iostream>
-#include <unistd.h>
-
 #include "cli.hpp"
 #include "client/orchestrator.hpp"
 #include "store/names.hpp"
 #include "sys/fs.hpp"
 #include "util/strings.hpp"
+
+#include <algorithm>
+#include <fmt/core.h>
+#include <iostream>
+#include <unistd.h>
 
 namespace fleetbox::cli {
 
@@ -40,9 +40,11 @@ Result<Targets> resolve(const Store& store, const TargetArgs& args) {
         t.found = members;
         return t;
     }
-    if (args.names.empty()) return fail(ErrorKind::InvalidArgument, "no VMs specified", {}, "name them, or use --all");
+    if (args.names.empty())
+        return fail(ErrorKind::InvalidArgument, "no VMs specified", {}, "name them, or use --all");
     auto add = [&](const std::string& n) {
-        if (std::find(t.found.begin(), t.found.end(), n) == t.found.end()) t.found.push_back(n);
+        if (std::find(t.found.begin(), t.found.end(), n) == t.found.end())
+            t.found.push_back(n);
     };
     for (const auto& pattern : args.names) {
         if (std::find(members.begin(), members.end(), pattern) != members.end()) {
@@ -55,7 +57,8 @@ Result<Targets> resolve(const Store& store, const TargetArgs& args) {
                 add(m);
                 any = true;
             }
-        if (!any) t.unknown.push_back(pattern);
+        if (!any)
+            t.unknown.push_back(pattern);
     }
     return t;
 }
@@ -79,23 +82,26 @@ Result<int> run_down(const TargetArgs& args) {
         }
         fmt::print("  stopped\n");
     }
-    for (const auto& p : targets.unknown) fmt::print(stderr, "VM \"{}\" not found\n", p);
+    for (const auto& p : targets.unknown)
+        fmt::print(stderr, "VM \"{}\" not found\n", p);
     return failures || !targets.unknown.empty() ? 1 : 0;
 }
 
 bool confirm(const std::vector<std::string>& names) {
-    fmt::print("Will delete {} VM{}: {}\nContinue? [y/N] ", names.size(), names.size() == 1 ? "" : "s",
-               join(names, ", "));
+    fmt::print("Will delete {} VM{}: {}\nContinue? [y/N] ", names.size(),
+               names.size() == 1 ? "" : "s", join(names, ", "));
     std::fflush(stdout);
     std::string line;
-    if (!std::getline(std::cin, line)) return false;
+    if (!std::getline(std::cin, line))
+        return false;
     return line == "y" || line == "Y";
 }
 
 // Names that are not VMs but still have the logs of a failed first boot (store failed/):
 // `rm` takes those logs away too, without asking (no disk is involved). Moves them out of
 // targets.unknown.
-Result<std::vector<std::string>> failed_boot_leftovers(const Store& store, const TargetArgs& args, Targets& targets) {
+Result<std::vector<std::string>> failed_boot_leftovers(const Store& store, const TargetArgs& args,
+                                                       Targets& targets) {
     std::vector<std::string> leftovers;
     if (args.all) {
         for (auto& name : FBX_TRY(store.list_failed_boots()))
@@ -105,7 +111,8 @@ Result<std::vector<std::string>> failed_boot_leftovers(const Store& store, const
     }
     std::erase_if(targets.unknown, [&](const std::string& name) {
         auto dir = store.failed_boot_dir(name);
-        if (!dir || !is_directory(*dir)) return false;
+        if (!dir || !is_directory(*dir))
+            return false;
         leftovers.push_back(name);
         return true;
     });
@@ -135,7 +142,8 @@ Result<int> run_rm(const TargetArgs& args) {
             ++failures;
         }
     }
-    for (const auto& p : targets.unknown) fmt::print(stderr, "VM \"{}\" not found\n", p);
+    for (const auto& p : targets.unknown)
+        fmt::print(stderr, "VM \"{}\" not found\n", p);
     return failures || !targets.unknown.empty() ? 1 : 0;
 }
 

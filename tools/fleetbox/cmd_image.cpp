@@ -4,15 +4,15 @@
 // (an updating line per phase on a terminal, plain lines otherwise, nothing with -q) so
 // stdout stays clean for scripts. `rm` and `build --force` are refused while a VM uses the
 // image: VM disks are overlays that name the cached base by path.
-#include <fmt/core.h>
-#include <nlohmann/json.hpp>
-
 #include "cli.hpp"
 #include "image/cache.hpp"
 #include "image/catalog.hpp"
 #include "image/recipe.hpp"
 #include "store/store.hpp"
 #include "util/strings.hpp"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 namespace fleetbox::cli {
 
@@ -33,14 +33,16 @@ Result<image::ImageCache> open_cache() {
 // base under them would silently corrupt every one. Refused while any VM uses the alias;
 // asked by the cache under the alias lock, which a starting VM holds (shared) until its
 // config names the image, so no `up` can slip in between the check and the removal.
-Status refuse_while_in_use(const Store& store, const std::string& alias, const std::string& operation,
-                           const std::string& why) {
+Status refuse_while_in_use(const Store& store, const std::string& alias,
+                           const std::string& operation, const std::string& why) {
     auto users = FBX_TRY(store.list_using_image(alias));
-    if (users.empty()) return {};
+    if (users.empty())
+        return {};
     return fail(ErrorKind::Busy, fmt::format("{} image {}", operation, alias),
                 fmt::format("{} VM{} use{} it ({}): {}", users.size(), users.size() == 1 ? "" : "s",
                             users.size() == 1 ? "s" : "", join(users, ", "), why),
-                fmt::format("remove {} first: fleetbox rm {}", users.size() == 1 ? "it" : "them", join(users, " ")));
+                fmt::format("remove {} first: fleetbox rm {}", users.size() == 1 ? "it" : "them",
+                            join(users, " ")));
 }
 
 Result<int> run_build(const ImageArgs& args, const Globals& globals) {
@@ -49,13 +51,16 @@ Result<int> run_build(const ImageArgs& args, const Globals& globals) {
     image::ImageCache cache(store.images_dir());
     image::BuildOptions options;
     options.may_replace = [&store, &args] {
-        return refuse_while_in_use(store, args.alias, "rebuild",
-                                   "VM disks are overlays on it, and a new base would corrupt them");
+        return refuse_while_in_use(
+            store, args.alias, "rebuild",
+            "VM disks are overlays on it, and a new base would corrupt them");
     };
     options.progress = globals.quiet ? image::ProgressMode::Quiet : image::ProgressMode::Auto;
     options.force = args.force;
-    auto info = FBX_TRY(args.force ? cache.build(args.alias, options) : cache.ensure(args.alias, options));
-    if (!globals.quiet) fmt::print("{}\n", info.dir);
+    auto info =
+        FBX_TRY(args.force ? cache.build(args.alias, options) : cache.ensure(args.alias, options));
+    if (!globals.quiet)
+        fmt::print("{}\n", info.dir);
     return 0;
 }
 
@@ -76,19 +81,22 @@ nlohmann::json to_json(const image::ImageInfo& info) {
 
 unsigned long long total_size(const image::ImageInfo& info) {
     unsigned long long sum = 0;
-    for (const auto& f : info.manifest.files) sum += f.size;
+    for (const auto& f : info.manifest.files)
+        sum += f.size;
     return sum;
 }
 
 Result<int> run_ls(const ImageArgs& args) {
     if (args.output != "table" && args.output != "json")
-        return fail(ErrorKind::InvalidArgument, "image ls",
-                    fmt::format("invalid --output \"{}\": want \"table\" or \"json\"", args.output));
+        return fail(
+            ErrorKind::InvalidArgument, "image ls",
+            fmt::format("invalid --output \"{}\": want \"table\" or \"json\"", args.output));
     auto cache = FBX_TRY(open_cache());
     auto images = FBX_TRY(cache.list());
     if (args.output == "json") {
         nlohmann::json out = nlohmann::json::array();
-        for (const auto& info : images) out.push_back(to_json(info));
+        for (const auto& info : images)
+            out.push_back(to_json(info));
         fmt::print("{}\n", out.dump(2));
         return 0;
     }
@@ -101,15 +109,19 @@ Result<int> run_ls(const ImageArgs& args) {
     for (const auto& info : images) {
         // BOOT: how new VMs of the image are configured (the fast path, or cloud-init only).
         std::string boot = info.manifest.method("fleetbox-seed") ? "fast" : "cloud-init";
-        if (info.outdated) boot += " (outdated)";
+        if (info.outdated)
+            boot += " (outdated)";
         any_outdated = any_outdated || info.outdated;
-        rows.push_back({info.alias, format_bytes(total_size(info)), format_bytes(info.manifest.virtual_size), boot,
-                        info.manifest.built_at, info.dir});
+        rows.push_back({info.alias, format_bytes(total_size(info)),
+                        format_bytes(info.manifest.virtual_size), boot, info.manifest.built_at,
+                        info.dir});
     }
     print_table(rows);
     if (any_outdated)
-        fmt::print(stderr, "note: outdated images were built by an older fleetbox; `fleetbox image build --force "
-                           "ALIAS` rebuilds one (once no VM uses it)\n");
+        fmt::print(
+            stderr,
+            "note: outdated images were built by an older fleetbox; `fleetbox image build --force "
+            "ALIAS` rebuilds one (once no VM uses it)\n");
     return 0;
 }
 
@@ -118,7 +130,9 @@ Result<int> run_rm(const std::vector<std::string>& aliases) {
     image::ImageCache cache(store.images_dir());
     int failures = 0;
     for (const auto& alias : aliases) {
-        auto st = cache.remove(alias, [&] { return refuse_while_in_use(store, alias, "remove", "VM disks are overlays on it"); });
+        auto st = cache.remove(alias, [&] {
+            return refuse_while_in_use(store, alias, "remove", "VM disks are overlays on it");
+        });
         if (!st) {
             report_error(st.error());
             ++failures;
@@ -132,7 +146,8 @@ Result<int> run_rm(const std::vector<std::string>& aliases) {
 Result<int> run_recipe(const ImageArgs& args) {
     const auto* entry = FBX_TRY(image::find_alias(args.alias));
     auto mirrors = FBX_TRY(image::host_mirrors());
-    for (const auto& arg : image::mmdebstrap_argv(*entry, "TARGET", mirrors)) fmt::print("{}\n", arg);
+    for (const auto& arg : image::mmdebstrap_argv(*entry, "TARGET", mirrors))
+        fmt::print("{}\n", arg);
     return 0;
 }
 
@@ -144,15 +159,19 @@ void install_image(CLI::App& app, Globals& globals, Action& action) {
     auto args = std::make_shared<ImageArgs>();
     auto rm_aliases = std::make_shared<std::vector<std::string>>();
 
-    auto* build = image->add_subcommand("build", "Build a guest image from Debian packages (reused when cached)");
+    auto* build = image->add_subcommand(
+        "build", "Build a guest image from Debian packages (reused when cached)");
     build->add_option("alias", args->alias, "Image alias from the catalog")->capture_default_str();
     build->add_flag("--force", args->force, "Rebuild even when the image is cached");
     build->add_flag("-q,--quiet", globals.quiet, "Print nothing but errors");
-    build->callback([&action, args, &globals] { action = [args, &globals] { return run_build(*args, globals); }; });
+    build->callback([&action, args, &globals] {
+        action = [args, &globals] { return run_build(*args, globals); };
+    });
 
     auto* ls = image->add_subcommand("ls", "List cached images");
     ls->alias("list");
-    ls->add_option("-o,--output", args->output, "Output format: table or json")->capture_default_str();
+    ls->add_option("-o,--output", args->output, "Output format: table or json")
+        ->capture_default_str();
     ls->callback([&action, args] { action = [args] { return run_ls(*args); }; });
 
     auto* rm = image->add_subcommand("rm", "Remove cached images");
@@ -160,7 +179,8 @@ void install_image(CLI::App& app, Globals& globals, Action& action) {
     rm->add_option("alias", *rm_aliases, "Image aliases to remove")->required();
     rm->callback([&action, rm_aliases] { action = [rm_aliases] { return run_rm(*rm_aliases); }; });
 
-    auto* recipe = image->add_subcommand("recipe", "Print the mmdebstrap command an image is built with");
+    auto* recipe =
+        image->add_subcommand("recipe", "Print the mmdebstrap command an image is built with");
     recipe->group(""); // hidden: used by bench/image-build.sh
     recipe->add_option("alias", args->alias, "Image alias")->capture_default_str();
     recipe->callback([&action, args] { action = [args] { return run_recipe(*args); }; });

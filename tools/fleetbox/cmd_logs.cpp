@@ -1,19 +1,19 @@
 // `fleetbox logs NAME [-f]`: the VM's serial console (kernel, systemd and cloud-init output).
 // -f follows the file as it grows, like `tail -f`, until Ctrl-C. For a name whose first boot
 // failed (the VM was rolled back), it prints the kept serial log from the store's failed/.
-#include <chrono>
-#include <cstdio>
-#include <fcntl.h>
-#include <fmt/core.h>
-#include <thread>
-#include <unistd.h>
-
 #include "cli.hpp"
 #include "client/member_files.hpp"
 #include "store/store.hpp"
 #include "sys/fd.hpp"
 #include "sys/fs.hpp"
 #include "sys/interrupt.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <thread>
+#include <unistd.h>
 
 namespace fleetbox::cli {
 
@@ -29,8 +29,10 @@ bool pump(int fd) {
     char buf[65536];
     while (true) {
         ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return n == 0;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n == 0;
         std::fwrite(buf, 1, static_cast<size_t>(n), stdout);
     }
 }
@@ -43,35 +45,47 @@ Result<int> print_failed_boot_log(const Store& store, const std::string& name) {
                     "list VMs with `fleetbox ls`");
     const std::string log = dir + "/serial.log";
     Fd fd(::open(log.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd && errno != ENOENT) return fail_errno("open " + log, errno);
+    if (!fd && errno != ENOENT)
+        return fail_errno("open " + log, errno);
     if (!fd) {
-        fmt::print(stderr, "note: {} does not exist; its failed first boot wrote no console output (see {})\n", name,
-                   dir);
+        fmt::print(
+            stderr,
+            "note: {} does not exist; its failed first boot wrote no console output (see {})\n",
+            name, dir);
         return 0;
     }
-    fmt::print(stderr, "note: {} does not exist; this is the serial log of its failed first boot ({})\n", name, log);
-    if (!pump(fd.get())) return fail_errno("read " + log, errno);
+    fmt::print(stderr,
+               "note: {} does not exist; this is the serial log of its failed first boot ({})\n",
+               name, log);
+    if (!pump(fd.get()))
+        return fail_errno("read " + log, errno);
     return 0;
 }
 
 Result<int> run_logs(const LogsArgs& args) {
     auto store = FBX_TRY(Store::open());
-    if (!store.exists(args.name)) return print_failed_boot_log(store, args.name);
+    if (!store.exists(args.name))
+        return print_failed_boot_log(store, args.name);
     auto files = FBX_TRY(client::MemberFiles::of(store, args.name));
     Fd fd(::open(files.serial_log.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
-        if (errno == ENOENT && !args.follow) return 0; // never booted: nothing logged yet
-        if (errno != ENOENT) return fail_errno("open " + files.serial_log, errno);
+        if (errno == ENOENT && !args.follow)
+            return 0; // never booted: nothing logged yet
+        if (errno != ENOENT)
+            return fail_errno("open " + files.serial_log, errno);
     }
-    if (fd && !pump(fd.get())) return fail_errno("read " + files.serial_log, errno);
+    if (fd && !pump(fd.get()))
+        return fail_errno("read " + files.serial_log, errno);
     std::fflush(stdout);
     while (args.follow && !interrupted()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         if (!fd) {
             fd.reset(::open(files.serial_log.c_str(), O_RDONLY | O_CLOEXEC));
-            if (!fd) continue;
+            if (!fd)
+                continue;
         }
-        if (!pump(fd.get())) return fail_errno("read " + files.serial_log, errno);
+        if (!pump(fd.get()))
+            return fail_errno("read " + files.serial_log, errno);
         std::fflush(stdout);
     }
     return 0;

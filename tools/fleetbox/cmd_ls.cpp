@@ -1,12 +1,12 @@
 // `fleetbox ls`: the VMs in the store, with their live state asked of their helpers.
-#include <chrono>
-#include <fmt/core.h>
-#include <nlohmann/json.hpp>
-
 #include "cli.hpp"
 #include "client/member_files.hpp"
 #include "client/orchestrator.hpp"
 #include "store/timestamp.hpp"
+
+#include <chrono>
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 namespace fleetbox::cli {
 
@@ -19,13 +19,20 @@ struct LsArgs {
 
 std::string age_since(const std::string& created_at) {
     auto t = parse_rfc3339(created_at);
-    if (!t) return "-";
-    auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - *t).count();
-    if (secs < 0) secs = 0;
+    if (!t)
+        return "-";
+    auto secs =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - *t)
+            .count();
+    if (secs < 0)
+        secs = 0;
     std::string out;
-    if (secs >= 86400) out += fmt::format("{}d", secs / 86400);
-    if (secs >= 3600) out += fmt::format("{}h", secs % 86400 / 3600);
-    if (secs >= 60) out += fmt::format("{}m", secs % 3600 / 60);
+    if (secs >= 86400)
+        out += fmt::format("{}d", secs / 86400);
+    if (secs >= 3600)
+        out += fmt::format("{}h", secs % 86400 / 3600);
+    if (secs >= 60)
+        out += fmt::format("{}m", secs % 3600 / 60);
     return out + fmt::format("{}s", secs % 60);
 }
 
@@ -36,27 +43,37 @@ Result<int> run_ls(const LsArgs& args) {
     auto orchestrator = FBX_TRY(client::Orchestrator::open(std::nullopt));
     const auto& store = orchestrator.store();
     if (args.quiet) {
-        for (const auto& name : FBX_TRY(store.list_members())) fmt::print("{}\n", name);
+        for (const auto& name : FBX_TRY(store.list_members()))
+            fmt::print("{}\n", name);
         return 0;
     }
-    std::vector<std::vector<std::string>> rows{{"NAME", "IP", "STATE", "CPUS", "MEM", "DISK", "AGE"}};
+    std::vector<std::vector<std::string>> rows{
+        {"NAME", "IP", "STATE", "CPUS", "MEM", "DISK", "AGE"}};
     nlohmann::json json = nlohmann::json::array();
     for (const auto& name : FBX_TRY(store.list())) {
         auto config = store.load(name);
-        if (!config) continue; // unreadable config: `fleetbox rm` can still remove it
+        if (!config)
+            continue; // unreadable config: `fleetbox rm` can still remove it
         auto st = orchestrator.status(name);
         std::string state = st ? st->state : "stopped";
         std::string ip = st && !st->ip.empty() ? st->ip : "";
         rows.push_back({name, ip.empty() ? "-" : ip, state, std::to_string(config->cpus),
-                        fmt::format("{}GB", config->memory_mb / 1024), fmt::format("{}GB", config->disk_mb / 1024),
+                        fmt::format("{}GB", config->memory_mb / 1024),
+                        fmt::format("{}GB", config->disk_mb / 1024),
                         age_since(config->created_at)});
         nlohmann::json timings = nlohmann::json::array();
         if (auto files = client::MemberFiles::of(store, name))
             for (const auto& t : client::read_timings(*files))
                 timings.push_back({{"phase", t.phase}, {"seconds", t.seconds}});
-        json.push_back({{"name", name}, {"ip", ip}, {"state", state}, {"cpus", config->cpus},
-                        {"memory_mb", config->memory_mb}, {"disk_mb", config->disk_mb}, {"image", config->image},
-                        {"created_at", config->created_at}, {"timings", timings}});
+        json.push_back({{"name", name},
+                        {"ip", ip},
+                        {"state", state},
+                        {"cpus", config->cpus},
+                        {"memory_mb", config->memory_mb},
+                        {"disk_mb", config->disk_mb},
+                        {"image", config->image},
+                        {"created_at", config->created_at},
+                        {"timings", timings}});
     }
     if (args.output == "json") {
         fmt::print("{}\n", json.dump(2));

@@ -1,12 +1,12 @@
 // `fleetbox up [NAME]`: create and boot a VM, or boot a stopped one, or report a running one.
 // The helper is detached, so the VM keeps running after this command exits.
-#include <fmt/core.h>
-
 #include "cli.hpp"
 #include "client/orchestrator.hpp"
 #include "client/vm_impl.hpp"
 #include "sizes.hpp"
 #include "store/names.hpp"
+
+#include <fmt/core.h>
 
 namespace fleetbox::cli {
 
@@ -36,7 +36,8 @@ void print_timings(const std::vector<PhaseTiming>& timings) {
 
 // The guest's side, from its console markers (guest seconds since the kernel started).
 void print_guest_timings(const std::vector<PhaseTiming>& timings) {
-    if (timings.empty()) return;
+    if (timings.empty())
+        return;
     double total = 0;
     std::vector<std::vector<std::string>> rows{{"GUEST PHASE", "SECONDS"}};
     for (const auto& t : timings) {
@@ -57,7 +58,8 @@ Result<int> run_up(const UpArgs& args, const CLI::App& cmd) {
     req.options.provisioning = args.provisioning;
     req.options.boot_timeout = std::chrono::seconds(args.boot_timeout_s);
     for (const char* flag : {"--cpus", "--mem", "--disk", "--image", "--provisioning"})
-        if (cmd.count(flag) > 0) req.options_given = true;
+        if (cmd.count(flag) > 0)
+            req.options_given = true;
     req.lifetime = client::HelperMode::Detached;
     req.image_progress = image::ProgressMode::Auto;
     FBX_CHECK(validate_vm_name(req.name));
@@ -67,7 +69,8 @@ Result<int> run_up(const UpArgs& args, const CLI::App& cmd) {
 
     auto st = orchestrator.status(args.name);
     bool running = st && st->state == "running";
-    if (!running) fmt::print("Starting {}...\n", args.name);
+    if (!running)
+        fmt::print("Starting {}...\n", args.name);
     auto vm = FBX_TRY(orchestrator.start(req));
     fmt::print("  {}  IP: {}  SSH: fleetbox ssh {}\n", vm->name_, vm->ip_, vm->name_);
     if (args.timings) {
@@ -83,16 +86,21 @@ void install_up(CLI::App& app, Globals& /*globals*/, Action& action) {
     auto args = std::make_shared<UpArgs>();
     auto* cmd = app.add_subcommand("up", "Create and boot a VM (or boot a stopped one)");
     cmd->alias("start");
-    cmd->add_option("name", args->name, "VM name (lowercase letters, digits, '-')")->capture_default_str();
+    cmd->add_option("name", args->name, "VM name (lowercase letters, digits, '-')")
+        ->capture_default_str();
     cmd->add_option("--cpus", args->cpus, "Virtual CPUs")->capture_default_str();
-    cmd->add_option("--mem", args->mem, "Memory, e.g. 2G or 1536M (plain numbers are GiB)")->capture_default_str();
-    cmd->add_option("--disk", args->disk, "Disk size, e.g. 20G (thin: only what is written uses space)")
+    cmd->add_option("--mem", args->mem, "Memory, e.g. 2G or 1536M (plain numbers are GiB)")
+        ->capture_default_str();
+    cmd->add_option("--disk", args->disk,
+                    "Disk size, e.g. 20G (thin: only what is written uses space)")
         ->capture_default_str();
     cmd->add_option("--image", args->image, "Guest image alias")->capture_default_str();
-    cmd->add_option("--provisioning", args->provisioning,
-                    "How the guest is configured at create: fleetbox-seed (fast, images fleetbox builds) or "
-                    "nocloud (cloud-init); default: the image's preferred");
-    cmd->add_option("--boot-timeout", args->boot_timeout_s, "Seconds to wait for SSH (0: automatic)");
+    cmd->add_option(
+        "--provisioning", args->provisioning,
+        "How the guest is configured at create: fleetbox-seed (fast, images fleetbox builds) or "
+        "nocloud (cloud-init); default: the image's preferred");
+    cmd->add_option("--boot-timeout", args->boot_timeout_s,
+                    "Seconds to wait for SSH (0: automatic)");
     cmd->add_flag("--timings", args->timings, "Print how long each boot phase took");
     cmd->callback([&action, args, cmd] { action = [args, cmd] { return run_up(*args, *cmd); }; });
 }

@@ -1,8 +1,8 @@
 // `fleetbox version` (and `--version`): "fleetbox <ver> (commit <c>, built <d>)".
-#include <fmt/core.h>
-
 #include "build_info.hpp"
 #include "cli.hpp"
+
+#include <fmt/core.h>
 
 namespace fleetbox::cli {
 

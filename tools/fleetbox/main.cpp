@@ -1,25 +1,21 @@
 // fleetbox: the command-line face of the library. Parses arguments with CLI11, dispatches to
 // one subcommand from the table, and turns a returned Error into one printed line.
-#include <csignal>
-#include <cstdio>
-#include <string_view>
-#include <vector>
-#include <fmt/core.h>
-
 #include "cli.hpp"
 #include "sys/interrupt.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <fmt/core.h>
+#include <string_view>
+#include <vector>
 
 namespace {
 
 const fleetbox::cli::Command kCommands[] = {
-    {"up", fleetbox::cli::install_up},
-    {"ls", fleetbox::cli::install_ls},
-    {"ssh", fleetbox::cli::install_ssh},
-    {"logs", fleetbox::cli::install_logs},
-    {"down", fleetbox::cli::install_down},
-    {"rm", fleetbox::cli::install_rm},
-    {"image", fleetbox::cli::install_image},
-    {"version", fleetbox::cli::install_version},
+    {"up", fleetbox::cli::install_up},       {"ls", fleetbox::cli::install_ls},
+    {"ssh", fleetbox::cli::install_ssh},     {"logs", fleetbox::cli::install_logs},
+    {"down", fleetbox::cli::install_down},   {"rm", fleetbox::cli::install_rm},
+    {"image", fleetbox::cli::install_image}, {"version", fleetbox::cli::install_version},
 };
 
 } // namespace
@@ -27,15 +23,18 @@ const fleetbox::cli::Command kCommands[] = {
 int main(int argc, char** argv) {
     CLI::App app{"fleetbox: real Linux VMs as test fixtures and clusters", "fleetbox"};
     app.require_subcommand(1);
-    app.footer("Defaults: image=debian-12, cpus=2, mem=2G, disk=20G\nRun 'fleetbox COMMAND --help' for a command's options.");
+    app.footer("Defaults: image=debian-12, cpus=2, mem=2G, disk=20G\nRun 'fleetbox COMMAND --help' "
+               "for a command's options.");
     fleetbox::cli::Globals globals;
     fleetbox::cli::Action action;
-    for (const auto& command : kCommands) command.install(app, globals, action);
+    for (const auto& command : kCommands)
+        command.install(app, globals, action);
 
     // `ssh NAME -- CMD...` is parsed by hand: its words after NAME belong to the remote
     // command, and CLI11 would swallow the `--` that marks them.
     if (argc >= 2 && (std::string_view(argv[1]) == "ssh" || std::string_view(argv[1]) == "shell") &&
-        !(argc >= 3 && (std::string_view(argv[2]) == "-h" || std::string_view(argv[2]) == "--help"))) {
+        !(argc >= 3 &&
+          (std::string_view(argv[2]) == "-h" || std::string_view(argv[2]) == "--help"))) {
         fleetbox::install_interrupt_handlers();
         auto result = fleetbox::cli::run_ssh_words(std::vector<std::string>(argv + 2, argv + argc));
         return result ? *result : fleetbox::cli::report_error(result.error());
@@ -50,10 +49,12 @@ int main(int argc, char** argv) {
     } catch (const CLI::Success& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        fmt::print(stderr, "error: {}\nhint: run '{} --help' for usage\n", e.what(), app.get_name());
+        fmt::print(stderr, "error: {}\nhint: run '{} --help' for usage\n", e.what(),
+                   app.get_name());
         return 2;
     }
-    if (!action) return 0;
+    if (!action)
+        return 0;
 
     fleetbox::install_interrupt_handlers();
     auto result = action();

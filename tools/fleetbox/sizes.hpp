@@ -1,10 +1,10 @@
 // Size arguments: "2G", "1536M", "2" (GiB) -> MiB, with one clear error for anything else.
 #pragma once
 
+#include "util/error.hpp"
+
 #include <cstdint>
 #include <string>
-
-#include "util/error.hpp"
 
 namespace fleetbox::cli {
 

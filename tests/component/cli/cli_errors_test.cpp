@@ -6,15 +6,15 @@
 // (it never touches the network), and as root every test first moves into a private network
 // namespace, so even a CLI bug that reached a real helper could not create a bridge on the
 // host. Cases that pass the CLI's root check (CAP_NET_ADMIN) need root and skip without it.
+#include "e2e/vm/e2e_fixture.hpp"
+#include "store/store.hpp"
+#include "sys/fd.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sys/socket.h>
 #include <sys/un.h>
-
-#include "e2e/vm/e2e_fixture.hpp"
-#include "store/store.hpp"
-#include "sys/fd.hpp"
 
 namespace fleetbox::test {
 namespace {
@@ -49,7 +49,8 @@ protected:
         return run_fleetbox(root(), std::move(args), options);
     }
     static void require_root() {
-        if (::geteuid() != 0) GTEST_SKIP() << "the CLI's root check (CAP_NET_ADMIN) comes first";
+        if (::geteuid() != 0)
+            GTEST_SKIP() << "the CLI's root check (CAP_NET_ADMIN) comes first";
     }
     // The one "error: ..." line of a failed run (the test fails unless there is exactly one).
     static std::string the_error(const CliRun& run) {
@@ -113,11 +114,13 @@ TEST_F(CliErrors, BadSizesAndCpusCreateNothing) {
 
 TEST_F(CliErrors, DiskSmallerThanTheImage) {
     require_root();
-    if (find_program("qemu-system-x86_64").empty()) GTEST_SKIP() << "qemu-system-x86_64 is not installed";
+    if (find_program("qemu-system-x86_64").empty())
+        GTEST_SKIP() << "qemu-system-x86_64 is not installed";
     if (auto linked = link_cached_image(root(), /*build_if_missing=*/false); !linked)
         GTEST_SKIP() << "no cached debian-12 image to link: " << linked.error().message();
     auto up = fbx({"up", "web", "--disk", "100M"});
-    EXPECT_THAT(the_error(up), HasSubstr("requested disk size 100 MiB is smaller than the image debian-12"));
+    EXPECT_THAT(the_error(up),
+                HasSubstr("requested disk size 100 MiB is smaller than the image debian-12"));
     EXPECT_THAT(up.err, HasSubstr("hint: use --disk "));
     EXPECT_THAT(members(), IsEmpty());
     EXPECT_FALSE(path_exists(store_->member_dir("web")));
@@ -125,7 +128,8 @@ TEST_F(CliErrors, DiskSmallerThanTheImage) {
 
 TEST_F(CliErrors, AFailedFirstBootKeepsItsLogsUntilRm) {
     require_root();
-    if (find_program("qemu-img").empty()) GTEST_SKIP() << "qemu-img is not installed";
+    if (find_program("qemu-img").empty())
+        GTEST_SKIP() << "qemu-img is not installed";
     if (auto linked = link_cached_image(root(), /*build_if_missing=*/false); !linked)
         GTEST_SKIP() << "no cached debian-12 image to link: " << linked.error().message();
     CliOptions options;
@@ -171,12 +175,16 @@ TEST_F(CliErrors, AnImageInUseIsNeitherRemovedNorRebuilt) {
     ASSERT_TRUE(ensure_dir(root() + "/images/debian-12"));
     write_text(root() + "/images/debian-12/disk.qcow2", "base");
     auto rm = fbx({"image", "rm", "debian-12"});
-    EXPECT_EQ(the_error(rm), "error: remove image debian-12: 2 VMs use it (web-1, web-2): VM disks are overlays on it")
+    EXPECT_EQ(
+        the_error(rm),
+        "error: remove image debian-12: 2 VMs use it (web-1, web-2): VM disks are overlays on it")
         << rm;
     EXPECT_THAT(rm.err, HasSubstr("hint: remove them first: fleetbox rm web-1 web-2")) << rm;
     EXPECT_EQ(read_file(root() + "/images/debian-12/disk.qcow2").value_or(""), "base");
     auto rebuild = fbx({"image", "build", "debian-12", "--force", "-q"});
-    EXPECT_THAT(the_error(rebuild), StartsWith("error: rebuild image debian-12: 2 VMs use it (web-1, web-2)")) << rebuild;
+    EXPECT_THAT(the_error(rebuild),
+                StartsWith("error: rebuild image debian-12: 2 VMs use it (web-1, web-2)"))
+        << rebuild;
     EXPECT_EQ(read_file(root() + "/images/debian-12/disk.qcow2").value_or(""), "base");
     const auto entries = list_dir(root() + "/images").value();
     for (const auto& entry : entries)
@@ -190,7 +198,8 @@ TEST_F(CliErrors, SshArgumentErrors) {
     EXPECT_THAT(no_name.err, HasSubstr("hint: usage: fleetbox ssh <name> [-- cmd]"));
     EXPECT_EQ(the_error(fbx({"ssh", "web", "uname"})),
               "error: to run a command, use: fleetbox ssh <name> -- <cmd>");
-    EXPECT_EQ(the_error(fbx({"ssh", "missing", "--", "true"})), "error: VM \"missing\" does not exist");
+    EXPECT_EQ(the_error(fbx({"ssh", "missing", "--", "true"})),
+              "error: VM \"missing\" does not exist");
     EXPECT_THAT(the_error(fbx({"ssh", "Bad", "--", "true"})), StartsWith("error: invalid VM name"));
 }
 
@@ -259,7 +268,8 @@ TEST_F(CliErrors, StaleSocketOfAStoppedVm) {
         sockaddr_un addr{};
         addr.sun_family = AF_UNIX;
         std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path->c_str());
-        ASSERT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
+        ASSERT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0)
+            << std::strerror(errno);
     }
     ASSERT_TRUE(path_exists(*socket_path));
 

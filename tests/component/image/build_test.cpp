@@ -1,30 +1,31 @@
 // A whole image build with a fake mmdebstrap and the real mkfs.ext4 and qemu-img: the cache
 // entry, its manifest, the kernel pick, the hooks' effect inside the ext4, reuse, forced
 // rebuild, remove, and the sweep of a killed build's leftovers.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include "fake_tools.hpp"
 #include "image/overlay.hpp"
 #include "image/scratch.hpp"
 #include "sys/sha256.hpp"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
 namespace fleetbox::image {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-using ::testing::Not;
 using test_fakes::DiskReader;
 using test_fakes::FakeEnv;
 using test_fakes::output_of;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 class ImageBuild : public ::testing::Test {
 protected:
     void SetUp() override {
         for (const char* tool : {"mkfs.ext4", "qemu-img", "debugfs"})
-            if (find_program(tool).empty()) GTEST_SKIP() << tool << " is not installed";
+            if (find_program(tool).empty())
+                GTEST_SKIP() << tool << " is not installed";
     }
     FakeEnv env_;
 };
@@ -36,7 +37,8 @@ TEST_F(ImageBuild, BuildsACompleteEntry) {
     EXPECT_FALSE(info->reused);
     EXPECT_EQ(env_.runs(), 1);
     EXPECT_EQ(info->dir, env_.images() + "/debian-12");
-    EXPECT_EQ(*list_dir(info->dir), (std::vector<std::string>{"disk.qcow2", "initrd.img", "manifest.json", "vmlinuz"}));
+    EXPECT_EQ(*list_dir(info->dir),
+              (std::vector<std::string>{"disk.qcow2", "initrd.img", "manifest.json", "vmlinuz"}));
     EXPECT_THAT(env_.leftovers(), ElementsAre("debian-12")); // no staging dir, no rootfs, no raw
 
     const Manifest& m = info->manifest;
@@ -47,10 +49,13 @@ TEST_F(ImageBuild, BuildsACompleteEntry) {
     EXPECT_THAT(m.mirrors, ElementsAre("deb http://127.0.0.1:9/debian bookworm main"));
     EXPECT_GT(m.build_seconds, 0.0);
     std::vector<std::string> phase_names;
-    for (const auto& p : m.phases) phase_names.push_back(p.name);
+    for (const auto& p : m.phases)
+        phase_names.push_back(p.name);
     EXPECT_THAT(phase_names, ElementsAre("bootstrap", "kernel", "mkfs", "convert", "manifest"));
-    EXPECT_THAT(m.boot_markers, ElementsAre("fleetbox: stage=initramfs", "fleetbox: stage=switch-root",
-                                            "fleetbox: stage=systemd", "fleetbox: stage=seed", "fleetbox: stage=sshd"));
+    EXPECT_THAT(m.boot_markers,
+                ElementsAre("fleetbox: stage=initramfs", "fleetbox: stage=switch-root",
+                            "fleetbox: stage=systemd", "fleetbox: stage=seed",
+                            "fleetbox: stage=sshd"));
     // A built image offers the fast path first, NoCloud second, each with its kernel words.
     ASSERT_EQ(m.method_names(), (std::vector<std::string>{"fleetbox-seed", "nocloud"}));
     EXPECT_THAT(m.provisioning[0].kernel_cmdline, HasSubstr("fleetbox.seed=/dev/vdb"));
@@ -59,7 +64,8 @@ TEST_F(ImageBuild, BuildsACompleteEntry) {
         EXPECT_EQ(*file_size(info->dir + "/" + f.name), f.size) << f.name;
         EXPECT_EQ(*sha256_file_hex(info->dir + "/" + f.name), f.sha256) << f.name;
     }
-    auto qinfo = nlohmann::json::parse(output_of({"qemu-img", "info", "--output=json", info->disk_path}));
+    auto qinfo =
+        nlohmann::json::parse(output_of({"qemu-img", "info", "--output=json", info->disk_path}));
     EXPECT_EQ(qinfo["format"], "qcow2");
     EXPECT_EQ(qinfo["virtual-size"].get<std::uint64_t>(), m.virtual_size);
     EXPECT_FALSE(qinfo.contains("backing-filename"));
@@ -76,18 +82,21 @@ TEST_F(ImageBuild, HooksFixTheTrapsInsideTheFilesystem) {
     auto info = cache.ensure("debian-12", env_.options());
     ASSERT_TRUE(info) << info.error().message();
     DiskReader disk(info->disk_path);
-    EXPECT_THAT(disk.cat("/usr/bin/hello"), HasSubstr("#!/bin/sh"));          // the tree is there
-    EXPECT_THAT(disk.cat("/etc/resolv.conf"), Not(HasSubstr("nameserver")));   // no host resolver
+    EXPECT_THAT(disk.cat("/usr/bin/hello"), HasSubstr("#!/bin/sh"));         // the tree is there
+    EXPECT_THAT(disk.cat("/etc/resolv.conf"), Not(HasSubstr("nameserver"))); // no host resolver
     EXPECT_THAT(disk.ls("/etc/ssh"), HasSubstr("sshd_config"));
-    EXPECT_THAT(disk.ls("/etc/ssh"), Not(HasSubstr("ssh_host_")));            // no shared host keys
+    EXPECT_THAT(disk.ls("/etc/ssh"), Not(HasSubstr("ssh_host_"))); // no shared host keys
     EXPECT_EQ(disk.cat("/etc/hostname"), "");
     EXPECT_THAT(disk.cat("/etc/nsswitch.conf"), HasSubstr("hosts:          files myhostname dns"));
     EXPECT_THAT(disk.cat("/etc/fstab"), HasSubstr("/dev/vda\t/\text4\t"));
-    EXPECT_THAT(disk.cat("/etc/cloud/cloud.cfg.d/90-fleetbox.cfg"), HasSubstr("datasource_list: [ NoCloud, None ]"));
+    EXPECT_THAT(disk.cat("/etc/cloud/cloud.cfg.d/90-fleetbox.cfg"),
+                HasSubstr("datasource_list: [ NoCloud, None ]"));
     EXPECT_THAT(disk.cat("/etc/initramfs-tools/conf.d/fleetbox.conf"), HasSubstr("MODULES=list"));
-    EXPECT_THAT(disk.cat("/etc/initramfs-tools/hooks/fleetbox-virtio"), HasSubstr("force_load \"$m\""));
+    EXPECT_THAT(disk.cat("/etc/initramfs-tools/hooks/fleetbox-virtio"),
+                HasSubstr("force_load \"$m\""));
     EXPECT_THAT(disk.stat("/etc/initramfs-tools/hooks/fleetbox-virtio"), HasSubstr("Mode:  0755"));
-    EXPECT_THAT(disk.stat("/etc/systemd/system/apt-daily.timer"), HasSubstr("Fast link dest: \"/dev/null\""));
+    EXPECT_THAT(disk.stat("/etc/systemd/system/apt-daily.timer"),
+                HasSubstr("Fast link dest: \"/dev/null\""));
     EXPECT_THAT(disk.ls("/var/lib/apt/lists"), Not(HasSubstr("x_Packages")));
     EXPECT_THAT(disk.ls("/etc/dpkg/dpkg.cfg.d"), Not(HasSubstr("unsafe-io"))); // build-time only
     // Console boot markers: the files as the guest's shell and systemd will read them.
@@ -95,7 +104,8 @@ TEST_F(ImageBuild, HooksFixTheTrapsInsideTheFilesystem) {
               "#!/bin/sh\ncase \"$1\" in prereqs) exit 0;; esac\nread -r up _ < /proc/uptime\n"
               "echo \"fleetbox: stage=initramfs uptime=$up\" > /dev/console\n");
     EXPECT_THAT(disk.cat("/etc/systemd/system/fleetbox-marker.service"),
-                HasSubstr("ExecStart=/bin/sh -c 'echo \"fleetbox: stage=systemd uptime=$$(cut -d\" \" -f1 /proc/uptime)\" "
+                HasSubstr("ExecStart=/bin/sh -c 'echo \"fleetbox: stage=systemd uptime=$$(cut -d\" "
+                          "\" -f1 /proc/uptime)\" "
                           "> /dev/console'\n"));
     EXPECT_THAT(disk.cat("/etc/systemd/system/ssh.service.d/fleetbox-marker.conf"),
                 HasSubstr("ExecStartPost=-/bin/sh -c 'echo \"fleetbox: stage=sshd uptime="));
@@ -139,7 +149,8 @@ TEST_F(ImageBuild, DamagedEntryIsRebuilt) {
 }
 
 TEST_F(ImageBuild, StaleStagingDirsOfThisAliasAreSwept) {
-    test::write_text(env_.images() + "/.build-debian-12-Ab3dEf/rootfs/etc/x", "from a killed build");
+    test::write_text(env_.images() + "/.build-debian-12-Ab3dEf/rootfs/etc/x",
+                     "from a killed build");
     test::write_text(env_.images() + "/.rm-debian-12-4242/disk.qcow2", "from a killed rm");
     test::write_text(env_.images() + "/.build-debian-12-x-Ab3dEf/keep", "another alias's build");
     ImageCache cache(env_.images());
@@ -149,7 +160,8 @@ TEST_F(ImageBuild, StaleStagingDirsOfThisAliasAreSwept) {
 
 TEST_F(ImageBuild, StaleScratchDirsOfThisStoreAndAliasAreSwept) {
     std::string mine = env_.work() + "/" + scratch_prefix(env_.images(), "debian-12") + "Ab3dEf";
-    std::string other_store = env_.work() + "/" + scratch_prefix(env_.file("other/images"), "debian-12") + "Ab3dEf";
+    std::string other_store =
+        env_.work() + "/" + scratch_prefix(env_.file("other/images"), "debian-12") + "Ab3dEf";
     test::write_text(mine + "/rootfs/etc/x", "from a killed build");
     test::write_text(other_store + "/rootfs/etc/x", "a build for another store");
     ImageCache cache(env_.images());
@@ -228,9 +240,11 @@ TEST_F(ImageBuild, PlainProgressNamesEveryPhase) {
     std::string text(4096, '\0');
     text.resize(std::fread(text.data(), 1, text.size(), out));
     std::fclose(out);
-    for (const char* phase : {"bootstrap Debian packages (mmdebstrap bookworm)", "copy out kernel and initrd", "make ext4 root filesystem",
-                              "convert to qcow2", "write manifest"})
-        EXPECT_THAT(text, HasSubstr(std::string("image debian-12: ") + phase + "... done (")) << text;
+    for (const char* phase :
+         {"bootstrap Debian packages (mmdebstrap bookworm)", "copy out kernel and initrd",
+          "make ext4 root filesystem", "convert to qcow2", "write manifest"})
+        EXPECT_THAT(text, HasSubstr(std::string("image debian-12: ") + phase + "... done ("))
+            << text;
 }
 
 } // namespace

@@ -1,29 +1,29 @@
 // Concurrency and interruption: two processes building the same alias produce one image
 // (the second waits on the alias lock, then reuses it); Ctrl-C during a build kills the
 // step's whole process tree and removes everything the build made.
+#include "fake_tools.hpp"
+#include "sys/interrupt.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <sys/wait.h>
-#include <thread>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include "fake_tools.hpp"
-#include "sys/interrupt.hpp"
+#include <sys/wait.h>
+#include <thread>
 
 namespace fleetbox::image {
 namespace {
 
-using ::testing::HasSubstr;
 using test_fakes::FakeEnv;
+using ::testing::HasSubstr;
 
 class ImageConcurrency : public ::testing::Test {
 protected:
     void SetUp() override {
         for (const char* tool : {"mkfs.ext4", "qemu-img"})
-            if (find_program(tool).empty()) GTEST_SKIP() << tool << " is not installed";
+            if (find_program(tool).empty())
+                GTEST_SKIP() << tool << " is not installed";
     }
     FakeEnv env_;
 };
@@ -31,11 +31,14 @@ protected:
 // Build in a forked child; its result line ("<built_at> <disk sha256> <reused>") goes to `out`.
 pid_t fork_build(const FakeEnv& env, const std::string& out) {
     pid_t pid = ::fork();
-    if (pid != 0) return pid;
+    if (pid != 0)
+        return pid;
     auto r = ImageCache(env.images()).ensure("debian-12", env.options());
-    if (r) test::write_text(out, r->manifest.built_at + " " + r->manifest.files[0].sha256 + " " +
-                                     (r->reused ? "reused" : "built"));
-    else test::write_text(out, "error " + r.error().message());
+    if (r)
+        test::write_text(out, r->manifest.built_at + " " + r->manifest.files[0].sha256 + " " +
+                                  (r->reused ? "reused" : "built"));
+    else
+        test::write_text(out, "error " + r.error().message());
     ::_exit(r ? 0 : 1);
 }
 
@@ -64,7 +67,8 @@ bool process_gone(pid_t pid) {
     for (int i = 0; i < 100; ++i) {
         std::string stat = test::read_text("/proc/" + std::to_string(pid) + "/stat");
         auto close = stat.rfind(')');
-        if (stat.empty() || (close != std::string::npos && stat.substr(close + 2, 1) == "Z")) return true;
+        if (stat.empty() || (close != std::string::npos && stat.substr(close + 2, 1) == "Z"))
+            return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return false;
@@ -88,7 +92,8 @@ TEST_F(ImageConcurrency, InterruptKillsTheStepAndLeavesNothing) {
     auto took = std::chrono::steady_clock::now() - started;
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
-    for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &dfl, nullptr);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP})
+        ::sigaction(sig, &dfl, nullptr);
     reset_interrupt();
 
     ASSERT_FALSE(r);

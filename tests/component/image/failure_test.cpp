@@ -1,22 +1,23 @@
 // Bad input and failing steps: each gives one clear error and leaves nothing in the cache
 // (no entry, no staging directory, no rootfs or raw disk).
+#include "fake_tools.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include "fake_tools.hpp"
 
 namespace fleetbox::image {
 namespace {
 
+using test_fakes::FakeEnv;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using test_fakes::FakeEnv;
 
 class ImageBuildFailure : public ::testing::Test {
 protected:
     void SetUp() override {
         for (const char* tool : {"mkfs.ext4", "qemu-img"})
-            if (find_program(tool).empty()) GTEST_SKIP() << tool << " is not installed";
+            if (find_program(tool).empty())
+                GTEST_SKIP() << tool << " is not installed";
     }
     void expect_nothing_left() {
         EXPECT_TRUE(env_.leftovers().empty()) << testing::PrintToString(env_.leftovers());
@@ -30,8 +31,9 @@ protected:
 TEST_F(ImageBuildFailure, UnreachableMirrorNamesItAndLeavesNoEntry) {
     test::ScopedEnv mode("FAKE_MMDEBSTRAP_MODE", "network");
     test::ScratchDir apt;
-    test::write_text(apt.file("sources.list.d/debian.sources"),
-                     "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\n");
+    test::write_text(
+        apt.file("sources.list.d/debian.sources"),
+        "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\n");
     auto options = env_.options();
     options.mirrors.clear();
     options.apt_dir = apt.path();
@@ -54,9 +56,10 @@ TEST_F(ImageBuildFailure, GenericFailureCarriesTheErrorLine) {
     auto r = cache.ensure("debian-12", env_.options());
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().kind, ErrorKind::ExternalCommand);
-    EXPECT_EQ(r.error().message(),
-              "build image debian-12: mmdebstrap exited with status 2: E: the fake failed in an unexpected way");
-    EXPECT_THAT(test::read_text(cache.log_path("debian-12")), HasSubstr("W: some trailing warning"));
+    EXPECT_EQ(r.error().message(), "build image debian-12: mmdebstrap exited with status 2: E: the "
+                                   "fake failed in an unexpected way");
+    EXPECT_THAT(test::read_text(cache.log_path("debian-12")),
+                HasSubstr("W: some trailing warning"));
     expect_nothing_left();
 }
 
@@ -73,13 +76,16 @@ TEST_F(ImageBuildFailure, MissingToolsNameTheirPackages) {
     };
     for (const auto& c : cases) {
         test::ScratchDir only;
-        for (const auto& tool : c.keep) ASSERT_EQ(::symlink(find_program(tool).c_str(), only.file(tool).c_str()), 0);
-        if (c.fake_mmdebstrap) test::write_text(only.file("mmdebstrap"), test_fakes::kFakeMmdebstrap, 0755);
+        for (const auto& tool : c.keep)
+            ASSERT_EQ(::symlink(find_program(tool).c_str(), only.file(tool).c_str()), 0);
+        if (c.fake_mmdebstrap)
+            test::write_text(only.file("mmdebstrap"), test_fakes::kFakeMmdebstrap, 0755);
         test::ScopedEnv path("PATH", only.path());
         auto r = ImageCache(env_.images()).ensure("debian-12", env_.options());
         ASSERT_FALSE(r) << c.program;
         EXPECT_EQ(r.error().kind, ErrorKind::MissingDependency) << r.error().message();
-        EXPECT_THAT(r.error().message(), HasSubstr(c.program + " is not installed (package " + c.package + ")"));
+        EXPECT_THAT(r.error().message(),
+                    HasSubstr(c.program + " is not installed (package " + c.package + ")"));
         EXPECT_THAT(r.error().hint, HasSubstr("apt-get install " + c.package));
     }
     EXPECT_EQ(env_.runs(), 0);

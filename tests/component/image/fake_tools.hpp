@@ -3,6 +3,11 @@
 // failure, delay and bookkeeping controlled by environment variables; a scratch PATH.
 #pragma once
 
+#include "image/cache.hpp"
+#include "support/test_support.hpp"
+#include "sys/child_process.hpp"
+#include "sys/fs.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <fstream>
@@ -11,11 +16,6 @@
 #include <string>
 #include <unistd.h>
 #include <vector>
-
-#include "image/cache.hpp"
-#include "support/test_support.hpp"
-#include "sys/child_process.hpp"
-#include "sys/fs.hpp"
 
 namespace fleetbox::image::test_fakes {
 
@@ -88,15 +88,19 @@ public:
     FakeEnv() {
         test::write_text(bin("mmdebstrap"), kFakeMmdebstrap, 0755);
         const char* old = std::getenv("PATH");
-        path_ = std::make_unique<test::ScopedEnv>("PATH", bin_dir() + ":" + (old ? old : "/usr/bin:/bin"));
+        path_ = std::make_unique<test::ScopedEnv>("PATH",
+                                                  bin_dir() + ":" + (old ? old : "/usr/bin:/bin"));
         log_ = std::make_unique<test::ScopedEnv>("FAKE_MMDEBSTRAP_LOG", scratch_.file("fake.log"));
-        pid_ = std::make_unique<test::ScopedEnv>("FAKE_MMDEBSTRAP_CHILDPID", scratch_.file("child.pid"));
+        pid_ = std::make_unique<test::ScopedEnv>("FAKE_MMDEBSTRAP_CHILDPID",
+                                                 scratch_.file("child.pid"));
         mode_ = std::make_unique<test::ScopedEnv>("FAKE_MMDEBSTRAP_MODE", "ok");
         sleep_ = std::make_unique<test::ScopedEnv>("FAKE_MMDEBSTRAP_SLEEP", std::nullopt);
     }
 
     [[nodiscard]] std::string bin_dir() const { return scratch_.file("bin"); }
-    [[nodiscard]] std::string bin(const std::string& name) const { return scratch_.file("bin/" + name); }
+    [[nodiscard]] std::string bin(const std::string& name) const {
+        return scratch_.file("bin/" + name);
+    }
     [[nodiscard]] std::string images() const { return scratch_.file("images"); }
     [[nodiscard]] std::string file(const std::string& name) const { return scratch_.file(name); }
     [[nodiscard]] std::string child_pid_file() const { return scratch_.file("child.pid"); }
@@ -106,7 +110,8 @@ public:
     [[nodiscard]] int runs() const {
         std::ifstream in(scratch_.file("fake.log"));
         int n = 0;
-        for (std::string line; std::getline(in, line);) ++n;
+        for (std::string line; std::getline(in, line);)
+            ++n;
         return n;
     }
 
@@ -126,9 +131,11 @@ public:
     // work/: after a failed build this must be empty.
     [[nodiscard]] std::vector<std::string> leftovers() const {
         std::vector<std::string> out;
-        for (const auto& n : list_dir(work()).value_or(std::vector<std::string>{})) out.push_back("work/" + n);
+        for (const auto& n : list_dir(work()).value_or(std::vector<std::string>{}))
+            out.push_back("work/" + n);
         for (const auto& n : list_dir(images()).value_or(std::vector<std::string>{}))
-            if (n != ".logs" && !(n.front() == '.' && n.size() > 5 && n.substr(n.size() - 5) == ".lock"))
+            if (n != ".logs" &&
+                !(n.front() == '.' && n.size() > 5 && n.substr(n.size() - 5) == ".lock"))
                 out.push_back(n);
         return out;
     }

@@ -6,9 +6,9 @@
 // - a port that accepts connections ends the wait with a report.
 // Bounds are shortened through LaunchOptions; nothing here asserts wall-clock durations.
 #include "component/vm/fake_guest.hpp"
-#include "sys/fs.hpp"
 #include "support/loopback_port.hpp"
 #include "support/process_helpers.hpp"
+#include "sys/fs.hpp"
 #include "vm/qemu_vm.hpp"
 
 #include <fmt/format.h>

@@ -4,8 +4,8 @@
 // - under TCG the guest kernel gets the host TSC rate (tsc_early_khz=), unless turned off;
 // - PR_SET_PDEATHSIG: when the process that launched QEMU exits, QEMU is SIGKILLed.
 #include "component/vm/fake_guest.hpp"
-#include "sys/fs.hpp"
 #include "support/process_helpers.hpp"
+#include "sys/fs.hpp"
 #include "vm/qemu_vm.hpp"
 
 #include <algorithm>

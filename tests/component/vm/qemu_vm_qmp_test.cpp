@@ -3,8 +3,8 @@
 // ladder: a paused guest ignores the ACPI power button, so stop() must fall through to QMP
 // quit and still return only once QEMU has been reaped.
 #include "component/vm/fake_guest.hpp"
-#include "sys/fs.hpp"
 #include "support/process_helpers.hpp"
+#include "sys/fs.hpp"
 #include "vm/qemu_vm.hpp"
 
 #include <gmock/gmock.h>

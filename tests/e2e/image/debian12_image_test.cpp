@@ -1,15 +1,10 @@
 // One real debian-12 build (minutes; reused when the store already has it, which is the
-// point: a test run builds the image once per machine, and again only when the recipe changed). Images live in $FLEETBOX_HOME/images
-// when set, else $HOME/.fleetbox/images. Then the bytes are checked against the manifest
-// and the ext4 inside is inspected (via a raw copy and debugfs) for the image traps: no host
-// resolver, no build-time SSH host keys, no baked hostname, resolvable hostname, correct
-// ownership (setuid sudo, group shadow), the kernel's modules and the small virtio initrd.
-#include <cstdlib>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
+// point: a test run builds the image once per machine, and again only when the recipe changed).
+// Images live in $FLEETBOX_HOME/images when set, else $HOME/.fleetbox/images. Then the bytes are
+// checked against the manifest and the ext4 inside is inspected (via a raw copy and debugfs) for
+// the image traps: no host resolver, no build-time SSH host keys, no baked hostname, resolvable
+// hostname, correct ownership (setuid sudo, group shadow), the kernel's modules and the small
+// virtio initrd.
 #include "image/cache.hpp"
 #include "image/overlay.hpp"
 #include "image/recipe.hpp"
@@ -17,6 +12,11 @@
 #include "sys/child_process.hpp"
 #include "sys/fs.hpp"
 #include "sys/sha256.hpp"
+
+#include <cstdlib>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace fleetbox::image {
 namespace {
@@ -26,7 +26,8 @@ using ::testing::Not;
 
 std::string images_dir() {
     const char* home = std::getenv("FLEETBOX_HOME");
-    if (home != nullptr && *home != '\0') return std::string(home) + "/images";
+    if (home != nullptr && *home != '\0')
+        return std::string(home) + "/images";
     const char* h = std::getenv("HOME");
     return std::string(h != nullptr ? h : "/root") + "/.fleetbox/images";
 }
@@ -43,7 +44,8 @@ class Debian12Image : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
         for (const char* tool : {"mmdebstrap", "mkfs.ext4", "qemu-img", "debugfs"})
-            if (find_program(tool).empty()) return; // each test skips
+            if (find_program(tool).empty())
+                return; // each test skips
         BuildOptions options;
         options.progress = ProgressMode::Plain; // CI logs show the phases
         auto r = ImageCache(images_dir()).ensure("debian-12", options);
@@ -51,8 +53,11 @@ protected:
             options.force = true;
             r = ImageCache(images_dir()).ensure("debian-12", options);
         }
-        if (r) info_ = new ImageInfo(*r);
-        else error_ = new std::string(r.error().message() + (r.error().hint.empty() ? "" : " (" + r.error().hint + ")"));
+        if (r)
+            info_ = new ImageInfo(*r);
+        else
+            error_ = new std::string(r.error().message() +
+                                     (r.error().hint.empty() ? "" : " (" + r.error().hint + ")"));
     }
     static void TearDownTestSuite() {
         delete info_;
@@ -61,7 +66,8 @@ protected:
         error_ = nullptr;
     }
     void SetUp() override {
-        if (info_ == nullptr && error_ == nullptr) GTEST_SKIP() << "mmdebstrap, e2fsprogs or qemu-utils missing";
+        if (info_ == nullptr && error_ == nullptr)
+            GTEST_SKIP() << "mmdebstrap, e2fsprogs or qemu-utils missing";
         ASSERT_NE(info_, nullptr) << *error_;
     }
     static ImageInfo* info_;
@@ -97,15 +103,18 @@ TEST_F(Debian12Image, KernelAndSmallInitrdForDirectBoot) {
     EXPECT_EQ(kernel.substr(0x202, 4), "HdrS"); // x86 boot protocol header of a bzImage
     auto initrd = *file_size(info_->initrd_path);
     EXPECT_GT(initrd, 1ULL << 20);
-    EXPECT_LT(initrd, 12ULL << 20) << "MODULES=list should give a small initrd (stock is ~15-50 MB)";
+    EXPECT_LT(initrd, 12ULL << 20)
+        << "MODULES=list should give a small initrd (stock is ~15-50 MB)";
     if (!find_program("lsinitramfs").empty()) {
         std::string listing = run_out({"lsinitramfs", info_->initrd_path});
-        for (const char* mod : {"virtio_blk.ko", "virtio_mmio.ko", "virtio_pci.ko"}) EXPECT_THAT(listing, HasSubstr(mod));
+        for (const char* mod : {"virtio_blk.ko", "virtio_mmio.ko", "virtio_pci.ko"})
+            EXPECT_THAT(listing, HasSubstr(mod));
     }
 }
 
 TEST_F(Debian12Image, DiskIsAQcow2Base) {
-    auto q = nlohmann::json::parse(run_out({"qemu-img", "info", "--output=json", "-U", info_->disk_path}));
+    auto q = nlohmann::json::parse(
+        run_out({"qemu-img", "info", "--output=json", "-U", info_->disk_path}));
     EXPECT_EQ(q["format"], "qcow2");
     EXPECT_EQ(q["virtual-size"].get<std::uint64_t>(), info_->manifest.virtual_size);
     EXPECT_FALSE(q.contains("backing-filename"));
@@ -135,7 +144,8 @@ TEST_F(Debian12Image, FilesystemHasTheTrapFixes) {
     EXPECT_THAT(ls("/usr/lib/openssh"), HasSubstr("sftp-server")); // scp uses SFTP since OpenSSH 9
     EXPECT_THAT(ls("/var/lib/apt/lists"), Not(HasSubstr("_Packages")));
     EXPECT_THAT(ls("/etc/dpkg/dpkg.cfg.d"), Not(HasSubstr("unsafe-io"))); // build-time only
-    EXPECT_THAT(cat("/etc/initramfs-tools/scripts/init-top/fleetbox-marker"), HasSubstr("stage=initramfs"));
+    EXPECT_THAT(cat("/etc/initramfs-tools/scripts/init-top/fleetbox-marker"),
+                HasSubstr("stage=initramfs"));
     // Ownership survived mmdebstrap (unshare mode as root) and mkfs.ext4 -d.
     EXPECT_THAT(stat("/usr/bin/sudo"), HasSubstr("Mode:  04755"));
     EXPECT_THAT(stat("/usr/bin/sudo"), HasSubstr("User:     0   Group:     0"));
@@ -144,20 +154,25 @@ TEST_F(Debian12Image, FilesystemHasTheTrapFixes) {
     EXPECT_EQ(cat("/etc/machine-id"), "");
     // The fast path's guest side (ADR 0012): the seed unit and script, enabled; the user with
     // its sudo rule; sshd serving the one pinned key; networkd kept off; the switch-root marker.
-    EXPECT_THAT(cat("/etc/systemd/system/fleetbox-seed.service"), HasSubstr("ConditionKernelCommandLine=fleetbox.seed"));
+    EXPECT_THAT(cat("/etc/systemd/system/fleetbox-seed.service"),
+                HasSubstr("ConditionKernelCommandLine=fleetbox.seed"));
     EXPECT_THAT(ls("/etc/systemd/system/sysinit.target.wants"), HasSubstr("fleetbox-seed.service"));
     EXPECT_THAT(cat("/usr/lib/fleetbox/fleetbox-seed"), HasSubstr("fleetbox-seed 1"));
     EXPECT_THAT(stat("/usr/lib/fleetbox/fleetbox-seed"), HasSubstr("Mode:  0755"));
     EXPECT_THAT(cat("/etc/passwd"), HasSubstr("fleetbox:x:1000:1000::/home/fleetbox:/bin/bash"));
     EXPECT_THAT(cat("/etc/sudoers.d/90-fleetbox"), HasSubstr("fleetbox ALL=(ALL) NOPASSWD:ALL"));
     EXPECT_THAT(stat("/etc/sudoers.d/90-fleetbox"), HasSubstr("Mode:  0440"));
-    EXPECT_THAT(cat("/etc/ssh/sshd_config.d/fleetbox.conf"), HasSubstr("HostKey /etc/ssh/ssh_host_ed25519_key"));
-    EXPECT_THAT(cat("/etc/systemd/system-preset/10-fleetbox.preset"), HasSubstr("disable systemd-networkd.service"));
-    EXPECT_THAT(cat("/etc/initramfs-tools/scripts/init-bottom/fleetbox-marker"), HasSubstr("stage=switch-root"));
+    EXPECT_THAT(cat("/etc/ssh/sshd_config.d/fleetbox.conf"),
+                HasSubstr("HostKey /etc/ssh/ssh_host_ed25519_key"));
+    EXPECT_THAT(cat("/etc/systemd/system-preset/10-fleetbox.preset"),
+                HasSubstr("disable systemd-networkd.service"));
+    EXPECT_THAT(cat("/etc/initramfs-tools/scripts/init-bottom/fleetbox-marker"),
+                HasSubstr("stage=switch-root"));
     // The manifest records this binary's recipe and offers the fast path first, NoCloud second.
     EXPECT_EQ(info_->manifest.recipe, recipe_fingerprint(*find_alias("debian-12").value()));
     EXPECT_FALSE(info_->outdated);
-    ASSERT_EQ(info_->manifest.method_names(), (std::vector<std::string>{"fleetbox-seed", "nocloud"}));
+    ASSERT_EQ(info_->manifest.method_names(),
+              (std::vector<std::string>{"fleetbox-seed", "nocloud"}));
 }
 
 TEST_F(Debian12Image, OverlayIsTinyAndPointsAtTheBase) {

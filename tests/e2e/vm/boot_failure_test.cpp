@@ -9,12 +9,12 @@
 //   is a NEW file (the hardlink is unlinked first), so the shared cache is untouched.
 // - SSH never comes up in time: a real boot with --boot-timeout 2 (far too short under TCG,
 //   where even the fast path needs several seconds before sshd listens).
+#include "e2e/vm/e2e_fixture.hpp"
+#include "util/strings.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-
-#include "e2e/vm/e2e_fixture.hpp"
-#include "util/strings.hpp"
 
 namespace fleetbox::test {
 namespace {
@@ -38,9 +38,11 @@ protected:
         std::vector<std::string> named;
         for (const auto& word : split(up.err, ' ')) {
             std::string path(trim(word));
-            while (!path.empty() && (path.back() == ',' || path.back() == '.' || path.back() == ')'))
+            while (!path.empty() &&
+                   (path.back() == ',' || path.back() == '.' || path.back() == ')'))
                 path.pop_back();
-            if (path.size() > 4 && path.ends_with(".log") && path.front() == '/') named.push_back(path);
+            if (path.size() > 4 && path.ends_with(".log") && path.front() == '/')
+                named.push_back(path);
         }
         ASSERT_FALSE(named.empty()) << "the error names no log: " << up;
         for (const auto& path : named) {
@@ -54,7 +56,8 @@ protected:
         auto logs = run_fleetbox(root(), {"logs", name});
         EXPECT_EQ(logs.code, 0) << logs;
         EXPECT_THAT(logs.err, HasSubstr("failed first boot")) << logs;
-        EXPECT_EQ(logs.out, read_file(kept).value_or("")) << logs; // QEMU may exit before any output
+        EXPECT_EQ(logs.out, read_file(kept).value_or(""))
+            << logs; // QEMU may exit before any output
         auto rm = run_fleetbox(root(), {"rm", "-f", name});
         EXPECT_EQ(rm.code, 0) << rm;
         EXPECT_FALSE(path_exists(root() + "/failed/" + name));

@@ -5,13 +5,13 @@
 // The CLI's helper is detached, so the checks between commands see what a user would see.
 // Two concurrent `up` of one name boot it once: the member lock serializes them and the
 // second finds the VM running (never a second QEMU on the same disk).
+#include "e2e/vm/e2e_fixture.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
-
-#include "e2e/vm/e2e_fixture.hpp"
 
 namespace fleetbox::test {
 namespace {
@@ -24,7 +24,8 @@ constexpr const char* kVm = "e2e-web";
 // The IP in "  e2e-web  IP: 10.x.y.z  SSH: fleetbox ssh e2e-web", or "".
 std::string ip_line_address(const std::string& out) {
     std::smatch m;
-    std::regex line(std::string("  ") + kVm + R"(  IP: (\d+\.\d+\.\d+\.\d+)  SSH: fleetbox ssh )" + kVm);
+    std::regex line(std::string("  ") + kVm + R"(  IP: (\d+\.\d+\.\d+\.\d+)  SSH: fleetbox ssh )" +
+                    kVm);
     return std::regex_search(out, m, line) ? m[1].str() : std::string();
 }
 
@@ -33,7 +34,8 @@ std::vector<std::string> ls_row(const std::string& table) {
     for (const auto& line : lines_starting(table, std::string(kVm) + " ")) {
         std::istringstream in(line);
         std::vector<std::string> cols;
-        for (std::string c; in >> c;) cols.push_back(c);
+        for (std::string c; in >> c;)
+            cols.push_back(c);
         return cols;
     }
     return {};

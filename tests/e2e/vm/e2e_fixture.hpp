@@ -20,7 +20,11 @@
 //   line, which names the scratch store, and killed by pid before the directory is removed.
 #pragma once
 
-#include <gtest/gtest.h>
+#include "image/cache.hpp"
+#include "store/names.hpp"
+#include "support/test_support.hpp"
+#include "sys/child_process.hpp"
+#include "sys/fs.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -29,6 +33,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <gtest/gtest.h>
 #include <optional>
 #include <sched.h>
 #include <sstream>
@@ -38,16 +43,11 @@
 #include <unistd.h>
 #include <vector>
 
-#include "image/cache.hpp"
-#include "store/names.hpp"
-#include "support/test_support.hpp"
-#include "sys/child_process.hpp"
-#include "sys/fs.hpp"
-
 namespace fleetbox::test {
 
 inline constexpr const char* kImageAlias = "debian-12";
-inline constexpr const char* kImageFiles[] = {"disk.qcow2", "vmlinuz", "initrd.img", "manifest.json"};
+inline constexpr const char* kImageFiles[] = {"disk.qcow2", "vmlinuz", "initrd.img",
+                                              "manifest.json"};
 
 // Runs a command in the current namespace; its stdout, or "" when it could not run.
 inline std::string command_out(std::vector<std::string> argv) {
@@ -65,9 +65,11 @@ inline std::vector<std::string> net_links() {
     std::string line;
     while (std::getline(in, line)) {
         auto a = line.find(": ");
-        if (a == std::string::npos) continue;
+        if (a == std::string::npos)
+            continue;
         auto b = line.find(':', a + 2);
-        std::string name = line.substr(a + 2, b == std::string::npos ? std::string::npos : b - a - 2);
+        std::string name =
+            line.substr(a + 2, b == std::string::npos ? std::string::npos : b - a - 2);
         names.push_back(name.substr(0, name.find('@')));
     }
     return names;
@@ -78,23 +80,28 @@ inline std::vector<std::string> nft_tables() {
     std::vector<std::string> tables;
     std::istringstream in(command_out({"nft", "list", "tables"}));
     for (std::string line; std::getline(in, line);)
-        if (!line.empty()) tables.push_back(line);
+        if (!line.empty())
+            tables.push_back(line);
     return tables;
 }
 
 inline bool any_contains(const std::vector<std::string>& lines, const std::string& needle) {
     for (const auto& l : lines)
-        if (l.find(needle) != std::string::npos) return true;
+        if (l.find(needle) != std::string::npos)
+            return true;
     return false;
 }
 
 // Empty on success, else why the private namespace could not be made.
 inline std::string enter_private_netns() {
-    if (::unshare(CLONE_NEWNET) != 0) return std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno);
-    if (net_links() != std::vector<std::string>{"lo"}) return "not a fresh network namespace";
+    if (::unshare(CLONE_NEWNET) != 0)
+        return std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno);
+    if (net_links() != std::vector<std::string>{"lo"})
+        return "not a fresh network namespace";
     ChildSpec up;
     up.argv = {"ip", "link", "set", "lo", "up"};
-    if (auto r = run_checked(up, std::chrono::seconds(30)); !r) return r.error().message();
+    if (auto r = run_checked(up, std::chrono::seconds(30)); !r)
+        return r.error().message();
     return {};
 }
 
@@ -104,14 +111,17 @@ inline std::vector<pid_t> store_processes(const std::string& root) {
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
         std::string pid = entry.path().filename();
-        if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+        if (pid.find_first_not_of("0123456789") != std::string::npos)
+            continue;
         auto cmdline = read_file("/proc/" + pid + "/cmdline");
-        if (!cmdline || cmdline->empty()) continue;
+        if (!cmdline || cmdline->empty())
+            continue;
         std::string argv0 = base_name(cmdline->substr(0, cmdline->find('\0')));
         bool ours = argv0.rfind("qemu-system", 0) == 0 || argv0.rfind("fleetbox-helper", 0) == 0;
         bool names_root = cmdline->find(root + '/') != std::string::npos ||
                           cmdline->find(root + '\0') != std::string::npos; // e.g. "--store ROOT"
-        if (ours && names_root) pids.push_back(std::stoi(pid));
+        if (ours && names_root)
+            pids.push_back(std::stoi(pid));
     }
     return pids;
 }
@@ -120,7 +130,8 @@ inline std::vector<pid_t> store_processes(const std::string& root) {
 inline bool wait_no_store_processes(const std::string& root, std::chrono::seconds bound) {
     auto deadline = std::chrono::steady_clock::now() + bound;
     while (!store_processes(root).empty()) {
-        if (std::chrono::steady_clock::now() >= deadline) return false;
+        if (std::chrono::steady_clock::now() >= deadline)
+            return false;
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     return true;
@@ -131,11 +142,13 @@ class ScratchStore {
 public:
     ScratchStore() {
         std::string templ = "/tmp/fbx-e2e-XXXXXX";
-        if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+        if (::mkdtemp(templ.data()) == nullptr)
+            throw std::runtime_error("mkdtemp failed");
         root_ = templ;
     }
     ~ScratchStore() {
-        for (pid_t pid : store_processes(root_)) ::kill(pid, SIGKILL); // only what names our store
+        for (pid_t pid : store_processes(root_))
+            ::kill(pid, SIGKILL); // only what names our store
         (void)wait_no_store_processes(root_, std::chrono::seconds(10));
         std::error_code ec;
         std::filesystem::remove_all(root_, ec);
@@ -164,28 +177,37 @@ inline Result<image::ImageInfo> cached_image(bool build_if_missing) {
         image::BuildOptions options;
         options.progress = image::ProgressMode::Plain;
         auto info = FBX_TRY(cache.ensure(kImageAlias, options));
-        if (!info.outdated) return info;
+        if (!info.outdated)
+            return info;
         options.force = true; // built by an older recipe: these tests check this binary's image
         return cache.ensure(kImageAlias, options);
     }
     auto found = FBX_TRY(cache.lookup(kImageAlias));
-    if (!found) return fail(ErrorKind::NotFound, "find the cached image", image_cache_dir() + " has no debian-12");
+    if (!found)
+        return fail(ErrorKind::NotFound, "find the cached image",
+                    image_cache_dir() + " has no debian-12");
     return *found;
 }
 
 // Puts the cached image into <store_root>/images/debian-12 as hardlinks (or copies).
-inline Status install_cached_image(const std::string& store_root, bool build_if_missing, bool copy) {
+inline Status install_cached_image(const std::string& store_root, bool build_if_missing,
+                                   bool copy) {
     auto image = FBX_TRY(cached_image(build_if_missing));
     std::string target = store_root + "/images/" + kImageAlias;
     std::error_code ec;
     std::filesystem::create_directories(target, ec);
-    if (ec) return fail(ErrorKind::Io, "create " + target, ec.message());
+    if (ec)
+        return fail(ErrorKind::Io, "create " + target, ec.message());
     for (const char* file : kImageFiles) {
         std::string from = image.dir + "/" + file;
         std::string to = target + "/" + file;
-        if (copy) std::filesystem::copy_file(from, to, ec);
-        else std::filesystem::create_hard_link(from, to, ec);
-        if (ec) return fail(ErrorKind::Io, (copy ? "copy " : "hardlink ") + from + " to " + to, ec.message());
+        if (copy)
+            std::filesystem::copy_file(from, to, ec);
+        else
+            std::filesystem::create_hard_link(from, to, ec);
+        if (ec)
+            return fail(ErrorKind::Io, (copy ? "copy " : "hardlink ") + from + " to " + to,
+                        ec.message());
     }
     return {};
 }
@@ -207,7 +229,7 @@ inline std::ostream& operator<<(std::ostream& os, const CliRun& r) {
 }
 
 struct CliOptions {
-    std::vector<std::string> env_set;   // extra "KEY=VALUE"
+    std::vector<std::string> env_set; // extra "KEY=VALUE"
     std::vector<std::string> env_unset;
     std::optional<std::string> stdin_text; // default: /dev/null
     std::chrono::seconds timeout{900};
@@ -261,7 +283,8 @@ inline std::vector<std::string> lines_starting(const std::string& text, const st
     std::vector<std::string> found;
     std::istringstream in(text);
     for (std::string line; std::getline(in, line);)
-        if (line.rfind(prefix, 0) == 0) found.push_back(line);
+        if (line.rfind(prefix, 0) == 0)
+            found.push_back(line);
     return found;
 }
 
@@ -270,8 +293,10 @@ inline std::vector<std::string> lines_starting(const std::string& text, const st
 class VmTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (::geteuid() != 0) GTEST_SKIP() << "needs root (a private network namespace, bridges, taps)";
-        if (find_program("qemu-system-x86_64").empty()) GTEST_SKIP() << "qemu-system-x86_64 is not installed";
+        if (::geteuid() != 0)
+            GTEST_SKIP() << "needs root (a private network namespace, bridges, taps)";
+        if (find_program("qemu-system-x86_64").empty())
+            GTEST_SKIP() << "qemu-system-x86_64 is not installed";
         auto why = enter_private_netns();
         ASSERT_TRUE(why.empty()) << why;
         store_ = std::make_unique<ScratchStore>();
@@ -285,7 +310,8 @@ protected:
     // After a VM is gone: no QEMU/helper of this store, no fleetbox links, no fbx_ tables.
     void expect_nothing_left(std::chrono::seconds bound = std::chrono::seconds(60)) {
         EXPECT_TRUE(wait_no_store_processes(root(), bound))
-            << store_processes(root()).size() << " QEMU/helper process(es) of " << root() << " still running";
+            << store_processes(root()).size() << " QEMU/helper process(es) of " << root()
+            << " still running";
         EXPECT_EQ(net_links(), std::vector<std::string>{"lo"});
         EXPECT_FALSE(any_contains(nft_tables(), "fbx_")) << ::testing::PrintToString(nft_tables());
     }

@@ -5,18 +5,17 @@
 //
 // The helper is the built real one (FLEETBOX_HELPER), the store a scratch directory
 // (Options::store_root), everything inside the test's private network namespace.
+#include "e2e/vm/e2e_fixture.hpp"
+#include "store/store.hpp"
+#include "sys/fd.hpp"
+
+#include <fleetbox/fleetbox.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-
-#include <fleetbox/fleetbox.hpp>
-
-#include "e2e/vm/e2e_fixture.hpp"
-#include "store/store.hpp"
-#include "sys/fd.hpp"
 
 namespace fleetbox::test {
 namespace {
@@ -29,7 +28,8 @@ class LibraryVm : public VmTest {
 protected:
     void SetUp() override {
         VmTest::SetUp();
-        if (IsSkipped() || HasFatalFailure()) return;
+        if (IsSkipped() || HasFatalFailure())
+            return;
         helper_env_.emplace("FLEETBOX_HELPER", built("tools/fleetbox/fleetbox-helper"));
     }
     [[nodiscard]] Options options() const {
@@ -87,8 +87,10 @@ TEST_F(LibraryVm, StartSshDestroy) {
     ASSERT_TRUE(stopped) << stopped.error().message();
     EXPECT_EQ(vm->state(), "stopped");
     expect_nothing_left(10s); // stop() returned after the bound helper exited
-    EXPECT_THAT(read_text(helper_log), HasSubstr("shutting down: the bound client closed its connection"));
-    EXPECT_TRUE(path_exists(store_->member_dir("e2e-lib") + "/disk.qcow2")) << "stop keeps the disk";
+    EXPECT_THAT(read_text(helper_log),
+                HasSubstr("shutting down: the bound client closed its connection"));
+    EXPECT_TRUE(path_exists(store_->member_dir("e2e-lib") + "/disk.qcow2"))
+        << "stop keeps the disk";
 
     auto destroyed = vm->destroy();
     ASSERT_TRUE(destroyed) << destroyed.error().message();
@@ -106,7 +108,8 @@ TEST_F(LibraryVm, StartSshDestroy) {
     auto vm = fleetbox::start("e2e-bound", opts);
     std::string line = vm ? "ready " + vm->ip() + "\n" : "error " + vm.error().message() + "\n";
     (void)!::write(report, line.data(), line.size());
-    while (true) ::pause();
+    while (true)
+        ::pause();
 }
 
 // Lines of `text` containing `needle`.
@@ -114,7 +117,8 @@ std::vector<std::string> lines_containing(const std::string& text, const std::st
     std::vector<std::string> found;
     std::istringstream in(text);
     for (std::string line; std::getline(in, line);)
-        if (line.find(needle) != std::string::npos) found.push_back(line);
+        if (line.find(needle) != std::string::npos)
+            found.push_back(line);
     return found;
 }
 
@@ -125,9 +129,12 @@ std::string read_line(int fd, std::chrono::seconds bound) {
     char c = 0;
     while (std::chrono::steady_clock::now() < deadline) {
         pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, 1000) <= 0) continue;
-        if (::read(fd, &c, 1) != 1) break;
-        if (c == '\n') return line;
+        if (::poll(&p, 1, 1000) <= 0)
+            continue;
+        if (::read(fd, &c, 1) != 1)
+            break;
+        if (c == '\n')
+            return line;
         line += c;
     }
     return line;
@@ -140,7 +147,8 @@ TEST_F(LibraryVm, KilledClientTakesItsVmAlong) {
     auto opts = options();
     pid_t child = ::fork(); // the test process has no other threads here
     ASSERT_GE(child, 0);
-    if (child == 0) start_and_block(opts, write_end.get());
+    if (child == 0)
+        start_and_block(opts, write_end.get());
     write_end.reset();
 
     std::string line = read_line(read_end.get(), 900s);

@@ -2,11 +2,11 @@
 // connects, refused ports, peers that are not SSH servers, wait_for_ssh timeouts and aborts,
 // and target validation. Loopback sockets only.
 #include "guest/ssh_session.hpp"
-#include "sys/tcp_connect.hpp"
 #include "guest/wait_for_ssh.hpp"
 #include "support/loopback_port.hpp"
 #include "support/test_support.hpp"
 #include "sys/fd.hpp"
+#include "sys/tcp_connect.hpp"
 
 #include <arpa/inet.h>
 #include <atomic>
@@ -26,7 +26,8 @@ using namespace std::chrono_literals;
 // keeps them open (reading until the peer closes) until the listener goes away.
 class Listener {
 public:
-    explicit Listener(std::string greeting = {}, bool serve = false) : greeting_(std::move(greeting)) {
+    explicit Listener(std::string greeting = {}, bool serve = false)
+        : greeting_(std::move(greeting)) {
         if (serve && port() != 0)
             thread_ = std::thread([this] { run(); });
     }

@@ -1,7 +1,7 @@
 // Unit tests for vm/accel: the KVM-vs-TCG decision from a fake /dev/kvm and /sys/module tree,
 // and the FLEETBOX_ACCEL override (including an invalid value).
-#include "support/test_support.hpp"
 #include "host/accel.hpp"
+#include "support/test_support.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,10 +1,10 @@
 // Host mirror discovery: both apt source formats, the suite-family filter, the fallback to
 // the host's Debian archive for another release, and the clear error when there is none.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include "image/apt_sources.hpp"
 #include "support/test_support.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 namespace fleetbox::image {
 namespace {
@@ -42,11 +42,12 @@ TEST(AptSources, ParsesDeb822Paragraphs) {
 }
 
 TEST(AptSources, ParsesOneLineFormat) {
-    auto s = parse_apt_sources("# comment\n"
-                               "deb [ arch=amd64 signed-by=/k.gpg ] http://m.example/debian bookworm main # x\n"
-                               "deb-src http://m.example/debian bookworm main\n"
-                               "garbage line\n",
-                               "/etc/apt/sources.list");
+    auto s = parse_apt_sources(
+        "# comment\n"
+        "deb [ arch=amd64 signed-by=/k.gpg ] http://m.example/debian bookworm main # x\n"
+        "deb-src http://m.example/debian bookworm main\n"
+        "garbage line\n",
+        "/etc/apt/sources.list");
     ASSERT_EQ(s.size(), 2u);
     EXPECT_THAT(s[0].types, ElementsAre("deb"));
     EXPECT_THAT(s[0].uris, ElementsAre("http://m.example/debian"));
@@ -57,28 +58,33 @@ TEST(AptSources, ParsesOneLineFormat) {
 
 TEST(AptSources, SelectsTheSuiteFamilyOnly) {
     auto sources = parse_apt_sources(kDeb822, "/etc/apt/sources.list.d/debian.sources");
-    auto other = parse_apt_sources("deb https://deb.nodesource.com/node_20.x nodistro main\n", "/x/node.list");
+    auto other = parse_apt_sources("deb https://deb.nodesource.com/node_20.x nodistro main\n",
+                                   "/x/node.list");
     sources.insert(sources.end(), other.begin(), other.end());
     auto m = select_mirrors(sources, "bookworm", {"main"});
     ASSERT_TRUE(m) << m.error().message();
-    EXPECT_THAT(m->lines, ElementsAre("deb http://mirror.example/debian bookworm main",
-                                      "deb http://mirror.example/debian bookworm-updates main",
-                                      "deb http://mirror.example/debian-security bookworm-security main"));
-    EXPECT_THAT(m->uris, ElementsAre("http://mirror.example/debian", "http://mirror.example/debian-security"));
+    EXPECT_THAT(m->lines,
+                ElementsAre("deb http://mirror.example/debian bookworm main",
+                            "deb http://mirror.example/debian bookworm-updates main",
+                            "deb http://mirror.example/debian-security bookworm-security main"));
+    EXPECT_THAT(m->uris, ElementsAre("http://mirror.example/debian",
+                                     "http://mirror.example/debian-security"));
     EXPECT_THAT(m->files, ElementsAre("/etc/apt/sources.list.d/debian.sources"));
 }
 
 TEST(AptSources, OtherReleaseHostLendsItsDebianArchive) {
-    auto sources = parse_apt_sources("deb http://local.mirror/debian/ trixie main\n"
-                                     "deb http://local.mirror/debian-security trixie-security main\n",
-                                     "/etc/apt/sources.list");
+    auto sources =
+        parse_apt_sources("deb http://local.mirror/debian/ trixie main\n"
+                          "deb http://local.mirror/debian-security trixie-security main\n",
+                          "/etc/apt/sources.list");
     auto m = select_mirrors(sources, "bookworm", {"main"});
     ASSERT_TRUE(m) << m.error().message();
     EXPECT_THAT(m->lines, ElementsAre("deb http://local.mirror/debian/ bookworm main"));
 }
 
 TEST(AptSources, NoDebianArchiveIsAClearError) {
-    auto sources = parse_apt_sources("deb https://deb.nodesource.com/node_20.x nodistro main\n", "/x.list");
+    auto sources =
+        parse_apt_sources("deb https://deb.nodesource.com/node_20.x nodistro main\n", "/x.list");
     auto m = select_mirrors(sources, "bookworm", {"main"});
     ASSERT_FALSE(m);
     EXPECT_EQ(m.error().kind, ErrorKind::NotFound);
@@ -89,14 +95,17 @@ TEST(AptSources, NoDebianArchiveIsAClearError) {
 TEST(AptSources, ReadsListAndSourcesFilesButNotOthers) {
     test::ScratchDir apt;
     test::write_text(apt.file("sources.list"), "deb http://a.example/debian bookworm main\n");
-    test::write_text(apt.file("sources.list.d/debian.sources"),
-                     "Types: deb\nURIs: http://b.example/debian\nSuites: bookworm-updates\nComponents: main\n");
-    test::write_text(apt.file("sources.list.d/x.list.disabled-by-farm"), "deb http://c.example/debian bookworm main\n");
+    test::write_text(
+        apt.file("sources.list.d/debian.sources"),
+        "Types: deb\nURIs: http://b.example/debian\nSuites: bookworm-updates\nComponents: main\n");
+    test::write_text(apt.file("sources.list.d/x.list.disabled-by-farm"),
+                     "deb http://c.example/debian bookworm main\n");
     auto m = discover_mirrors("bookworm", {"main"}, apt.path());
     ASSERT_TRUE(m) << m.error().message();
     EXPECT_THAT(m->lines, ElementsAre("deb http://a.example/debian bookworm main",
                                       "deb http://b.example/debian bookworm-updates main"));
-    EXPECT_THAT(m->files, ElementsAre(apt.file("sources.list"), apt.file("sources.list.d/debian.sources")));
+    EXPECT_THAT(m->files,
+                ElementsAre(apt.file("sources.list"), apt.file("sources.list.d/debian.sources")));
 }
 
 } // namespace

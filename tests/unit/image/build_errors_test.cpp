@@ -1,10 +1,10 @@
 // Classification of failed build steps into one clear error line each.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include "image/build_errors.hpp"
 #include "image/builder.hpp"
 #include "image/tools.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 namespace fleetbox::image {
 namespace {
@@ -20,32 +20,37 @@ MirrorSet host_mirror() {
 }
 
 StepFailure mmdebstrap_failure(std::string output) {
-    return {"debian-12", "mmdebstrap", ExitStatus{1, 0}, std::move(output), "/x/images/.logs/debian-12-build.log"};
+    return {"debian-12", "mmdebstrap", ExitStatus{1, 0}, std::move(output),
+            "/x/images/.logs/debian-12-build.log"};
 }
 
 TEST(BuildErrors, UnreachableMirrorIsANetworkErrorNamingIt) {
     auto e = classify_failure(
-        mmdebstrap_failure("I: running apt-get update...\n"
-                           "E: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease  "
-                           "Could not connect to deb.debian.org:80 (151.101.2.132), connection timed out\n"
-                           "E: apt-get update -oAPT::Status-Fd=<$fd> -oDpkg::Use-Pty=false failed\n"),
+        mmdebstrap_failure(
+            "I: running apt-get update...\n"
+            "E: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease  "
+            "Could not connect to deb.debian.org:80 (151.101.2.132), connection timed out\n"
+            "E: apt-get update -oAPT::Status-Fd=<$fd> -oDpkg::Use-Pty=false failed\n"),
         host_mirror());
     EXPECT_EQ(e.kind, ErrorKind::Network);
-    EXPECT_THAT(e.message(), HasSubstr("cannot reach the Debian mirror http://deb.debian.org/debian "
-                                       "(from /etc/apt/sources.list.d/debian.sources)"));
+    EXPECT_THAT(e.message(),
+                HasSubstr("cannot reach the Debian mirror http://deb.debian.org/debian "
+                          "(from /etc/apt/sources.list.d/debian.sources)"));
     EXPECT_THAT(e.message(), HasSubstr("Failed to fetch"));
     EXPECT_THAT(e.hint, HasSubstr("/x/images/.logs/debian-12-build.log"));
 }
 
 TEST(BuildErrors, ResolverFailureIsNetwork) {
-    auto e = classify_failure(mmdebstrap_failure("W: Temporary failure resolving 'deb.debian.org'\n"), host_mirror());
+    auto e = classify_failure(
+        mmdebstrap_failure("W: Temporary failure resolving 'deb.debian.org'\n"), host_mirror());
     EXPECT_EQ(e.kind, ErrorKind::Network);
 }
 
 TEST(BuildErrors, FullDiskIsNoSpace) {
     auto e = classify_failure(
-        mmdebstrap_failure("dpkg: error processing archive x.deb (--unpack):\n cannot copy extracted data for "
-                           "'./usr/lib/x' to '/usr/lib/x.dpkg-new': failed to write (No space left on device)\n"),
+        mmdebstrap_failure(
+            "dpkg: error processing archive x.deb (--unpack):\n cannot copy extracted data for "
+            "'./usr/lib/x' to '/usr/lib/x.dpkg-new': failed to write (No space left on device)\n"),
         host_mirror());
     EXPECT_EQ(e.kind, ErrorKind::NoSpace);
     EXPECT_THAT(e.message(), HasSubstr("mmdebstrap ran out of disk space"));
@@ -60,9 +65,11 @@ TEST(BuildErrors, MissingPackageIsNotANetworkError) {
 }
 
 TEST(BuildErrors, OtherFailuresCarryTheLastErrorLine) {
-    auto e = classify_failure(mmdebstrap_failure("I: step\nE: the real reason\nsome trailing noise\n"), host_mirror());
+    auto e = classify_failure(
+        mmdebstrap_failure("I: step\nE: the real reason\nsome trailing noise\n"), host_mirror());
     EXPECT_EQ(e.kind, ErrorKind::ExternalCommand);
-    EXPECT_EQ(e.message(), "build image debian-12: mmdebstrap exited with status 1: E: the real reason");
+    EXPECT_EQ(e.message(),
+              "build image debian-12: mmdebstrap exited with status 1: E: the real reason");
     StepFailure plain{"debian-12", "qemu-img", ExitStatus{-1, 9}, "", ""};
     auto k = classify_failure(plain, host_mirror());
     EXPECT_THAT(k.message(), HasSubstr("qemu-img killed by SIGKILL"));
@@ -75,7 +82,8 @@ TEST(Preflight, MissingToolNamesItsPackage) {
     auto st = check_tools({{"sh", "dash"}, {"fleetbox-no-such-tool", "fleetbox-pkg"}});
     ASSERT_FALSE(st);
     EXPECT_EQ(st.error().kind, ErrorKind::MissingDependency);
-    EXPECT_THAT(st.error().message(), HasSubstr("fleetbox-no-such-tool is not installed (package fleetbox-pkg)"));
+    EXPECT_THAT(st.error().message(),
+                HasSubstr("fleetbox-no-such-tool is not installed (package fleetbox-pkg)"));
     EXPECT_THAT(st.error().hint, HasSubstr("apt-get install fleetbox-pkg"));
     EXPECT_TRUE(check_tools({{"sh", "dash"}}));
 }

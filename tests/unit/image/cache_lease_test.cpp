@@ -2,15 +2,15 @@
 // ends; remove()'s may_remove and build --force's may_replace are asked under the exclusive
 // lock and their refusal changes nothing. Cached entries are faked (files + manifest): no
 // build runs here.
-#include <atomic>
-#include <chrono>
-#include <gtest/gtest.h>
-#include <thread>
-
 #include "image/cache.hpp"
 #include "image/manifest.hpp"
 #include "support/test_support.hpp"
 #include "sys/fs.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <gtest/gtest.h>
+#include <thread>
 
 namespace fleetbox::image {
 namespace {
@@ -41,7 +41,8 @@ TEST(CacheLease, ALeaseOfACachedEntryReusesItAndHoldsTheSharedLock) {
     EXPECT_EQ(lease->info.disk_path, images.file("debian-12/disk.qcow2"));
     auto second = cache.lease("debian-12"); // shared: leases do not exclude each other
     ASSERT_TRUE(second) << second.error().message();
-    auto exclusive = FileLock::acquire(cache.lock_path("debian-12"), FileLock::Mode::Exclusive, 100ms);
+    auto exclusive =
+        FileLock::acquire(cache.lock_path("debian-12"), FileLock::Mode::Exclusive, 100ms);
     ASSERT_FALSE(exclusive);
     EXPECT_EQ(exclusive.error().kind, ErrorKind::Timeout);
 }
@@ -79,14 +80,18 @@ TEST(CacheLease, ARefusingGuardKeepsTheEntry) {
     test::ScratchDir images;
     fake_entry(images.path());
     ImageCache cache(images.path());
-    auto refused = cache.remove("debian-12", [] { return Status(fail(ErrorKind::Busy, "remove image debian-12", "in use")); });
+    auto refused = cache.remove("debian-12", [] {
+        return Status(fail(ErrorKind::Busy, "remove image debian-12", "in use"));
+    });
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().kind, ErrorKind::Busy);
     EXPECT_TRUE(cache.lookup("debian-12").value().has_value());
 
     BuildOptions options;
     options.require_root = false;
-    options.may_replace = [] { return Status(fail(ErrorKind::Busy, "rebuild image debian-12", "in use")); };
+    options.may_replace = [] {
+        return Status(fail(ErrorKind::Busy, "rebuild image debian-12", "in use"));
+    };
     auto rebuilt = cache.build("debian-12", options);
     ASSERT_FALSE(rebuilt);
     EXPECT_EQ(rebuilt.error().kind, ErrorKind::Busy);

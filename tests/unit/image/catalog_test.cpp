@@ -1,9 +1,9 @@
 // Catalog: the embedded catalog parses and describes debian-12; unknown aliases fail with
 // the list of known ones; malformed catalogs are Corrupt, never a crash.
+#include "image/catalog.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include "image/catalog.hpp"
 
 namespace fleetbox::image {
 namespace {
@@ -20,11 +20,13 @@ TEST(Catalog, EmbeddedCatalogDescribesDebian12) {
     EXPECT_EQ(e.builder, "mmdebstrap");
     EXPECT_EQ(e.suite, "bookworm");
     EXPECT_EQ(e.variant, "minbase");
-    for (const char* pkg : {"systemd-sysv", "udev", "openssh-server", "cloud-init", "linux-image-cloud-amd64",
-                            "sudo", "iproute2", "iputils-ping", "ifupdown", "isc-dhcp-client", "netbase",
-                            "ca-certificates", "libnss-myhostname"})
+    for (const char* pkg :
+         {"systemd-sysv", "udev", "openssh-server", "cloud-init", "linux-image-cloud-amd64", "sudo",
+          "iproute2", "iputils-ping", "ifupdown", "isc-dhcp-client", "netbase", "ca-certificates",
+          "libnss-myhostname"})
         EXPECT_THAT(e.packages, Contains(pkg));
-    for (const char* mod : {"virtio_blk", "virtio_mmio", "virtio_pci"}) EXPECT_THAT(e.initrd_modules, Contains(mod));
+    for (const char* mod : {"virtio_blk", "virtio_mmio", "virtio_pci"})
+        EXPECT_THAT(e.initrd_modules, Contains(mod));
     EXPECT_EQ(e.root_device, "/dev/vda");
     EXPECT_THAT(e.kernel_cmdline, HasSubstr("root=/dev/vda"));
 }
@@ -61,14 +63,15 @@ TEST(Catalog, ParsesEntriesSortedWithDefaults) {
 }
 
 TEST(Catalog, MalformedCatalogsAreCorrupt) {
-    for (const char* text : {
-             "{",
-             R"({"images": {"x": {"suite": "bookworm", "packages": ["a"]}}})",              // no builder
-             R"({"images": {"x": {"builder": "debootstrap", "suite": "s", "packages": ["a"]}}})",
-             R"({"images": {"x": {"builder": "mmdebstrap", "suite": "s", "packages": []}}})",
-             R"({"default": "y", "images": {"x": {"builder": "mmdebstrap", "suite": "s", "packages": ["a"]}}})",
-             R"({"images": {"x": {"builder": "mmdebstrap", "suite": 3, "packages": ["a"]}}})",
-         }) {
+    for (
+        const char* text : {
+            "{",
+            R"({"images": {"x": {"suite": "bookworm", "packages": ["a"]}}})", // no builder
+            R"({"images": {"x": {"builder": "debootstrap", "suite": "s", "packages": ["a"]}}})",
+            R"({"images": {"x": {"builder": "mmdebstrap", "suite": "s", "packages": []}}})",
+            R"({"default": "y", "images": {"x": {"builder": "mmdebstrap", "suite": "s", "packages": ["a"]}}})",
+            R"({"images": {"x": {"builder": "mmdebstrap", "suite": 3, "packages": ["a"]}}})",
+        }) {
         auto c = parse_catalog(text);
         ASSERT_FALSE(c) << text;
         EXPECT_EQ(c.error().kind, ErrorKind::Corrupt) << text;

@@ -2,15 +2,15 @@
 // fast path reads as NoCloud with cloud-config/cloud-final masked, corrupt or incomplete
 // manifests are rejected, sizes are checked against the files, sha256 matches known vectors,
 // and the cache does not count a directory with a bad manifest as an image.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include "image/cache.hpp"
 #include "image/manifest.hpp"
 #include "image/recipe.hpp"
 #include "support/test_support.hpp"
 #include "sys/sha256.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace fleetbox::image {
 namespace {
@@ -106,8 +106,10 @@ TEST(Manifest, WithoutProvisioningReadsAsLegacyNoCloud) {
     ASSERT_TRUE(back) << back.error().message();
     ASSERT_EQ(back->provisioning.size(), 1u);
     EXPECT_EQ(back->provisioning[0].method, "nocloud");
-    EXPECT_THAT(back->provisioning[0].kernel_cmdline, HasSubstr("systemd.mask=cloud-config.service"));
-    EXPECT_THAT(back->provisioning[0].kernel_cmdline, HasSubstr("systemd.mask=cloud-final.service"));
+    EXPECT_THAT(back->provisioning[0].kernel_cmdline,
+                HasSubstr("systemd.mask=cloud-config.service"));
+    EXPECT_THAT(back->provisioning[0].kernel_cmdline,
+                HasSubstr("systemd.mask=cloud-final.service"));
     EXPECT_THAT(back->method_names(), ElementsAre("nocloud"));
     ASSERT_NE(back->method("nocloud"), nullptr);
     EXPECT_EQ(back->method("fleetbox-seed"), nullptr);
@@ -116,7 +118,8 @@ TEST(Manifest, WithoutProvisioningReadsAsLegacyNoCloud) {
     ASSERT_EQ(legacy.size(), 1u);
     EXPECT_EQ(legacy[0].method, back->provisioning[0].method);
     EXPECT_EQ(legacy[0].kernel_cmdline, back->provisioning[0].kernel_cmdline);
-    EXPECT_EQ(legacy[0].kernel_cmdline, "systemd.mask=cloud-config.service systemd.mask=cloud-final.service");
+    EXPECT_EQ(legacy[0].kernel_cmdline,
+              "systemd.mask=cloud-config.service systemd.mask=cloud-final.service");
 }
 
 TEST(Manifest, AnEmptyProvisioningListReadsAsLegacyNoCloud) {
@@ -139,8 +142,9 @@ TEST(Manifest, MethodWithoutKernelCmdlineReadsAsEmpty) {
 }
 
 TEST(Manifest, MalformedProvisioningIsCorrupt) {
-    for (const nlohmann::json& bad : {nlohmann::json::array({{{"kernel_cmdline", "x"}}}),
-                                      nlohmann::json::array({{{"method", 5}}}), nlohmann::json::array({"nocloud"})}) {
+    for (const nlohmann::json& bad :
+         {nlohmann::json::array({{{"kernel_cmdline", "x"}}}),
+          nlohmann::json::array({{{"method", 5}}}), nlohmann::json::array({"nocloud"})}) {
         auto doc = nlohmann::json::parse(manifest_to_json(sample()));
         doc["provisioning"] = bad;
         auto back = manifest_from_json(doc.dump());
@@ -155,8 +159,9 @@ TEST(Manifest, RejectsCorruptOrIncompleteDocuments) {
     no_kernel.files.erase(no_kernel.files.begin() + 1);
     Manifest future = sample();
     future.version = 99;
-    for (const std::string& text : {std::string("{"), std::string("[]"), good.substr(0, good.size() / 2),
-                                    manifest_to_json(no_kernel), manifest_to_json(future)}) {
+    for (const std::string& text :
+         {std::string("{"), std::string("[]"), good.substr(0, good.size() / 2),
+          manifest_to_json(no_kernel), manifest_to_json(future)}) {
         auto m = manifest_from_json(text);
         ASSERT_FALSE(m) << text;
         EXPECT_EQ(m.error().kind, ErrorKind::Corrupt);
@@ -185,8 +190,10 @@ TEST(Manifest, Sha256MatchesKnownVectors) {
     test::ScratchDir dir;
     test::write_text(dir.file("abc"), "abc");
     test::write_text(dir.file("empty"), "");
-    EXPECT_EQ(*sha256_file_hex(dir.file("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    EXPECT_EQ(*sha256_file_hex(dir.file("empty")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(*sha256_file_hex(dir.file("abc")),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(*sha256_file_hex(dir.file("empty")),
+              "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     EXPECT_FALSE(sha256_file_hex(dir.file("missing")));
 }
 
@@ -226,7 +233,8 @@ TEST(CacheLookup, OnlyDirectoriesWithAValidManifestAreImages) {
     EXPECT_EQ((*hit)->manifest.kernel_version, "6.1.0-28-cloud-amd64");
     // Dot entries (locks, logs, staging dirs) are never listed.
     test::write_text(images.file(".debian-12.lock"), "");
-    test::write_text(images.file(".build-debian-12-abcdef/manifest.json"), manifest_to_json(sample()));
+    test::write_text(images.file(".build-debian-12-abcdef/manifest.json"),
+                     manifest_to_json(sample()));
     auto all = cache.list();
     ASSERT_TRUE(all);
     ASSERT_EQ(all->size(), 1u);

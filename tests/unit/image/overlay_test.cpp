@@ -1,14 +1,14 @@
 // Overlay creation against a small real qcow2 base made with qemu-img: right virtual size,
 // a tiny file, the backing file pointing at the base; a too-small size or an existing file is
 // refused and nothing is left behind.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include "image/overlay.hpp"
 #include "support/test_support.hpp"
 #include "sys/child_process.hpp"
 #include "sys/fs.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace fleetbox::image {
 namespace {
@@ -20,14 +20,16 @@ constexpr std::uint64_t kBaseSize = 64ULL << 20;
 class Overlay : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (find_program("qemu-img").empty()) GTEST_SKIP() << "qemu-img (qemu-utils) is not installed";
+        if (find_program("qemu-img").empty())
+            GTEST_SKIP() << "qemu-img (qemu-utils) is not installed";
         base_.alias = "tiny";
         base_.dir = scratch_.file("images/tiny");
         base_.disk_path = base_.dir + "/disk.qcow2";
         base_.manifest.virtual_size = kBaseSize;
         ASSERT_TRUE(ensure_dir(base_.dir));
         ChildSpec spec;
-        spec.argv = {"qemu-img", "create", "-q", "-f", "qcow2", base_.disk_path, std::to_string(kBaseSize)};
+        spec.argv = {
+            "qemu-img", "create", "-q", "-f", "qcow2", base_.disk_path, std::to_string(kBaseSize)};
         auto made = run_checked(spec);
         ASSERT_TRUE(made) << made.error().message();
     }
@@ -85,8 +87,9 @@ TEST_F(Overlay, SmallerThanTheBaseIsRefusedAndLeavesNothing) {
     auto st = create_overlay(base_, scratch_.file("vm/disk.qcow2"), 32ULL << 20);
     ASSERT_FALSE(st);
     EXPECT_EQ(st.error().kind, ErrorKind::InvalidArgument);
-    EXPECT_THAT(st.error().message(),
-                HasSubstr("requested disk size 32.0 MiB is smaller than the image tiny (64.0 MiB)"));
+    EXPECT_THAT(
+        st.error().message(),
+        HasSubstr("requested disk size 32.0 MiB is smaller than the image tiny (64.0 MiB)"));
     EXPECT_TRUE(vm_dir_entries().empty());
 }
 
@@ -119,8 +122,8 @@ TEST_F(Overlay, MissingBaseOrFailingQemuImgLeavesNothing) {
 
 TEST(OverlayArgv, IsTheDocumentedQemuImgCommand) {
     EXPECT_EQ(overlay_argv("/b/disk.qcow2", "/v/d.qcow2", 1024),
-              (std::vector<std::string>{"qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b",
-                                        "/b/disk.qcow2", "/v/d.qcow2", "1024"}));
+              (std::vector<std::string>{"qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2",
+                                        "-b", "/b/disk.qcow2", "/v/d.qcow2", "1024"}));
 }
 
 } // namespace

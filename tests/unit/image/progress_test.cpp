@@ -1,11 +1,10 @@
 // Progress output: plain lines per phase boundary off a terminal, an in-place updating line
 // on a terminal (forced here), nothing in quiet mode.
-#include <cstdio>
+#include "image/progress.hpp"
 
+#include <cstdio>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include "image/progress.hpp"
 
 namespace fleetbox::image {
 namespace {
@@ -29,7 +28,8 @@ public:
         std::rewind(file_);
         char buf[4096];
         size_t n;
-        while ((n = std::fread(buf, 1, sizeof buf, file_)) > 0) out.append(buf, n);
+        while ((n = std::fread(buf, 1, sizeof buf, file_)) > 0)
+            out.append(buf, n);
         return out;
     }
 
@@ -47,11 +47,12 @@ TEST(Progress, PlainModePrintsPhaseBoundaries) {
         p.failed();
         p.note("reusing the image");
     }
-    EXPECT_THAT(out.text(), MatchesRegex("image debian-12: bootstrap packages\\.\\.\\.\n"
-                                         "image debian-12: bootstrap packages\\.\\.\\. done \\([0-9.]+ m?s\\)\n"
-                                         "image debian-12: make ext4\\.\\.\\.\n"
-                                         "image debian-12: make ext4\\.\\.\\. failed \\([0-9.]+ m?s\\)\n"
-                                         "image debian-12: reusing the image\n"));
+    EXPECT_THAT(out.text(),
+                MatchesRegex("image debian-12: bootstrap packages\\.\\.\\.\n"
+                             "image debian-12: bootstrap packages\\.\\.\\. done \\([0-9.]+ m?s\\)\n"
+                             "image debian-12: make ext4\\.\\.\\.\n"
+                             "image debian-12: make ext4\\.\\.\\. failed \\([0-9.]+ m?s\\)\n"
+                             "image debian-12: reusing the image\n"));
 }
 
 TEST(Progress, AutoOnAFileIsPlain) {
@@ -83,7 +84,10 @@ TEST(Progress, TtyModeRewritesOneLinePerPhase) {
     std::string text = out.text();
     EXPECT_THAT(text, HasSubstr("\r\033[Kimage debian-12: bootstrap packages... "));
     EXPECT_THAT(text, HasSubstr("  extracting archives..."));
-    EXPECT_THAT(text, ContainsRegex("\r\033\\[Kimage debian-12: bootstrap packages\\.\\.\\. done \\([0-9.]+ m?s\\)\n$"));
+    EXPECT_THAT(
+        text,
+        ContainsRegex(
+            "\r\033\\[Kimage debian-12: bootstrap packages\\.\\.\\. done \\([0-9.]+ m?s\\)\n$"));
     EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1); // one finished line
 }
 

@@ -1,12 +1,11 @@
 // The mmdebstrap recipe: the package set, variant, suite, target and mirrors in the argv,
 // and hooks that carry every image trap fix (resolver, host keys, hostname, fstab, NoCloud,
 // small virtio initrd). The hooks are executed for real in the component tests.
-#include <algorithm>
+#include "image/recipe.hpp"
 
+#include <algorithm>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include "image/recipe.hpp"
 
 namespace fleetbox::image {
 namespace {
@@ -15,17 +14,21 @@ using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-const CatalogEntry& debian12() { return **find_alias("debian-12"); }
+const CatalogEntry& debian12() {
+    return **find_alias("debian-12");
+}
 
 std::string arg_with_prefix(const std::vector<std::string>& argv, const std::string& prefix) {
     for (const auto& a : argv)
-        if (a.rfind(prefix, 0) == 0) return a.substr(prefix.size());
+        if (a.rfind(prefix, 0) == 0)
+            return a.substr(prefix.size());
     return {};
 }
 
 TEST(Recipe, ArgvCarriesModeVariantPackagesSuiteTargetAndMirrors) {
-    std::vector<std::string> mirrors = {"deb http://m.example/debian bookworm main",
-                                        "deb http://m.example/debian-security bookworm-security main"};
+    std::vector<std::string> mirrors = {
+        "deb http://m.example/debian bookworm main",
+        "deb http://m.example/debian-security bookworm-security main"};
     auto argv = mmdebstrap_argv(debian12(), "/tmp/x/rootfs", mirrors);
     ASSERT_GE(argv.size(), 5u);
     EXPECT_EQ(argv[0], "mmdebstrap");
@@ -37,7 +40,8 @@ TEST(Recipe, ArgvCarriesModeVariantPackagesSuiteTargetAndMirrors) {
     for (size_t start = 0, comma;; start = comma + 1) {
         comma = include.find(',', start);
         listed.push_back(include.substr(start, comma - start));
-        if (comma == std::string::npos) break;
+        if (comma == std::string::npos)
+            break;
     }
     EXPECT_EQ(listed, debian12().packages);
     // Positional tail: SUITE TARGET MIRROR...
@@ -61,7 +65,8 @@ TEST(Recipe, SetupHookConfiguresASmallVirtioInitrd) {
     EXPECT_THAT(hook, HasSubstr("MODULES=list"));
     EXPECT_THAT(hook, HasSubstr("etc/initramfs-tools/conf.d/"));
     EXPECT_THAT(hook, HasSubstr("force_load"));
-    for (const auto& m : debian12().initrd_modules) EXPECT_THAT(hook, HasSubstr(m));
+    for (const auto& m : debian12().initrd_modules)
+        EXPECT_THAT(hook, HasSubstr(m));
     // Never the conffiles themselves (dpkg would see them as locally modified).
     EXPECT_THAT(hook, Not(HasSubstr("etc/initramfs-tools/initramfs.conf")));
     EXPECT_THAT(hook, Not(HasSubstr("etc/initramfs-tools/modules\"")));
@@ -69,7 +74,9 @@ TEST(Recipe, SetupHookConfiguresASmallVirtioInitrd) {
 
 TEST(Recipe, CustomizeHookFixesTheImageTraps) {
     std::string hook = customize_hook(debian12());
-    EXPECT_THAT(hook, HasSubstr("rm -f \"$1/etc/resolv.conf\" \"$1/etc/hostname\" \"$1\"/etc/ssh/ssh_host_*"));
+    EXPECT_THAT(
+        hook,
+        HasSubstr("rm -f \"$1/etc/resolv.conf\" \"$1/etc/hostname\" \"$1\"/etc/ssh/ssh_host_*"));
     EXPECT_THAT(hook, HasSubstr("myhostname"));
     EXPECT_THAT(hook, HasSubstr("/dev/vda\\t/\\text4"));
     EXPECT_THAT(hook, HasSubstr("datasource_list: [ NoCloud, None ]"));

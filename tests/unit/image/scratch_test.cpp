@@ -1,11 +1,11 @@
 // Scratch placement: a tmpfs only when it is one, is mounted for programs and devices and has
 // room; prefixes are per store and alias; the sweep removes only a killed build's leftovers.
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include "image/scratch.hpp"
 #include "support/test_support.hpp"
 #include "sys/fs.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 namespace fleetbox::image {
 namespace {
@@ -16,7 +16,8 @@ using ::testing::StartsWith;
 TEST(Scratch, NonTmpfsIsNotSuitable) {
     test::ScratchDir dir;
     std::string why;
-    if (suitable_tmpfs(dir.path(), 0, &why)) GTEST_SKIP() << "TMPDIR is a tmpfs here";
+    if (suitable_tmpfs(dir.path(), 0, &why))
+        GTEST_SKIP() << "TMPDIR is a tmpfs here";
     EXPECT_THAT(why, HasSubstr("is not a tmpfs"));
     auto place = choose_scratch("", dir.path());
     EXPECT_EQ(place.parent, "");
@@ -24,7 +25,8 @@ TEST(Scratch, NonTmpfsIsNotSuitable) {
 }
 
 TEST(Scratch, TmpfsNeedsRoom) {
-    if (!suitable_tmpfs(kDefaultTmpfs, 0)) GTEST_SKIP() << "/dev/shm is not a usable tmpfs here";
+    if (!suitable_tmpfs(kDefaultTmpfs, 0))
+        GTEST_SKIP() << "/dev/shm is not a usable tmpfs here";
     std::string why;
     EXPECT_FALSE(suitable_tmpfs(kDefaultTmpfs, 1ULL << 62, &why));
     EXPECT_THAT(why, HasSubstr("free"));

@@ -1,9 +1,9 @@
 // Control-protocol codec: every message survives a round trip (including the boot spec's
 // optional kernel command line words), and malformed input is rejected with a Corrupt error
 // rather than half-decoded.
-#include <gtest/gtest.h>
-
 #include "proto/codec.hpp"
+
+#include <gtest/gtest.h>
 
 namespace fleetbox::proto {
 namespace {
@@ -36,8 +36,17 @@ TEST(Codec, RequestsRoundTrip) {
     EXPECT_EQ(reserve.name, "web-1");
     EXPECT_EQ(reserve.ip_hint, "192.168.5.9");
 
-    BootSpec spec{"web-1", "/s/clusters/web/web-1", "/s/d.qcow2", "/s/seed.iso", "/i/vmlinuz",
-                  "/i/initrd.img", "02:11:22:33:44:55", 4, 3072, 900, "fleetbox.seed=/dev/vdb"};
+    BootSpec spec{"web-1",
+                  "/s/clusters/web/web-1",
+                  "/s/d.qcow2",
+                  "/s/seed.iso",
+                  "/i/vmlinuz",
+                  "/i/initrd.img",
+                  "02:11:22:33:44:55",
+                  4,
+                  3072,
+                  900,
+                  "fleetbox.seed=/dev/vdb"};
     auto boot = std::get<BootMember>(round_trip(BootMember{spec}));
     EXPECT_EQ(boot.spec.name, "web-1");
     EXPECT_EQ(boot.spec.member_dir, spec.member_dir);
@@ -57,11 +66,13 @@ TEST(Codec, RequestsRoundTrip) {
 TEST(Codec, RepliesRoundTrip) {
     EXPECT_EQ(std::get<HelloReply>(round_trip(HelloReply{kProtocolVersion, 7})).helper_pid, 7);
     EXPECT_TRUE(std::holds_alternative<Ok>(round_trip(Ok{})));
-    auto err = std::get<ErrorReply>(round_trip(ErrorReply{"busy", "member x is already running", "h"}));
+    auto err =
+        std::get<ErrorReply>(round_trip(ErrorReply{"busy", "member x is already running", "h"}));
     EXPECT_EQ(err.kind, "busy");
     EXPECT_EQ(err.message, "member x is already running");
     EXPECT_EQ(err.hint, "h");
-    auto net = std::get<NetworkInfo>(round_trip(NetworkInfo{"fbx-0a1b2c3d", "192.168.3.0/24", "192.168.3.1", 24}));
+    auto net = std::get<NetworkInfo>(
+        round_trip(NetworkInfo{"fbx-0a1b2c3d", "192.168.3.0/24", "192.168.3.1", 24}));
     EXPECT_EQ(net.bridge, "fbx-0a1b2c3d");
     EXPECT_EQ(net.subnet, "192.168.3.0/24");
     EXPECT_EQ(net.gateway, "192.168.3.1");
@@ -74,15 +85,17 @@ TEST(Codec, RepliesRoundTrip) {
     ASSERT_EQ(b.timings.size(), 2u);
     EXPECT_EQ(b.timings[1].phase, "port 22 open");
     EXPECT_DOUBLE_EQ(b.timings[1].seconds, 17.5);
-    auto st = std::get<StatusInfo>(round_trip(StatusInfo{"web", "running", "192.168.3.2", 10, 11, ""}));
+    auto st =
+        std::get<StatusInfo>(round_trip(StatusInfo{"web", "running", "192.168.3.2", 10, 11, ""}));
     EXPECT_EQ(st.state, "running");
     EXPECT_EQ(st.qemu_pid, 11);
 }
 
 TEST(Codec, RejectsMalformedInput) {
-    for (const char* bad : {"", "not json", "[1,2]", "{\"cmd\":\"launch-missiles\"}", "{}",
-                            "{\"cmd\":\"reserve\"}", "{\"cmd\":\"reserve\",\"name\":5}",
-                            "{\"cmd\":\"boot-member\"}", "{\"cmd\":\"boot-member\",\"spec\":{\"name\":\"x\"}}"}) {
+    for (const char* bad :
+         {"", "not json", "[1,2]", "{\"cmd\":\"launch-missiles\"}", "{}", "{\"cmd\":\"reserve\"}",
+          "{\"cmd\":\"reserve\",\"name\":5}", "{\"cmd\":\"boot-member\"}",
+          "{\"cmd\":\"boot-member\",\"spec\":{\"name\":\"x\"}}"}) {
         auto r = decode_request(bad);
         ASSERT_FALSE(r) << bad;
         EXPECT_EQ(r.error().kind, ErrorKind::Corrupt) << bad;
@@ -109,7 +122,8 @@ std::string with_cmdline_extra(const std::string& json_value) {
     const std::string placeholder = "\"PLACEHOLDER\"";
     auto at = line.find(placeholder);
     EXPECT_NE(at, std::string::npos) << line;
-    if (at != std::string::npos) line.replace(at, placeholder.size(), json_value);
+    if (at != std::string::npos)
+        line.replace(at, placeholder.size(), json_value);
     return line;
 }
 
@@ -144,11 +158,11 @@ TEST(Codec, KernelCmdlineExtraIsOptionalOnTheWire) {
 }
 
 TEST(Codec, KernelCmdlineExtraMustBeOnePrintableLine) {
-    for (const std::string& bad : {std::string("\"a\\nb\""), std::string("\"a\\rb\""), std::string("\"a\\tb\""),
-                                   std::string("\"a\\u0000b\""), std::string("\"a\\u001bb\""),
-                                   std::string("\"a\\u007fb\""), std::string("\"caf\\u00e9\""),
-                                   "\"" + std::string(kMaxCmdlineExtra + 1, 'x') + "\"", std::string("5"),
-                                   std::string("[\"a\"]")}) {
+    for (const std::string& bad :
+         {std::string("\"a\\nb\""), std::string("\"a\\rb\""), std::string("\"a\\tb\""),
+          std::string("\"a\\u0000b\""), std::string("\"a\\u001bb\""), std::string("\"a\\u007fb\""),
+          std::string("\"caf\\u00e9\""), "\"" + std::string(kMaxCmdlineExtra + 1, 'x') + "\"",
+          std::string("5"), std::string("[\"a\"]")}) {
         auto r = decode_request(with_cmdline_extra(bad));
         ASSERT_FALSE(r) << bad;
         EXPECT_EQ(r.error().kind, ErrorKind::Corrupt) << bad;
@@ -157,11 +171,13 @@ TEST(Codec, KernelCmdlineExtraMustBeOnePrintableLine) {
     auto r = decode_request(encode(Request{BootMember{boot_spec("quiet\nroot=/dev/evil")}}));
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().kind, ErrorKind::Corrupt);
-    EXPECT_NE(r.error().message().find("kernel_cmdline_extra"), std::string::npos) << r.error().message();
+    EXPECT_NE(r.error().message().find("kernel_cmdline_extra"), std::string::npos)
+        << r.error().message();
 }
 
 TEST(Codec, ErrorsKeepKindMessageAndHint) {
-    Error e{ErrorKind::Busy, 0, "boot web", "member web is already running", "run fleetbox down web"};
+    Error e{ErrorKind::Busy, 0, "boot web", "member web is already running",
+            "run fleetbox down web"};
     auto back = to_error(to_reply(e));
     EXPECT_EQ(back.kind, ErrorKind::Busy);
     EXPECT_EQ(back.message(), "boot web: member web is already running");

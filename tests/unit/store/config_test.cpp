@@ -80,7 +80,8 @@ TEST(Config, CheckRefusesAnUnknownProvisioning) {
         auto ok = check_config(c);
         ASSERT_FALSE(ok) << bad;
         EXPECT_EQ(ok.error().kind, ErrorKind::InvalidArgument);
-        EXPECT_NE(ok.error().message().find("field \"provisioning\""), std::string::npos) << ok.error().message();
+        EXPECT_NE(ok.error().message().find("field \"provisioning\""), std::string::npos)
+            << ok.error().message();
     }
 }
 
@@ -183,7 +184,8 @@ TEST(Config, WrongTypesAndValuesAreNamed) {
     expect_corrupt(with("image", ""), "field \"image\" is empty");
     expect_corrupt(with("version", 0), "field \"version\" must be a positive integer");
     expect_corrupt(with("version", "1"), "field \"version\" must be a positive integer");
-    expect_corrupt(with("provisioning", "teleport"), "field \"provisioning\" must be \"fleetbox-seed\" or \"nocloud\"");
+    expect_corrupt(with("provisioning", "teleport"),
+                   "field \"provisioning\" must be \"fleetbox-seed\" or \"nocloud\"");
     expect_corrupt(with("provisioning", 1), "field \"provisioning\" must be a string");
     expect_corrupt(with("fixtures", "x"), "field \"fixtures\" must be a list");
     expect_corrupt(with("fixtures", nlohmann::json::array({1})), "must be an object");

@@ -54,7 +54,8 @@ TEST_F(FailedBoots, ALaterFailureReplacesTheEarlierSetWhole) {
     ASSERT_TRUE(kept) << kept.error().message();
     EXPECT_EQ(read_file(*kept + "/serial.log").value(), "second\n");
     EXPECT_FALSE(path_exists(*kept + "/helper.log")) << "no file of the earlier attempt survives";
-    EXPECT_EQ(list_dir(root() + "/failed").value(), std::vector<std::string>{"web-1"}) << "no staging left";
+    EXPECT_EQ(list_dir(root() + "/failed").value(), std::vector<std::string>{"web-1"})
+        << "no staging left";
 }
 
 TEST_F(FailedBoots, NoLogsMeansNothingKept) {

@@ -1,6 +1,6 @@
 // Name-derived MAC addresses and the SHA-256 helper (values cross-checked with Python's hashlib).
-#include "sys/sha256.hpp"
 #include "store/mac.hpp"
+#include "sys/sha256.hpp"
 
 #include <gtest/gtest.h>
 #include <regex>

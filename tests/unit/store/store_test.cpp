@@ -300,8 +300,10 @@ TEST_F(StoreTest, ListUsingImageCountsUnreadableConfigs) {
     ASSERT_TRUE(store().create(new_vm_config("db", 1, 1024, 10240, "other-image")));
     ASSERT_TRUE(store().ensure_member_dir("bad"));
     test::write_text(store().config_path("bad").value(), "{");
-    EXPECT_EQ(store().list_using_image("debian-12").value(), (std::vector<std::string>{"bad", "web-1"}));
-    EXPECT_EQ(store().list_using_image("other-image").value(), (std::vector<std::string>{"bad", "db"}));
+    EXPECT_EQ(store().list_using_image("debian-12").value(),
+              (std::vector<std::string>{"bad", "web-1"}));
+    EXPECT_EQ(store().list_using_image("other-image").value(),
+              (std::vector<std::string>{"bad", "db"}));
     ASSERT_TRUE(store().remove("bad"));
     EXPECT_TRUE(store().list_using_image("nothing").value().empty());
 }

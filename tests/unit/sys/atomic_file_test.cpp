@@ -4,15 +4,13 @@
 //
 // Why: config.json and manifests must never be seen half-written, and a crashed or abandoned
 // write must not leave ".name.tmp-XXXXXX" litter that a later listing trips over.
+#include "support/test_support.hpp"
 #include "sys/atomic_file.hpp"
-
-#include <sys/stat.h>
+#include "sys/fs.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include "support/test_support.hpp"
-#include "sys/fs.hpp"
+#include <sys/stat.h>
 
 namespace fleetbox {
 namespace {
@@ -84,7 +82,10 @@ TEST(AtomicFile, UncommittedDropKeepsOldContentAndCleansUp) {
 
 TEST(AtomicFile, UncommittedDropWithoutPreviousFileLeavesNothing) {
     test::ScratchDir dir;
-    { auto f = AtomicFile::open(dir.file("new.json")); ASSERT_TRUE(f); }
+    {
+        auto f = AtomicFile::open(dir.file("new.json"));
+        ASSERT_TRUE(f);
+    }
     EXPECT_TRUE(entries(dir.path()).empty());
 }
 
@@ -143,7 +144,7 @@ TEST(WriteFileAtomic, MissingDirectoryFailsCleanly) {
 
 TEST(AtomicFile, CommitFailureKeepsOldFileAndRemovesTemp) {
     test::ScratchDir dir;
-    ASSERT_TRUE(ensure_dir(dir.file("target")));  // a non-empty directory cannot be renamed over
+    ASSERT_TRUE(ensure_dir(dir.file("target"))); // a non-empty directory cannot be renamed over
     test::write_text(dir.file("target/inside"), "x");
     std::string temp;
     {

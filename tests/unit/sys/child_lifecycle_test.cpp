@@ -4,18 +4,16 @@
 //
 // Why: fleetbox must never leave a QEMU or mmdebstrap running after it gives up on it. The
 // tests watch the real processes through /proc and waitpid (see process_helpers.hpp).
+#include "support/process_helpers.hpp"
 #include "sys/child_process.hpp"
 
 #include <cerrno>
 #include <csignal>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include "support/process_helpers.hpp"
 
 namespace fleetbox {
 namespace {
@@ -170,10 +168,12 @@ pid_t spawn_with_grandchild(bool own_group, std::optional<ChildProcess>& out) {
     spec.err = Stream::Null;
     spec.own_process_group = own_group;
     auto child = ChildProcess::spawn(spec);
-    if (!child) return -1;
+    if (!child)
+        return -1;
     out.emplace(std::move(*child));
     std::string text;
-    if (!test::eventually([&] { return (text = out->captured_stdout()).find('\n') != std::string::npos; }))
+    if (!test::eventually(
+            [&] { return (text = out->captured_stdout()).find('\n') != std::string::npos; }))
         return -1;
     return static_cast<pid_t>(std::stol(text));
 }
@@ -210,7 +210,8 @@ TEST(ChildLifecycle, WithoutGroupGrandchildSurvivesKill) {
 // reports the sleep's pid through a pipe and exits (without running destructors).
 pid_t orphan_sleep_via_intermediate(int death_signal) {
     int p[2];
-    if (::pipe(p) != 0) return -1;
+    if (::pipe(p) != 0)
+        return -1;
     pid_t mid = ::fork();
     if (mid == 0) {
         ::close(p[0]);
@@ -223,10 +224,12 @@ pid_t orphan_sleep_via_intermediate(int death_signal) {
     }
     ::close(p[1]);
     pid_t pid = -1;
-    if (mid < 0 || ::read(p[0], &pid, sizeof pid) != sizeof pid) pid = -1;
+    if (mid < 0 || ::read(p[0], &pid, sizeof pid) != sizeof pid)
+        pid = -1;
     ::close(p[0]);
     int st = 0;
-    if (mid > 0) ::waitpid(mid, &st, 0);
+    if (mid > 0)
+        ::waitpid(mid, &st, 0);
     return pid;
 }
 
@@ -236,7 +239,8 @@ TEST(ChildLifecycle, ParentDeathSignalKillsOrphan) {
     pid_t pid = orphan_sleep_via_intermediate(SIGKILL);
     ASSERT_GT(pid, 0);
     auto st = test::reap_within(pid);
-    if (!st) test::kill_and_reap(pid);
+    if (!st)
+        test::kill_and_reap(pid);
     ASSERT_TRUE(st) << "sleep outlived its parent despite parent_death_signal";
     EXPECT_TRUE(WIFSIGNALED(*st));
     EXPECT_EQ(WTERMSIG(*st), SIGKILL);
@@ -264,7 +268,8 @@ TEST(ChildLifecycle, ChildStartsWithEmptySignalMask) {
 }
 
 TEST(ChildLifecycle, IgnoredSignalsAreResetForChild) {
-    struct sigaction ign {}, old {};
+    struct sigaction ign {
+    }, old{};
     ign.sa_handler = SIG_IGN;
     sigemptyset(&ign.sa_mask);
     ASSERT_EQ(::sigaction(SIGPIPE, &ign, &old), 0);

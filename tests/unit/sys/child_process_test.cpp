@@ -4,21 +4,19 @@
 //
 // Why: fleetbox turns a failing mmdebstrap or qemu-img into one readable line, and a child that
 // inherits a lock fd or a socket would keep it alive; these are the behaviors relied upon.
+#include "support/test_support.hpp"
 #include "sys/child_process.hpp"
+#include "util/strings.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include "support/test_support.hpp"
-#include "util/strings.hpp"
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace fleetbox {
 namespace {
@@ -114,7 +112,10 @@ TEST(ChildProcess, NonExecutableFileIsMissingDependency) {
 
 TEST(ChildProcess, ExecFailureIsReportedWithErrnoAndReaped) {
     test::ScratchDir dir;
-    test::write_text(dir.file("bogus"), std::string("\x7f" "ELF not really an ELF file"), 0755);
+    test::write_text(dir.file("bogus"),
+                     std::string("\x7f"
+                                 "ELF not really an ELF file"),
+                     0755);
     auto r = ChildProcess::spawn(capture({dir.file("bogus")}));
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().err_no, ENOEXEC);
@@ -208,7 +209,8 @@ TEST(ChildProcess, StdinNullIsDevNull) {
 TEST(ChildProcess, StdoutNullIsDevNull) {
     // The command substitution reads the shell's own fd 1 without redirecting it (dash applies
     // a command's redirections in the shell itself while the command runs).
-    ChildSpec spec = capture({"sh", "-c", "echo discarded; p=$(readlink /proc/$$/fd/1); echo \"$p\" >&2"});
+    ChildSpec spec =
+        capture({"sh", "-c", "echo discarded; p=$(readlink /proc/$$/fd/1); echo \"$p\" >&2"});
     spec.out = Stream::Null;
     auto r = run_command(spec);
     ASSERT_TRUE(r) << r.error().message();
@@ -248,8 +250,9 @@ TEST(RunChecked, SuccessReturnsOutput) {
 }
 
 TEST(RunChecked, FailureCarriesLastStderrLineAndStatus) {
-    auto r = run_checked(capture(
-        {"sh", "-c", "echo noise >&2; echo 'the real reason' >&2; echo; echo stdout-text; exit 3"}));
+    auto r = run_checked(
+        capture({"sh", "-c",
+                 "echo noise >&2; echo 'the real reason' >&2; echo; echo stdout-text; exit 3"}));
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().kind, ErrorKind::ExternalCommand);
     EXPECT_EQ(r.error().context, "the real reason");

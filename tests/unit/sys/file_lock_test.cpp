@@ -5,18 +5,16 @@
 // Why flock semantics matter here: locks belong to the open file description, so two
 // FileLocks in one process on separate opens conflict exactly like two processes would, and a
 // crashed fleetbox never leaves a stale lock behind.
+#include "support/test_support.hpp"
 #include "sys/file_lock.hpp"
+#include "sys/fs.hpp"
 
 #include <atomic>
 #include <csignal>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
-
-#include "support/test_support.hpp"
-#include "sys/fs.hpp"
 
 namespace fleetbox {
 namespace {
@@ -67,7 +65,10 @@ TEST(FileLock, ExclusiveAndSharedConflictBothWays) {
 
 TEST(FileLock, ReleasedOnDestruction) {
     test::ScratchDir dir;
-    { auto held = FileLock::acquire(dir.file("l")); ASSERT_TRUE(held); }
+    {
+        auto held = FileLock::acquire(dir.file("l"));
+        ASSERT_TRUE(held);
+    }
     EXPECT_TRUE(FileLock::try_acquire(dir.file("l")));
 }
 
@@ -135,7 +136,8 @@ TEST(FileLock, KernelReleasesLockOfKilledHolder) {
         auto lock = FileLock::acquire(path);
         char c = lock ? 'y' : 'n';
         (void)!::write(ready[1], &c, 1);
-        while (true) ::pause();
+        while (true)
+            ::pause();
     }
     ASSERT_GT(pid, 0);
     ::close(ready[1]);

@@ -5,20 +5,18 @@
 // Why: remove_tree runs on build directories that may contain symlinks to the host or leaked
 // bind mounts; following either would delete host data. The sparse-file size is what the
 // store reports as disk usage of qcow2/raw images.
+#include "support/test_support.hpp"
 #include "sys/fs.hpp"
 
 #include <cerrno>
 #include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include "support/test_support.hpp"
 
 namespace fleetbox {
 namespace {
@@ -27,7 +25,8 @@ using ::testing::HasSubstr;
 
 mode_t mode_of(const std::string& path) {
     struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) return 0;
+    if (::lstat(path.c_str(), &st) != 0)
+        return 0;
     return st.st_mode & 07777;
 }
 
@@ -122,16 +121,20 @@ TEST(RemoveTree, SymlinkAsRootRemovesOnlyTheLink) {
 }
 
 TEST(RemoveTree, DoesNotCrossMountPoints) {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root to mount";
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root to mount";
     test::ScratchDir dir;
     test::write_text(dir.file("t/file"), "x");
     ASSERT_EQ(::mkdir(dir.file("t/mnt").c_str(), 0755), 0);
     // Mount in a private mount namespace of a forked child, so nothing leaks if it fails.
     pid_t pid = ::fork();
     if (pid == 0) {
-        if (::unshare(CLONE_NEWNS) != 0) ::_exit(77);
-        if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(77);
-        if (::mount("tmpfs", dir.file("t/mnt").c_str(), "tmpfs", 0, nullptr) != 0) ::_exit(77);
+        if (::unshare(CLONE_NEWNS) != 0)
+            ::_exit(77);
+        if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+            ::_exit(77);
+        if (::mount("tmpfs", dir.file("t/mnt").c_str(), "tmpfs", 0, nullptr) != 0)
+            ::_exit(77);
         test::write_text(dir.file("t/mnt/inside"), "on another fs");
         bool removed = remove_tree(dir.file("t")).has_value();
         bool inside_kept = test::read_text(dir.file("t/mnt/inside")) == "on another fs";
@@ -142,7 +145,8 @@ TEST(RemoveTree, DoesNotCrossMountPoints) {
     int st = 0;
     ASSERT_EQ(::waitpid(pid, &st, 0), pid);
     ASSERT_TRUE(WIFEXITED(st));
-    if (WEXITSTATUS(st) == 77) GTEST_SKIP() << "cannot create a mount namespace here";
+    if (WEXITSTATUS(st) == 77)
+        GTEST_SKIP() << "cannot create a mount namespace here";
     EXPECT_EQ(WEXITSTATUS(st), 0) << "remove_tree descended into a mounted filesystem";
 }
 
@@ -191,8 +195,8 @@ TEST(Sizes, SparseFileAllocatesLittle) {
     auto alloc = allocated_size(dir.file("sparse"));
     ASSERT_TRUE(size && alloc);
     EXPECT_EQ(*size, 1ULL << 30);
-    EXPECT_GT(*alloc, 0u);               // the written block counts
-    EXPECT_LT(*alloc, 16ULL << 20);      // the hole does not
+    EXPECT_GT(*alloc, 0u);          // the written block counts
+    EXPECT_LT(*alloc, 16ULL << 20); // the hole does not
 }
 
 TEST(Sizes, AllocatedSizeOfWrittenFile) {

@@ -6,9 +6,8 @@
 #include "sys/interrupt.hpp"
 
 #include <csignal>
-#include <map>
-
 #include <gtest/gtest.h>
+#include <map>
 
 namespace fleetbox {
 namespace {
@@ -16,11 +15,13 @@ namespace {
 class Interrupt : public ::testing::Test {
 protected:
     void SetUp() override {
-        for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, nullptr, &saved_[sig]);
+        for (int sig : {SIGINT, SIGTERM, SIGHUP})
+            ::sigaction(sig, nullptr, &saved_[sig]);
         reset_interrupt();
     }
     void TearDown() override {
-        for (auto& [sig, sa] : saved_) ::sigaction(sig, &sa, nullptr);
+        for (auto& [sig, sa] : saved_)
+            ::sigaction(sig, &sa, nullptr);
         reset_interrupt();
     }
     std::map<int, struct sigaction> saved_;

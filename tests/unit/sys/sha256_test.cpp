@@ -1,16 +1,17 @@
 // sys/sha256: the FIPS 180-2 test vectors for strings and files, and the hex prefix the
 // store derives socket names from.
-#include <gtest/gtest.h>
-
 #include "support/test_support.hpp"
 #include "sys/sha256.hpp"
+
+#include <gtest/gtest.h>
 
 namespace fleetbox {
 namespace {
 
 constexpr const char* kAbc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 constexpr const char* kEmpty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-constexpr const char* kTwoBlocks = "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1";
+constexpr const char* kTwoBlocks =
+    "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1";
 
 TEST(Sha256, KnownVectors) {
     EXPECT_EQ(sha256_hex("abc"), kAbc);

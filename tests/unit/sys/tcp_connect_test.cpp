@@ -45,7 +45,8 @@ TEST(TcpConnect, ClosedPortIsNetworkErrorNamingThePeer) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().kind, ErrorKind::Network);
     EXPECT_EQ(r.error().err_no, ECONNREFUSED);
-    EXPECT_NE(r.error().message().find("VM web at 127.0.0.1:"), std::string::npos) << r.error().message();
+    EXPECT_NE(r.error().message().find("VM web at 127.0.0.1:"), std::string::npos)
+        << r.error().message();
 }
 
 TEST(TcpConnect, Ipv6Loopback) {

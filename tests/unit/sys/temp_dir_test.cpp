@@ -3,21 +3,20 @@
 //
 // Why: image builds stage into a TempDir and rename it into the store; a moved or released
 // TempDir must never delete the finished result, and an abandoned one must not linger.
-#include "sys/temp_dir.hpp"
-
-#include <sys/stat.h>
-
-#include <gtest/gtest.h>
-
 #include "support/test_support.hpp"
 #include "sys/fs.hpp"
+#include "sys/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
 
 namespace fleetbox {
 namespace {
 
 mode_t mode_of(const std::string& path) {
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return 0;
+    if (::stat(path.c_str(), &st) != 0)
+        return 0;
     return st.st_mode & 07777;
 }
 

@@ -3,18 +3,16 @@
 //
 // Why: under sudo the store and SSH key must live in, and belong to, the real user's home;
 // without sudo $HOME wins so tests and CI can point fleetbox elsewhere.
+#include "support/test_support.hpp"
 #include "sys/user.hpp"
 
+#include <gmock/gmock.h>
 #include <grp.h>
+#include <gtest/gtest.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include "support/test_support.hpp"
 
 namespace fleetbox {
 namespace {
@@ -24,7 +22,8 @@ using ::testing::HasSubstr;
 // A non-root account from the passwd database ("nobody" or "daemon"), or nullptr.
 const passwd* other_user() {
     for (const char* name : {"nobody", "daemon"})
-        if (const passwd* pw = ::getpwnam(name); pw && pw->pw_uid != 0) return pw;
+        if (const passwd* pw = ::getpwnam(name); pw && pw->pw_uid != 0)
+            return pw;
     return nullptr;
 }
 
@@ -45,7 +44,8 @@ TEST(InvokingUser, WithoutSudoUsesCurrentUidAndHome) {
 
 TEST(InvokingUser, WithoutHomeFallsBackToPasswd) {
     const passwd* pw = ::getpwuid(::geteuid());
-    if (!pw) GTEST_SKIP() << "current uid has no passwd entry";
+    if (!pw)
+        GTEST_SKIP() << "current uid has no passwd entry";
     std::string expected = pw->pw_dir;
     test::ScopedEnv sudo("SUDO_USER", std::nullopt);
     test::ScopedEnv home("HOME", std::nullopt);
@@ -55,7 +55,8 @@ TEST(InvokingUser, WithoutHomeFallsBackToPasswd) {
 }
 
 TEST(InvokingUser, SudoUserRootMeansNoSudo) {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root";
     test::ScopedEnv sudo("SUDO_USER", "root");
     test::ScopedEnv home("HOME", "/root-home-from-env");
     auto u = invoking_user();
@@ -66,9 +67,11 @@ TEST(InvokingUser, SudoUserRootMeansNoSudo) {
 }
 
 TEST(InvokingUser, SudoUserResolvesToPasswdEntry) {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root";
     const passwd* pw = other_user();
-    if (!pw) GTEST_SKIP() << "no non-root account in passwd";
+    if (!pw)
+        GTEST_SKIP() << "no non-root account in passwd";
     const std::string name = pw->pw_name, dir = pw->pw_dir;
     const uid_t uid = pw->pw_uid;
     const gid_t gid = pw->pw_gid;
@@ -84,7 +87,8 @@ TEST(InvokingUser, SudoUserResolvesToPasswdEntry) {
 }
 
 TEST(InvokingUser, UnknownSudoUserIsNotFound) {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root";
     test::ScopedEnv sudo("SUDO_USER", "fleetbox-nonexistent-user");
     auto u = invoking_user();
     ASSERT_FALSE(u);
@@ -94,9 +98,11 @@ TEST(InvokingUser, UnknownSudoUserIsNotFound) {
 }
 
 TEST(InvokingUser, SudoUserIgnoredWhenNotRoot) {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root to drop privileges in a child";
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root to drop privileges in a child";
     const passwd* pw = other_user();
-    if (!pw) GTEST_SKIP() << "no non-root account in passwd";
+    if (!pw)
+        GTEST_SKIP() << "no non-root account in passwd";
     const uid_t uid = pw->pw_uid;
     const gid_t gid = pw->pw_gid;
     pid_t pid = ::fork();
@@ -107,17 +113,22 @@ TEST(InvokingUser, SudoUserIgnoredWhenNotRoot) {
             ::setresuid(uid, uid, uid) != 0)
             ::_exit(77);
         auto u = invoking_user();
-        if (!u) ::_exit(1);
-        if (u->via_sudo) ::_exit(2);
-        if (u->uid != uid) ::_exit(3);
-        if (u->home != "/home/from-env") ::_exit(4);
+        if (!u)
+            ::_exit(1);
+        if (u->via_sudo)
+            ::_exit(2);
+        if (u->uid != uid)
+            ::_exit(3);
+        if (u->home != "/home/from-env")
+            ::_exit(4);
         ::_exit(0);
     }
     ASSERT_GT(pid, 0);
     int st = 0;
     ASSERT_EQ(::waitpid(pid, &st, 0), pid);
     ASSERT_TRUE(WIFEXITED(st));
-    if (WEXITSTATUS(st) == 77) GTEST_SKIP() << "cannot drop privileges here";
+    if (WEXITSTATUS(st) == 77)
+        GTEST_SKIP() << "cannot drop privileges here";
     EXPECT_EQ(WEXITSTATUS(st), 0) << "failed check #" << WEXITSTATUS(st);
 }
 
@@ -135,13 +146,15 @@ TEST(GiveToInvokingUser, NoOpWithoutSudo) {
 }
 
 TEST(GiveToInvokingUser, ChownsUnderSudoWithoutFollowingSymlinks) {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root to chown";
     test::ScratchDir dir;
     test::write_text(dir.file("target"), "x");
     ASSERT_EQ(::symlink(dir.file("target").c_str(), dir.file("link").c_str()), 0);
     InvokingUser u{12345, 23456, "someone", "/home/someone", true};
     ASSERT_TRUE(give_to_invoking_user(dir.file("link"), u));
-    struct stat link {}, target {};
+    struct stat link {
+    }, target{};
     ASSERT_EQ(::lstat(dir.file("link").c_str(), &link), 0);
     ASSERT_EQ(::lstat(dir.file("target").c_str(), &target), 0);
     EXPECT_EQ(link.st_uid, 12345u);

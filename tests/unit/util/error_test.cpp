@@ -7,11 +7,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <gtest/gtest.h>
 #include <memory>
 #include <set>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace fleetbox {
 namespace {
@@ -48,11 +47,14 @@ TEST(ErrorMessage, ContextAndErrnoWithoutOperation) {
 }
 
 TEST(ErrorMessage, HintIsNotPartOfMessage) {
-    Error e{ErrorKind::MissingDependency, 0, "run qemu-img", "not found", "apt-get install qemu-utils"};
+    Error e{ErrorKind::MissingDependency, 0, "run qemu-img", "not found",
+            "apt-get install qemu-utils"};
     EXPECT_EQ(e.message(), "run qemu-img: not found");
 }
 
-TEST(ErrorMessage, EverythingEmptyIsEmpty) { EXPECT_EQ(Error{}.message(), ""); }
+TEST(ErrorMessage, EverythingEmptyIsEmpty) {
+    EXPECT_EQ(Error{}.message(), "");
+}
 
 TEST(ErrorWrap, PrefixesOperation) {
     Error e{ErrorKind::NotFound, ENOENT, "open /a", "ctx", "hint"};
@@ -121,11 +123,20 @@ TEST(ErrorKindMapping, FailFillsAllFields) {
 }
 
 TEST(ErrorKindNames, AreDistinctAndKnown) {
-    const ErrorKind all[] = {ErrorKind::Io,          ErrorKind::InvalidArgument, ErrorKind::NotFound,
-                             ErrorKind::AlreadyExists, ErrorKind::Busy,          ErrorKind::Timeout,
-                             ErrorKind::MissingDependency, ErrorKind::ExternalCommand,
-                             ErrorKind::Corrupt,     ErrorKind::NoSpace,         ErrorKind::Network,
-                             ErrorKind::Permission,  ErrorKind::Interrupted,     ErrorKind::Internal};
+    const ErrorKind all[] = {ErrorKind::Io,
+                             ErrorKind::InvalidArgument,
+                             ErrorKind::NotFound,
+                             ErrorKind::AlreadyExists,
+                             ErrorKind::Busy,
+                             ErrorKind::Timeout,
+                             ErrorKind::MissingDependency,
+                             ErrorKind::ExternalCommand,
+                             ErrorKind::Corrupt,
+                             ErrorKind::NoSpace,
+                             ErrorKind::Network,
+                             ErrorKind::Permission,
+                             ErrorKind::Interrupted,
+                             ErrorKind::Internal};
     std::set<std::string> names;
     for (auto k : all) {
         std::string n(to_string(k));
@@ -141,7 +152,8 @@ TEST(ErrorKindNames, AreDistinctAndKnown) {
 // --- FBX_TRY / FBX_CHECK -------------------------------------------------------------------
 
 Result<int> parse_positive(int v) {
-    if (v <= 0) return fail(ErrorKind::InvalidArgument, "parse", "not positive");
+    if (v <= 0)
+        return fail(ErrorKind::InvalidArgument, "parse", "not positive");
     return v;
 }
 
@@ -172,7 +184,8 @@ TEST(FbxTry, PropagatesErrorAndStopsEarly) {
 }
 
 Result<std::unique_ptr<int>> make_box(bool ok) {
-    if (!ok) return fail(ErrorKind::NoSpace, "alloc");
+    if (!ok)
+        return fail(ErrorKind::NoSpace, "alloc");
     return std::make_unique<int>(7);
 }
 
@@ -199,7 +212,9 @@ Result<int> counted() {
     ++g_evaluations;
     return 5;
 }
-Result<int> use_counted() { return FBX_TRY(counted()) + 1; }
+Result<int> use_counted() {
+    return FBX_TRY(counted()) + 1;
+}
 
 TEST(FbxTry, EvaluatesExpressionOnce) {
     g_evaluations = 0;
@@ -210,7 +225,8 @@ TEST(FbxTry, EvaluatesExpressionOnce) {
 }
 
 Status step(bool ok) {
-    if (!ok) return fail(ErrorKind::Busy, "step", "held");
+    if (!ok)
+        return fail(ErrorKind::Busy, "step", "held");
     return {};
 }
 

@@ -7,10 +7,9 @@
 
 #include <climits>
 #include <cstdio>
+#include <gtest/gtest.h>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace fleetbox {
 namespace {
@@ -29,7 +28,9 @@ TEST(Split, NoSeparatorAndEmptyInput) {
     EXPECT_EQ(split("", ','), (Strings{""}));
 }
 
-TEST(Split, Lines) { EXPECT_EQ(split("l1\nl2\n", '\n'), (Strings{"l1", "l2", ""})); }
+TEST(Split, Lines) {
+    EXPECT_EQ(split("l1\nl2\n", '\n'), (Strings{"l1", "l2", ""}));
+}
 
 TEST(Join, Basics) {
     EXPECT_EQ(join({}, ", "), "");
@@ -65,7 +66,9 @@ TEST(ShellQuote, SafeWordsUnchanged) {
     EXPECT_EQ(shell_quote("a@b%c_d+e=f:g,h.i/j-k"), "a@b%c_d+e=f:g,h.i/j-k");
 }
 
-TEST(ShellQuote, EmptyStringIsTwoQuotes) { EXPECT_EQ(shell_quote(""), "''"); }
+TEST(ShellQuote, EmptyStringIsTwoQuotes) {
+    EXPECT_EQ(shell_quote(""), "''");
+}
 
 TEST(ShellQuote, SpecialCharactersAreQuoted) {
     EXPECT_EQ(shell_quote("a b"), "'a b'");
@@ -83,19 +86,24 @@ TEST(ShellQuote, SingleQuoteEscaped) {
 std::string shell_echo(const std::string& quoted) {
     std::string cmd = "printf %s " + quoted;
     FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) return "<popen failed>";
+    if (p == nullptr)
+        return "<popen failed>";
     std::string out;
     char buf[256];
     size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
+        out.append(buf, n);
     ::pclose(p);
     return out;
 }
 
 TEST(ShellQuote, RoundTripsThroughShell) {
-    const Strings cases = {"plain", "", "it's", "''", "a b  c", "$HOME `id` $(id)", "back\\slash",
-                           "tab\there", "new\nline", "\"double\"", "*?[a]", "~user", "-n", "!x&y|z;"};
-    for (const auto& s : cases) EXPECT_EQ(shell_echo(shell_quote(s)), s) << "arg: " << s;
+    const Strings cases = {
+        "plain",       "",          "it's",      "''",         "a b  c", "$HOME `id` $(id)",
+        "back\\slash", "tab\there", "new\nline", "\"double\"", "*?[a]",  "~user",
+        "-n",          "!x&y|z;"};
+    for (const auto& s : cases)
+        EXPECT_EQ(shell_echo(shell_quote(s)), s) << "arg: " << s;
 }
 
 TEST(ShellJoin, QuotesEachArgument) {

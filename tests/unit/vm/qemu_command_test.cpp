@@ -138,7 +138,8 @@ TEST(QemuCommand, CmdlineExtraIsAppendedAfterTheBaseAndTheTscPin) {
     auto c = sample();
     c.cmdline_extra = "systemd.mask=cloud-config.service systemd.mask=cloud-final.service";
     EXPECT_EQ(kernel_cmdline(c),
-              "console=ttyS0 root=/dev/vda rw quiet systemd.mask=cloud-config.service systemd.mask=cloud-final.service");
+              "console=ttyS0 root=/dev/vda rw quiet systemd.mask=cloud-config.service "
+              "systemd.mask=cloud-final.service");
     c.cmdline_extra = "fleetbox.seed=/dev/vdb cloud-init=disabled";
     c.tsc_khz = 2095991;
     EXPECT_EQ(kernel_cmdline(c),
