@@ -1,21 +1,23 @@
 // e2e: SshSession / GuestShell / wait_for_ssh against a real booted guest (OpenSSH under
-// QEMU). The VM is provided by the caller, not booted here: set
-//   FLEETBOX_E2E_GUEST_HOST, FLEETBOX_E2E_GUEST_IDENTITY, FLEETBOX_E2E_GUEST_KNOWN_HOSTS
-//   (optional: FLEETBOX_E2E_GUEST_PORT=22, FLEETBOX_E2E_GUEST_USER=fleetbox,
-//    FLEETBOX_E2E_GUEST_VM=vm)
-// and run the binary as root in the network namespace that reaches the guest. Skipped
-// otherwise. Timings (connection reuse vs fresh logins, bulk output) are printed, never
-// asserted.
+// QEMU): waiting for SSH, commands with separate streams and exit codes, stdin, bulk output,
+// one reused connection, and the pinned host key (a mismatched or unknown key is refused).
+//
+// The test boots its own VM through the real CLI (`fleetbox up`) in its private network
+// namespace and scratch store (the VmTest fixture), then drives the guest layer directly
+// with the VM's address, the store's identity and the VM's known_hosts. One VM serves every
+// check: a boot costs far more than all the checks together, and each test process has its
+// own namespace, so separate tests could not share it. Timings (connection reuse vs fresh
+// logins, bulk output) are printed, never asserted.
+#include "e2e/vm/e2e_fixture.hpp"
 #include "guest/guest_shell.hpp"
 #include "guest/ssh_session.hpp"
 #include "guest/wait_for_ssh.hpp"
 #include "support/test_support.hpp"
 
-#include <cstdlib>
 #include <gtest/gtest.h>
 #include <iostream>
 #include <libssh/libssh.h>
-#include <unistd.h>
+#include <nlohmann/json.hpp>
 
 namespace fleetbox::guest {
 namespace {
@@ -24,34 +26,36 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kTimeout = 120s; // TCG guests are slow; the numbers are printed, not asserted
-
-std::string env(const char* name, const std::string& fallback = {}) {
-    const char* v = std::getenv(name);
-    return v != nullptr && *v != '\0' ? v : fallback;
-}
+constexpr const char* kVm = "e2e-guest";
 
 double since(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-class GuestVmTest : public ::testing::Test {
+class GuestVmTest : public test::VmTest {
 protected:
     SshTarget target;
     test::ScratchDir dir;
 
     void SetUp() override {
-        if (::geteuid() != 0)
-            GTEST_SKIP() << "e2e guest tests run as root";
-        target.host = env("FLEETBOX_E2E_GUEST_HOST");
-        target.identity_path = env("FLEETBOX_E2E_GUEST_IDENTITY");
-        target.known_hosts_path = env("FLEETBOX_E2E_GUEST_KNOWN_HOSTS");
-        if (target.host.empty() || target.identity_path.empty() ||
-            target.known_hosts_path.empty()) {
-            GTEST_SKIP() << "no guest: set FLEETBOX_E2E_GUEST_HOST, _IDENTITY and _KNOWN_HOSTS";
-        }
-        target.port = std::stoi(env("FLEETBOX_E2E_GUEST_PORT", "22"));
-        target.user = env("FLEETBOX_E2E_GUEST_USER", "fleetbox");
-        target.vm_name = env("FLEETBOX_E2E_GUEST_VM", "vm");
+        test::VmTest::SetUp();
+        if (IsSkipped() || HasFatalFailure())
+            return;
+        auto up = test::run_fleetbox(root(), {"up", kVm});
+        ASSERT_EQ(up.code, 0) << up;
+        const std::string member = store_->member_dir(kVm);
+        auto config = nlohmann::json::parse(read_file(member + "/config.json").value_or("{}"),
+                                            nullptr, false);
+        target.host = config.value("ip", "");
+        ASSERT_FALSE(target.host.empty()) << "no address in " << member << "/config.json";
+        target.identity_path = root() + "/id_ed25519";
+        target.known_hosts_path = member + "/known_hosts";
+        target.vm_name = kVm;
+    }
+    void TearDown() override {
+        if (store_)
+            (void)test::run_fleetbox(root(), {"rm", "-f", kVm});
+        test::VmTest::TearDown();
     }
 
     // known_hosts naming the guest with a different, fresh key.
@@ -66,19 +70,25 @@ protected:
         ssh_key_free(key);
         return path;
     }
+    void WaitForSshOnARunningGuest();
+    void RunsCommands();
+    void LargeOutput();
+    void OneConnectionIsReusedAndCheaperThanNewLogins();
+    void MismatchedHostKeyIsRefused();
+    void UnknownHostIsRefused();
     [[nodiscard]] std::string host_field() const {
         return target.port == 22 ? target.host
                                  : "[" + target.host + "]:" + std::to_string(target.port);
     }
 };
 
-TEST_F(GuestVmTest, WaitForSshOnARunningGuest) {
+void GuestVmTest::WaitForSshOnARunningGuest() {
     auto seconds = wait_for_ssh(target, kTimeout);
     ASSERT_TRUE(seconds) << seconds.error().message();
     std::cout << "[ timing ] wait_for_ssh on a ready guest: " << *seconds << " s\n";
 }
 
-TEST_F(GuestVmTest, RunsCommands) {
+void GuestVmTest::RunsCommands() {
     GuestShell shell(target, 60s);
     auto uname = shell.exec("uname -a", kTimeout);
     ASSERT_TRUE(uname) << uname.error().message();
@@ -117,7 +127,7 @@ TEST_F(GuestVmTest, RunsCommands) {
     EXPECT_EQ(shell.logins(), 1);
 }
 
-TEST_F(GuestVmTest, LargeOutput) {
+void GuestVmTest::LargeOutput() {
     auto session = SshSession::connect(target, 60s);
     ASSERT_TRUE(session) << session.error().message();
     auto t0 = Clock::now();
@@ -129,7 +139,7 @@ TEST_F(GuestVmTest, LargeOutput) {
     std::cout << "[ timing ] 20 MB stdout: " << secs << " s (" << 20.0 / secs << " MB/s)\n";
 }
 
-TEST_F(GuestVmTest, OneConnectionIsReusedAndCheaperThanNewLogins) {
+void GuestVmTest::OneConnectionIsReusedAndCheaperThanNewLogins() {
     GuestShell shell(target, 60s);
     ASSERT_TRUE(shell.exec("true", kTimeout)); // the login itself is not timed below
     auto t0 = Clock::now();
@@ -149,7 +159,7 @@ TEST_F(GuestVmTest, OneConnectionIsReusedAndCheaperThanNewLogins) {
               << " s each); a new login each " << fresh << " s (" << fresh / 10 << " s each)\n";
 }
 
-TEST_F(GuestVmTest, MismatchedHostKeyIsRefused) {
+void GuestVmTest::MismatchedHostKeyIsRefused() {
     SshTarget t = target;
     t.known_hosts_path = wrong_known_hosts(host_field());
     auto s = SshSession::connect(t, 60s);
@@ -164,7 +174,7 @@ TEST_F(GuestVmTest, MismatchedHostKeyIsRefused) {
     EXPECT_EQ(w.error().kind, ErrorKind::Permission);
 }
 
-TEST_F(GuestVmTest, UnknownHostIsRefused) {
+void GuestVmTest::UnknownHostIsRefused() {
     SshTarget t = target;
     t.known_hosts_path = wrong_known_hosts("192.0.2.1");
     auto s = SshSession::connect(t, 60s);
@@ -172,6 +182,33 @@ TEST_F(GuestVmTest, UnknownHostIsRefused) {
     EXPECT_EQ(s.error().kind, ErrorKind::Permission);
     EXPECT_NE(s.error().message().find("not listed"), std::string::npos) << s.error().message();
     std::cout << "[ guest ] " << s.error().message() << "\n";
+}
+
+TEST_F(GuestVmTest, SessionsShellsStreamsAndPinnedHostKeys) {
+    {
+        SCOPED_TRACE("WaitForSshOnARunningGuest");
+        WaitForSshOnARunningGuest();
+    }
+    {
+        SCOPED_TRACE("RunsCommands");
+        RunsCommands();
+    }
+    {
+        SCOPED_TRACE("LargeOutput");
+        LargeOutput();
+    }
+    {
+        SCOPED_TRACE("OneConnectionIsReusedAndCheaperThanNewLogins");
+        OneConnectionIsReusedAndCheaperThanNewLogins();
+    }
+    {
+        SCOPED_TRACE("MismatchedHostKeyIsRefused");
+        MismatchedHostKeyIsRefused();
+    }
+    {
+        SCOPED_TRACE("UnknownHostIsRefused");
+        UnknownHostIsRefused();
+    }
 }
 
 } // namespace
