@@ -38,28 +38,6 @@ std::string log_tail(const std::string& log_path) {
     return text ? last_line(*text) : std::string();
 }
 
-// Alive and not a zombie (an exited child of ours that nobody reaped yet is gone for us).
-bool process_alive(pid_t pid) {
-    if (::kill(pid, 0) != 0 && errno != EPERM)
-        return false;
-    auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-    if (!stat)
-        return true;
-    auto close = stat->rfind(')');
-    return close == std::string::npos || close + 2 >= stat->size() || (*stat)[close + 2] != 'Z';
-}
-
-// SIGTERM, up to 5 s of grace, then SIGKILL: for a stale helper that is not our child.
-void terminate(pid_t pid) {
-    if (pid <= 0 || ::kill(pid, SIGTERM) != 0)
-        return;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (process_alive(pid) && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(kRetryPause);
-    if (process_alive(pid))
-        ::kill(pid, SIGKILL);
-}
-
 } // namespace
 
 // ---- HelperHandle ---------------------------------------------------------------------
@@ -213,8 +191,13 @@ Result<std::unique_ptr<RemoteBackend>> HelperLauncher::attach(const Store& store
                                                               const std::string& member) const {
     auto remote = FBX_TRY(RemoteBackend::dial(store, member, options_.remote));
     if (auto greeted = remote->handshake(); !greeted) {
+        // Never kill a helper of another version: it may hold running VMs (and a caller may
+        // only be listing them). Say who it is and leave it alone.
         if (remote->version_mismatch())
-            terminate(remote->peer_pid());
+            return fail(std::move(greeted).error().with_hint(
+                fmt::format("its VMs keep running: stop them with the fleetbox that started them "
+                            "(helper pid {})",
+                            remote->peer_pid())));
         return fail(std::move(greeted).error());
     }
     return remote;

@@ -89,7 +89,8 @@ public:
     Result<HelperHandle> spawn(const Store& store, const std::string& member,
                                HelperMode mode) const;
     // Connects to the helper already serving `member`. One that speaks another protocol
-    // version is killed (SIGTERM, then SIGKILL) and the mismatch error returned.
+    // version is left alone (it may hold running VMs): the mismatch error is returned, with
+    // its pid in the hint.
     Result<std::unique_ptr<RemoteBackend>> attach(const Store& store,
                                                   const std::string& member) const;
 

@@ -8,6 +8,7 @@
 #include "sys/fs.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -94,7 +95,7 @@ Result<proto::Reply> RemoteBackend::exchange(Connection& conn, const proto::Requ
 }
 
 Status RemoteBackend::hello(Connection& conn) {
-    proto::Hello request{proto::kProtocolVersion, static_cast<int>(::getpid())};
+    proto::Hello request{proto::kProtocolVersion, static_cast<int>(::getpid()), {}};
     auto reply = exchange(conn, request, options_.rpc_timeout);
     if (!reply)
         return tl::unexpected(std::move(reply).error());
@@ -116,7 +117,14 @@ Status RemoteBackend::hello(Connection& conn) {
                     "point FLEETBOX_HELPER at the fleetbox-helper of this fleetbox, or unset it");
     }
     helper_pid_ = hello->helper_pid;
+    std::lock_guard lock(mutex_);
+    capabilities_ = hello->capabilities;
     return {};
+}
+
+bool RemoteBackend::has(std::string_view capability) const {
+    std::lock_guard lock(mutex_);
+    return std::find(capabilities_.begin(), capabilities_.end(), capability) != capabilities_.end();
 }
 
 Status RemoteBackend::handshake() {
@@ -179,6 +187,15 @@ Result<proto::Reservation> RemoteBackend::reserve(const std::string& name,
 }
 
 Result<proto::Booted> RemoteBackend::boot(const proto::BootSpec& spec) {
+    // An older helper would drop the words silently and boot a guest that never configures
+    // itself; refuse instead.
+    if (!spec.kernel_cmdline_extra.empty() && !has(proto::kCapBootKernelCmdline))
+        return fail(
+            ErrorKind::InvalidArgument, "boot " + spec.name,
+            fmt::format("the fleetbox-helper serving it (pid {}) predates the boot fast path "
+                        "(no {} capability)",
+                        helper_pid_.load(), proto::kCapBootKernelCmdline),
+            "stop its VMs with the fleetbox that started them, then run up again");
     auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::seconds(spec.boot_timeout_s) + options_.boot_margin);
     return expect<proto::Booted>(call(proto::BootMember{spec}, timeout), "boot-member");

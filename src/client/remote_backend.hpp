@@ -47,8 +47,8 @@ public:
     static Result<std::unique_ptr<RemoteBackend>>
     dial(const Store& store, const std::string& member, RemoteOptions options = {});
     // hello on the first connection. On a protocol mismatch the error is the helper's
-    // "fleetbox-helper speaks protocol N, this fleetbox speaks 1 (stale FLEETBOX_HELPER?)"
-    // and version_mismatch() turns true.
+    // "fleetbox-helper speaks protocol N, this fleetbox speaks 2 (stale FLEETBOX_HELPER?)"
+    // and version_mismatch() turns true. The helper's capabilities are kept (has()).
     Status handshake();
     // Sends bind on a dedicated connection kept open until this object is destroyed.
     Status bind();
@@ -63,6 +63,8 @@ public:
     // pid the helper reported in its hello reply (0 before a successful handshake).
     [[nodiscard]] int helper_pid() const { return helper_pid_; }
     [[nodiscard]] bool version_mismatch() const { return version_mismatch_; }
+    // Whether the helper announced a capability (proto::kCap*) in its hello reply.
+    [[nodiscard]] bool has(std::string_view capability) const;
     [[nodiscard]] const std::string& member() const { return member_; }
     [[nodiscard]] const std::string& socket_path() const { return socket_path_; }
 
@@ -106,7 +108,8 @@ private:
     pid_t peer_pid_ = 0;
     std::atomic<int> helper_pid_{0}; // set by every hello (same helper, same value)
     std::atomic<bool> version_mismatch_{false};
-    std::mutex mutex_;
+    std::vector<std::string> capabilities_; // from the first successful hello
+    mutable std::mutex mutex_;
     std::vector<std::unique_ptr<Connection>> idle_;
     std::unique_ptr<Connection> lifeline_;
 };

@@ -136,7 +136,7 @@ Result<proto::Reply> Session::on(const proto::Hello& m) {
                     "point FLEETBOX_HELPER at the fleetbox-helper of this fleetbox, or unset it");
     }
     greeted_ = true;
-    return proto::HelloReply{ours, static_cast<int>(::getpid())};
+    return proto::HelloReply{ours, static_cast<int>(::getpid()), server_.options().capabilities};
 }
 
 Result<proto::Reply> Session::on(const proto::Bind&) {

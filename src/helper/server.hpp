@@ -34,6 +34,7 @@ struct HelperOptions {
     HelperMode mode = HelperMode::Bound;
     pid_t parent_pid = 0;                           // bound: exit when getppid() differs
     int protocol_version = proto::kProtocolVersion; // only the test-only binary changes it
+    std::vector<std::string> capabilities = proto::helper_capabilities(); // likewise
 };
 
 // Busy when a live helper already answers on `name`'s socket (a stale socket file is fine:

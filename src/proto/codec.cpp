@@ -72,7 +72,7 @@ struct Tag<StatusInfo> {
 };
 
 json body(const Hello& m) {
-    return {{"version", m.version}, {"client_pid", m.client_pid}};
+    return {{"version", m.version}, {"client_pid", m.client_pid}, {"capabilities", m.capabilities}};
 }
 json body(const Bind&) {
     return json::object();
@@ -105,7 +105,7 @@ json body(const Stop& m) {
     return {{"name", m.name}};
 }
 json body(const HelloReply& m) {
-    return {{"version", m.version}, {"helper_pid", m.helper_pid}};
+    return {{"version", m.version}, {"helper_pid", m.helper_pid}, {"capabilities", m.capabilities}};
 }
 json body(const Ok&) {
     return json::object();
@@ -161,6 +161,7 @@ void check_cmdline_extra(const std::string& text) {
 void parse(const json& j, Hello& m) {
     m.version = field<int>(j, "version", 0);
     m.client_pid = field<int>(j, "client_pid");
+    m.capabilities = field<std::vector<std::string>>(j, "capabilities");
 }
 void parse(const json&, Bind&) {}
 void parse(const json&, CreateNetwork&) {}
@@ -195,6 +196,7 @@ void parse(const json& j, Stop& m) {
 void parse(const json& j, HelloReply& m) {
     m.version = field<int>(j, "version", 0);
     m.helper_pid = field<int>(j, "helper_pid");
+    m.capabilities = field<std::vector<std::string>>(j, "capabilities");
 }
 void parse(const json&, Ok&) {}
 void parse(const json& j, ErrorReply& m) {

@@ -14,13 +14,26 @@
 
 namespace fleetbox::proto {
 
-inline constexpr int kProtocolVersion = 1;
+// 2: hello carries capabilities; boot-member carries kernel_cmdline_extra.
+inline constexpr int kProtocolVersion = 2;
+
+// Capabilities a helper announces in its hello reply: what it can do beyond the version's
+// base. A client checks for one before relying on it, so a feature can be added without a
+// version bump, and a client never sends a request an older helper would half-understand.
+//  - boot-kernel-cmdline: boot-member appends kernel_cmdline_extra to the guest's command
+//    line, and fails at once when the guest reports "fleetbox: seed failed:" on its console.
+inline constexpr const char* kCapBootKernelCmdline = "boot-kernel-cmdline";
+// What this build's helper supports.
+inline std::vector<std::string> helper_capabilities() {
+    return {kCapBootKernelCmdline};
+}
 
 // ---- requests -------------------------------------------------------------------------
 // First message on every connection.
 struct Hello {
     int version = kProtocolVersion;
     int client_pid = 0;
+    std::vector<std::string> capabilities; // the client's (informational)
 };
 // Marks this connection as the bound client's lifeline: its EOF stops the helper.
 struct Bind {};
@@ -62,6 +75,7 @@ using Request = std::variant<Hello, Bind, CreateNetwork, Reserve, BootMember, St
 struct HelloReply {
     int version = kProtocolVersion;
     int helper_pid = 0;
+    std::vector<std::string> capabilities; // the helper's: see kCap*
 };
 struct Ok {};
 struct ErrorReply {

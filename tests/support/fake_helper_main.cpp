@@ -33,6 +33,11 @@ int main(int argc, char** argv) {
     fleetbox::helper::add_helper_options(app, options);
     app.add_option("--protocol-version", options.protocol_version,
                    "speak this protocol version (tests)");
+    bool no_capabilities = false;
+    app.add_flag("--no-capabilities", no_capabilities,
+                 "announce no capabilities, like an older helper (tests)");
     CLI11_PARSE(app, argc, argv);
+    if (no_capabilities)
+        options.capabilities.clear();
     return fleetbox::helper::run_helper(options);
 }

@@ -7,6 +7,7 @@
 #include "util/strings.hpp"
 
 #include <cerrno>
+#include <gmock/gmock.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -150,12 +151,14 @@ TEST_F(LifetimeTest, VersionMismatchIsOneClearErrorAndTheStaleHelperIsKilled) {
     EXPECT_EQ(helper.error().kind, ErrorKind::InvalidArgument);
     EXPECT_EQ(
         helper.error().message(),
-        "fleetbox-helper speaks protocol 99, this fleetbox speaks 1 (stale FLEETBOX_HELPER?)");
+        "fleetbox-helper speaks protocol 99, this fleetbox speaks 2 (stale FLEETBOX_HELPER?)");
     EXPECT_NE(helper.error().hint.find("FLEETBOX_HELPER"), std::string::npos);
     EXPECT_TRUE(processes_mentioning(store_.root()).empty()) << "the stale helper is still running";
 }
 
-TEST_F(LifetimeTest, AttachKillsARunningHelperOfAnotherVersion) {
+// A running helper of another version may hold VMs: attaching (even only to list them)
+// refuses with one clear line naming its pid, and leaves it running.
+TEST_F(LifetimeTest, AttachNeverKillsAHelperOfAnotherVersion) {
     ChildSpec spec;
     spec.argv = {fake_helper(), "--store",  store_.root(),        "--member", "web",
                  "--mode",      "detached", "--protocol-version", "99"};
@@ -169,9 +172,40 @@ TEST_F(LifetimeTest, AttachKillsARunningHelperOfAnotherVersion) {
     ASSERT_FALSE(attached);
     EXPECT_EQ(
         attached.error().message(),
-        "fleetbox-helper speaks protocol 99, this fleetbox speaks 1 (stale FLEETBOX_HELPER?)");
-    auto exited = stale->wait(std::chrono::milliseconds(10000));
-    ASSERT_TRUE(exited) << "the stale helper was not killed";
+        "fleetbox-helper speaks protocol 99, this fleetbox speaks 2 (stale FLEETBOX_HELPER?)");
+    EXPECT_NE(attached.error().hint.find("helper pid " + std::to_string(stale->pid())),
+              std::string::npos)
+        << attached.error().hint;
+    EXPECT_FALSE(stale->wait(std::chrono::milliseconds(1000)))
+        << "the helper of another version was killed";
+    stale->kill();
+}
+
+// A helper that does not announce the fast path's capability is never sent a boot-member
+// with kernel command line words (it would drop them); without words it boots as before.
+TEST_F(LifetimeTest, BootWithKernelWordsNeedsTheCapability) {
+    ChildSpec spec;
+    spec.argv = {fake_helper(), "--store", store_.root(), "--member",
+                 "web",         "--mode",  "detached",    "--no-capabilities"};
+    spec.err = Stream::Null;
+    spec.out = Stream::Null;
+    auto old = ChildProcess::spawn(spec);
+    ASSERT_TRUE(old) << old.error().message();
+    ASSERT_TRUE(connect_unix(socket_of("web"), std::chrono::milliseconds(10000)));
+    auto remote = RemoteBackend::connect(store_, "web");
+    ASSERT_TRUE(remote) << remote.error().message();
+    EXPECT_FALSE((*remote)->has(proto::kCapBootKernelCmdline));
+    ASSERT_TRUE((*remote)->create_network());
+    ASSERT_TRUE((*remote)->reserve("web", ""));
+    auto spec_with_words = spec_for("web");
+    spec_with_words.kernel_cmdline_extra = "fleetbox.seed=/dev/vdb";
+    auto refused = (*remote)->boot(spec_with_words);
+    ASSERT_FALSE(refused);
+    EXPECT_THAT(refused.error().message(), ::testing::HasSubstr("predates the boot fast path"));
+    auto plain = (*remote)->boot(spec_for("web"));
+    EXPECT_TRUE(plain) << plain.error().message();
+    (void)(*remote)->stop("web");
+    old->kill();
 }
 
 TEST_F(LifetimeTest, StaleSocketGivesOneClearErrorAndIsReplacedByTheNextHelper) {

@@ -3,6 +3,7 @@
 // rather than half-decoded.
 #include "proto/codec.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace fleetbox::proto {
@@ -27,9 +28,10 @@ TEST(Codec, EncodesOneLineWithCommandTag) {
 }
 
 TEST(Codec, RequestsRoundTrip) {
-    auto hello = std::get<Hello>(round_trip(Hello{kProtocolVersion, 42}));
+    auto hello = std::get<Hello>(round_trip(Hello{kProtocolVersion, 42, {"x"}}));
     EXPECT_EQ(hello.version, kProtocolVersion);
     EXPECT_EQ(hello.client_pid, 42);
+    EXPECT_EQ(hello.capabilities, std::vector<std::string>{"x"});
     EXPECT_TRUE(std::holds_alternative<Bind>(round_trip(Bind{})));
     EXPECT_TRUE(std::holds_alternative<CreateNetwork>(round_trip(CreateNetwork{})));
     auto reserve = std::get<Reserve>(round_trip(Reserve{"web-1", "192.168.5.9"}));
@@ -64,7 +66,10 @@ TEST(Codec, RequestsRoundTrip) {
 }
 
 TEST(Codec, RepliesRoundTrip) {
-    EXPECT_EQ(std::get<HelloReply>(round_trip(HelloReply{kProtocolVersion, 7})).helper_pid, 7);
+    auto hello =
+        std::get<HelloReply>(round_trip(HelloReply{kProtocolVersion, 7, helper_capabilities()}));
+    EXPECT_EQ(hello.helper_pid, 7);
+    EXPECT_EQ(hello.capabilities, helper_capabilities());
     EXPECT_TRUE(std::holds_alternative<Ok>(round_trip(Ok{})));
     auto err =
         std::get<ErrorReply>(round_trip(ErrorReply{"busy", "member x is already running", "h"}));
@@ -187,6 +192,16 @@ TEST(Codec, ErrorsKeepKindMessageAndHint) {
 TEST(Codec, CommandNames) {
     EXPECT_EQ(command_name(BootMember{}), "boot-member");
     EXPECT_EQ(command_name(CreateNetwork{}), "createnetwork");
+}
+
+// Capabilities are optional on the wire: a hello (reply) without them, as a helper from
+// before protocol 2 would send, reads as none; this build's helper announces the fast path's.
+TEST(Codec, HelloWithoutCapabilitiesReadsAsNone) {
+    auto reply = decode_reply(R"({"reply":"hello","version":2,"helper_pid":5})");
+    ASSERT_TRUE(reply) << reply.error().message();
+    EXPECT_TRUE(std::get<HelloReply>(*reply).capabilities.empty());
+    EXPECT_THAT(helper_capabilities(), ::testing::Contains(std::string(kCapBootKernelCmdline)));
+    EXPECT_EQ(kProtocolVersion, 2);
 }
 
 } // namespace
