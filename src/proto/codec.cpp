@@ -8,6 +8,35 @@ namespace fleetbox::proto {
 
 using nlohmann::json;
 
+// JSON bodies, derived from the message types (nlohmann's type macros): every field is
+// written; a field absent on the wire keeps the type's default (so optional fields such as
+// capabilities or kernel_cmdline_extra can be added without breaking older peers). Required
+// fields are checked after decoding (check() below). Empty messages are empty objects.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Hello, version, client_pid, capabilities)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Reserve, name, ip_hint)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BootSpec, name, member_dir, disk_path, seed_path, kernel_path,
+                                                initrd_path, mac, cpus, memory_mb, boot_timeout_s,
+                                                kernel_cmdline_extra)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BootMember, spec)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StatusRequest, name)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Stop, name)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(HelloReply, version, helper_pid, capabilities)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ErrorReply, kind, message, hint)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkInfo, bridge, subnet, gateway, prefix)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Reservation, ip, mac)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PhaseTiming, phase, seconds)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Booted, ip, qemu_pid, boot_attempts, timings)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StatusInfo, name, state, ip, helper_pid, qemu_pid, error)
+
+template <typename Empty>
+    requires std::is_same_v<Empty, Bind> || std::is_same_v<Empty, CreateNetwork> || std::is_same_v<Empty, Ok>
+void to_json(json& j, const Empty&) {
+    j = json::object();
+}
+template <typename Empty>
+    requires std::is_same_v<Empty, Bind> || std::is_same_v<Empty, CreateNetwork> || std::is_same_v<Empty, Ok>
+void from_json(const json&, Empty&) {}
+
 namespace {
 
 template <typename T>
@@ -71,81 +100,11 @@ struct Tag<StatusInfo> {
     static constexpr const char* name = "status";
 };
 
-json body(const Hello& m) {
-    return {{"version", m.version}, {"client_pid", m.client_pid}, {"capabilities", m.capabilities}};
-}
-json body(const Bind&) {
-    return json::object();
-}
-json body(const CreateNetwork&) {
-    return json::object();
-}
-json body(const Reserve& m) {
-    return {{"name", m.name}, {"ip_hint", m.ip_hint}};
-}
-json body(const BootMember& m) {
-    const auto& s = m.spec;
-    return {{"spec",
-             {{"name", s.name},
-              {"member_dir", s.member_dir},
-              {"disk_path", s.disk_path},
-              {"seed_path", s.seed_path},
-              {"kernel_path", s.kernel_path},
-              {"initrd_path", s.initrd_path},
-              {"mac", s.mac},
-              {"cpus", s.cpus},
-              {"memory_mb", s.memory_mb},
-              {"boot_timeout_s", s.boot_timeout_s},
-              {"kernel_cmdline_extra", s.kernel_cmdline_extra}}}};
-}
-json body(const StatusRequest& m) {
-    return {{"name", m.name}};
-}
-json body(const Stop& m) {
-    return {{"name", m.name}};
-}
-json body(const HelloReply& m) {
-    return {{"version", m.version}, {"helper_pid", m.helper_pid}, {"capabilities", m.capabilities}};
-}
-json body(const Ok&) {
-    return json::object();
-}
-json body(const ErrorReply& m) {
-    return {{"kind", m.kind}, {"message", m.message}, {"hint", m.hint}};
-}
-json body(const NetworkInfo& m) {
-    return {
-        {"bridge", m.bridge}, {"subnet", m.subnet}, {"gateway", m.gateway}, {"prefix", m.prefix}};
-}
-json body(const Reservation& m) {
-    return {{"ip", m.ip}, {"mac", m.mac}};
-}
-json body(const Booted& m) {
-    json timings = json::array();
-    for (const auto& t : m.timings)
-        timings.push_back({{"phase", t.phase}, {"seconds", t.seconds}});
-    return {{"ip", m.ip},
-            {"qemu_pid", m.qemu_pid},
-            {"boot_attempts", m.boot_attempts},
-            {"timings", timings}};
-}
-json body(const StatusInfo& m) {
-    return {
-        {"name", m.name},         {"state", m.state}, {"ip", m.ip}, {"helper_pid", m.helper_pid},
-        {"qemu_pid", m.qemu_pid}, {"error", m.error}};
-}
-
-// Field readers: throw json exceptions on a wrong type, caught in decode_*.
-template <typename T>
-T field(const json& j, const char* key, T fallback = T{}) {
-    auto it = j.find(key);
-    return it == j.end() || it->is_null() ? fallback : it->get<T>();
-}
-std::string required(const json& j, const char* key) {
-    auto value = field<std::string>(j, key);
+// Field checks the type macros cannot express: required text, the kernel command line words.
+// They throw; decode_variant turns that into one Corrupt error.
+void require(const std::string& value, const char* key) {
     if (value.empty())
         throw std::invalid_argument(std::string("missing field \"") + key + "\"");
-    return value;
 }
 
 // The guest's kernel command line is one line of printable ASCII (the kernel splits it at
@@ -158,83 +117,48 @@ void check_cmdline_extra(const std::string& text) {
             throw std::invalid_argument("kernel_cmdline_extra has a non-printable byte");
 }
 
-void parse(const json& j, Hello& m) {
-    m.version = field<int>(j, "version", 0);
-    m.client_pid = field<int>(j, "client_pid");
-    m.capabilities = field<std::vector<std::string>>(j, "capabilities");
+// A member that is null reads as absent (its default), at any depth.
+void drop_nulls(json& j) {
+    if (!j.is_object())
+        return;
+    for (auto it = j.begin(); it != j.end();) {
+        if (it->is_null()) {
+            it = j.erase(it);
+        } else {
+            drop_nulls(*it);
+            ++it;
+        }
+    }
 }
-void parse(const json&, Bind&) {}
-void parse(const json&, CreateNetwork&) {}
-void parse(const json& j, Reserve& m) {
-    m.name = required(j, "name");
-    m.ip_hint = field<std::string>(j, "ip_hint");
+
+template <typename T>
+void check(const T&) {}
+void check(const Reserve& m) { require(m.name, "name"); }
+void check(const BootMember& m) {
+    const auto& s = m.spec;
+    require(s.name, "name");
+    require(s.member_dir, "member_dir");
+    require(s.disk_path, "disk_path");
+    require(s.seed_path, "seed_path");
+    require(s.kernel_path, "kernel_path");
+    require(s.initrd_path, "initrd_path");
+    require(s.mac, "mac");
+    check_cmdline_extra(s.kernel_cmdline_extra);
 }
-void parse(const json& j, BootMember& m) {
-    if (!j.contains("spec") || !j["spec"].is_object())
-        throw std::invalid_argument("missing or invalid spec");
-    const auto& s = j["spec"];
-    auto& o = m.spec;
-    o.name = required(s, "name");
-    o.member_dir = required(s, "member_dir");
-    o.disk_path = required(s, "disk_path");
-    o.seed_path = required(s, "seed_path");
-    o.kernel_path = required(s, "kernel_path");
-    o.initrd_path = required(s, "initrd_path");
-    o.mac = required(s, "mac");
-    o.cpus = field<int>(s, "cpus", 2);
-    o.memory_mb = field<std::uint64_t>(s, "memory_mb", 2048);
-    o.boot_timeout_s = field<int>(s, "boot_timeout_s", 600);
-    o.kernel_cmdline_extra = field<std::string>(s, "kernel_cmdline_extra");
-    check_cmdline_extra(o.kernel_cmdline_extra);
-}
-void parse(const json& j, StatusRequest& m) {
-    m.name = required(j, "name");
-}
-void parse(const json& j, Stop& m) {
-    m.name = required(j, "name");
-}
-void parse(const json& j, HelloReply& m) {
-    m.version = field<int>(j, "version", 0);
-    m.helper_pid = field<int>(j, "helper_pid");
-    m.capabilities = field<std::vector<std::string>>(j, "capabilities");
-}
-void parse(const json&, Ok&) {}
-void parse(const json& j, ErrorReply& m) {
-    m.kind = field<std::string>(j, "kind");
-    m.message = field<std::string>(j, "message");
-    m.hint = field<std::string>(j, "hint");
-}
-void parse(const json& j, NetworkInfo& m) {
-    m.bridge = field<std::string>(j, "bridge");
-    m.subnet = required(j, "subnet");
-    m.gateway = field<std::string>(j, "gateway");
-    m.prefix = field<int>(j, "prefix", 24);
-}
-void parse(const json& j, Reservation& m) {
-    m.ip = required(j, "ip");
-    m.mac = required(j, "mac");
-}
-void parse(const json& j, Booted& m) {
-    m.ip = field<std::string>(j, "ip");
-    m.qemu_pid = field<int>(j, "qemu_pid");
-    m.boot_attempts = field<int>(j, "boot_attempts", 1);
-    for (const auto& t : j.value("timings", json::array()))
-        m.timings.push_back({field<std::string>(t, "phase"), field<double>(t, "seconds")});
-}
-void parse(const json& j, StatusInfo& m) {
-    m.name = field<std::string>(j, "name");
-    m.state = required(j, "state");
-    m.ip = field<std::string>(j, "ip");
-    m.helper_pid = field<int>(j, "helper_pid");
-    m.qemu_pid = field<int>(j, "qemu_pid");
-    m.error = field<std::string>(j, "error");
+void check(const StatusRequest& m) { require(m.name, "name"); }
+void check(const Stop& m) { require(m.name, "name"); }
+void check(const NetworkInfo& m) { require(m.subnet, "subnet"); }
+void check(const StatusInfo& m) { require(m.state, "state"); }
+void check(const Reservation& m) {
+    require(m.ip, "ip");
+    require(m.mac, "mac");
 }
 
 template <typename Variant>
 std::string encode_variant(const Variant& v, const char* key) {
     return std::visit(
         [key](const auto& m) {
-            json j = body(m);
+            json j = m; // the type macros below
             j[key] = Tag<std::decay_t<decltype(m)>>::name;
             return j.dump();
         },
@@ -247,8 +171,8 @@ bool decode_alternative(const json& j, const std::string& name, Variant& out) {
     if constexpr (I < std::variant_size_v<Variant>) {
         using T = std::variant_alternative_t<I, Variant>;
         if (name == Tag<T>::name) {
-            T m;
-            parse(j, m);
+            T m = j.get<T>(); // absent fields keep their defaults; a wrong type throws
+            check(m);
             out = std::move(m);
             return true;
         }
@@ -263,7 +187,8 @@ Result<Variant> decode_variant(std::string_view line, const char* key, const cha
         json j = json::parse(line);
         if (!j.is_object())
             return fail(ErrorKind::Corrupt, std::string("decode ") + what, "not a JSON object");
-        auto name = field<std::string>(j, key);
+        drop_nulls(j);
+        auto name = j.value(key, std::string());
         Variant out;
         if (!decode_alternative(j, name, out))
             return fail(ErrorKind::Corrupt, std::string("decode ") + what,
