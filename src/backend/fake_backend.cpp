@@ -48,8 +48,8 @@ std::string mac_for(int host) {
     return buf;
 }
 
-bool active(const std::string& state) {
-    return state == "starting" || state == "running";
+bool active(proto::MemberState state) {
+    return proto::is_active(state);
 }
 
 } // namespace
@@ -157,11 +157,11 @@ Result<proto::Booted> FakeBackend::boot(const proto::BootSpec& spec) {
     if (active(m.state))
         return fail(ErrorKind::Busy, "member " + name + " is already running");
     if (!options_.fail_boot.empty() && options_.fail_boot == name) {
-        m.state = "error";
+        m.state = proto::MemberState::Error;
         m.error = "injected boot failure (FLEETBOX_FAKE_FAIL_BOOT)";
         return fail(ErrorKind::ExternalCommand, "boot " + name, m.error);
     }
-    m.state = "starting";
+    m.state = proto::MemberState::Starting;
     m.error.clear();
     m.spawning = true;
     unsigned epoch = m.stop_epoch;
@@ -171,7 +171,7 @@ Result<proto::Booted> FakeBackend::boot(const proto::BootSpec& spec) {
     m.spawning = false;
     changed_.notify_all();
     if (!standin) {
-        m.state = "error";
+        m.state = proto::MemberState::Error;
         m.error = standin.error().message();
         return fail(std::move(standin).error());
     }
@@ -190,7 +190,7 @@ Result<proto::Booted> FakeBackend::finish_boot(std::unique_lock<std::mutex>& loc
                       [&] { return m.stop_epoch != epoch; });
     if (m.stop_epoch != epoch)
         return fail(ErrorKind::Interrupted, "member " + name + " was stopped during boot");
-    m.state = "running";
+    m.state = proto::MemberState::Running;
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return proto::Booted{m.ip, m.standin->pid(), 1, {{"fake-boot", seconds}}};
@@ -201,7 +201,7 @@ Result<proto::StatusInfo> FakeBackend::status(const std::string& name) {
     std::lock_guard lock(mutex_);
     proto::StatusInfo info;
     info.name = name;
-    info.state = "stopped";
+    info.state = proto::MemberState::Stopped;
     auto it = members_.find(name);
     if (it == members_.end())
         return info;
@@ -222,7 +222,7 @@ void FakeBackend::stop_locked(std::unique_lock<std::mutex>& lock, Member& m) {
         m.standin->kill();
         m.standin.reset();
     }
-    m.state = "stopped";
+    m.state = proto::MemberState::Stopped;
 }
 
 Status FakeBackend::stop(const std::string& name) {

@@ -61,7 +61,7 @@ private:
     struct Member {
         std::string ip;
         std::string mac;
-        std::string state = "stopped";
+        proto::MemberState state = proto::MemberState::Stopped;
         std::string error;
         std::optional<ChildProcess> standin;
         unsigned stop_epoch = 0; // bumped by stop(): a boot that saw another epoch was cancelled

@@ -20,22 +20,21 @@ QemuBackend::~QemuBackend() {
     (void)shutdown();
 }
 
-std::string QemuBackend::state_name(State state) {
+proto::MemberState QemuBackend::state_name(State state) {
+    using proto::MemberState;
     switch (state) {
     case State::Reserved:
-        return "stopped";
-    case State::Starting:
-        return "starting";
-    case State::Running:
-        return "running";
-    case State::Stopping:
-        return "running";
     case State::Stopped:
-        return "stopped";
+        return MemberState::Stopped;
+    case State::Starting:
+        return MemberState::Starting;
+    case State::Running:
+    case State::Stopping:
+        return MemberState::Running;
     case State::Failed:
-        return "error";
+        return MemberState::Error;
     }
-    return "error";
+    return MemberState::Error;
 }
 
 Result<proto::NetworkInfo> QemuBackend::create_network() {
@@ -146,7 +145,8 @@ Result<proto::Booted> QemuBackend::boot_unlocked(const proto::BootSpec& spec, Me
 
 Result<proto::StatusInfo> QemuBackend::status(const std::string& name) {
     std::lock_guard lock(mutex_);
-    proto::StatusInfo info{name, "stopped", "", static_cast<int>(::getpid()), 0, ""};
+    proto::StatusInfo info{name, proto::MemberState::Stopped, "", static_cast<int>(::getpid()), 0,
+                           ""};
     auto it = members_.find(name);
     if (it == members_.end())
         return info;

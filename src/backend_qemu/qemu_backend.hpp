@@ -59,7 +59,7 @@ private:
     Result<proto::Booted> boot_unlocked(const proto::BootSpec& spec, Member& member,
                                         const std::string& tap);
     Status stop_member(std::unique_lock<std::mutex>& lock, const std::string& name, Member& member);
-    static std::string state_name(State state);
+    static proto::MemberState state_name(State state);
 
     const Store& store_;
     AccelChoice accel_;

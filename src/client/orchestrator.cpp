@@ -22,14 +22,6 @@
 
 namespace fleetbox::client {
 
-namespace {
-
-bool is_active(const std::string& state) {
-    return state == "running" || state == "starting";
-}
-
-} // namespace
-
 Status check_start_options(const Options& o) {
     if (o.cpus < 1)
         return fail(ErrorKind::InvalidArgument, "start VM",
@@ -55,7 +47,7 @@ Result<proto::StatusInfo> Orchestrator::status(const std::string& name) const {
     FBX_CHECK(validate_vm_name(name));
     if (!store_.exists(name))
         return fail(ErrorKind::NotFound, fmt::format("VM \"{}\" does not exist", name));
-    proto::StatusInfo stopped{name, "stopped", "", 0, 0, ""};
+    proto::StatusInfo stopped{name, proto::MemberState::Stopped, "", 0, 0, ""};
     auto remote = launcher_.attach(store_, name);
     if (!remote) {
         if (remote.error().kind == ErrorKind::InvalidArgument)
@@ -70,7 +62,7 @@ Result<proto::StatusInfo> Orchestrator::status(const std::string& name) const {
 
 Result<std::unique_ptr<Vm::Impl>> Orchestrator::attach(const std::string& name) {
     auto st = FBX_TRY(status(name));
-    if (st.state != "running")
+    if (st.state != proto::MemberState::Running)
         return fail(ErrorKind::InvalidArgument, fmt::format("VM \"{}\" is not running", name), {},
                     fmt::format("start it with: fleetbox up {}", name));
     auto files = FBX_TRY(MemberFiles::of(store_, name));
@@ -83,7 +75,7 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::attach(const std::string& name) 
 
 Result<bool> Orchestrator::stop(const std::string& name) {
     auto st = FBX_TRY(status(name));
-    if (!is_active(st.state))
+    if (!proto::is_active(st.state))
         return false;
     auto remote = FBX_TRY(launcher_.attach(store_, name));
     FBX_CHECK(
@@ -124,14 +116,14 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::start(const StartRequest& req) {
                     "wait for it to finish, or stop it with: fleetbox down " + name);
     if (store_.exists(name)) {
         auto st = FBX_TRY(status(name));
-        if (st.state == "running") {
+        if (st.state == proto::MemberState::Running) {
             if (req.options_given)
                 note(fmt::format("note: {} is already running; options ignored", name));
             return attach(name);
         }
-        if (is_active(st.state))
-            return fail(ErrorKind::Busy,
-                        fmt::format("VM \"{}\" is {} in another process", name, st.state));
+        if (proto::is_active(st.state))
+            return fail(ErrorKind::Busy, fmt::format("VM \"{}\" is {} in another process", name,
+                                                     proto::to_string(st.state)));
     }
     if (!caps.accel_note.empty())
         note("info: " + caps.accel_note);

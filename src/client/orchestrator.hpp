@@ -42,7 +42,7 @@ public:
     Result<std::unique_ptr<Vm::Impl>> start(const StartRequest& request);
     // A handle on a running VM (NotFound / "is not running" errors otherwise).
     Result<std::unique_ptr<Vm::Impl>> attach(const std::string& name);
-    // "running", "starting", "stopped" or "error"; a VM with no live helper is "stopped".
+    // Running, starting, stopped or error; a VM with no live helper is stopped.
     Result<proto::StatusInfo> status(const std::string& name) const;
     // Stops a running VM; success (with was_running=false) when it is not running.
     Result<bool> stop(const std::string& name);

@@ -29,9 +29,9 @@ const std::vector<PhaseTiming>& Vm::guest_timings() const {
 std::string Vm::state() const {
     auto* backend = impl_->backend();
     if (backend == nullptr)
-        return "stopped";
+        return std::string(proto::to_string(proto::MemberState::Stopped));
     auto st = backend->status(impl_->name_);
-    return st ? st->state : "stopped";
+    return std::string(proto::to_string(st ? st->state : proto::MemberState::Stopped));
 }
 
 Result<ExecResult> Vm::ssh(const std::string& command,

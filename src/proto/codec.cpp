@@ -12,11 +12,44 @@ using nlohmann::json;
 // written; a field absent on the wire keeps the type's default (so optional fields such as
 // capabilities or kernel_cmdline_extra can be added without breaking older peers). Required
 // fields are checked after decoding (check() below). Empty messages are empty objects.
+std::string_view to_string(MemberState state) {
+    switch (state) {
+    case MemberState::Stopped:
+        return "stopped";
+    case MemberState::Starting:
+        return "starting";
+    case MemberState::Running:
+        return "running";
+    case MemberState::Error:
+        return "error";
+    }
+    return "error";
+}
+
+std::optional<MemberState> parse_member_state(std::string_view text) {
+    for (auto s :
+         {MemberState::Stopped, MemberState::Starting, MemberState::Running, MemberState::Error})
+        if (to_string(s) == text)
+            return s;
+    return std::nullopt;
+}
+
+// A state is one of the four words; anything else is a malformed message (never a default).
+void to_json(json& j, const MemberState& state) {
+    j = std::string(to_string(state));
+}
+void from_json(const json& j, MemberState& state) {
+    auto parsed = parse_member_state(j.get<std::string>());
+    if (!parsed)
+        throw std::invalid_argument("unknown member state " + j.dump());
+    state = *parsed;
+}
+
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Hello, version, client_pid, capabilities)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Reserve, name, ip_hint)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BootSpec, name, member_dir, disk_path, seed_path, kernel_path,
-                                                initrd_path, mac, cpus, memory_mb, boot_timeout_s,
-                                                kernel_cmdline_extra)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BootSpec, name, member_dir, disk_path, seed_path,
+                                                kernel_path, initrd_path, mac, cpus, memory_mb,
+                                                boot_timeout_s, kernel_cmdline_extra)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BootMember, spec)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StatusRequest, name)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Stop, name)
@@ -26,15 +59,18 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(NetworkInfo, bridge, subnet, gat
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Reservation, ip, mac)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PhaseTiming, phase, seconds)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Booted, ip, qemu_pid, boot_attempts, timings)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StatusInfo, name, state, ip, helper_pid, qemu_pid, error)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StatusInfo, name, state, ip, helper_pid, qemu_pid,
+                                                error)
 
 template <typename Empty>
-    requires std::is_same_v<Empty, Bind> || std::is_same_v<Empty, CreateNetwork> || std::is_same_v<Empty, Ok>
+requires std::is_same_v<Empty, Bind> || std::is_same_v<Empty, CreateNetwork> ||
+    std::is_same_v<Empty, Ok>
 void to_json(json& j, const Empty&) {
     j = json::object();
 }
 template <typename Empty>
-    requires std::is_same_v<Empty, Bind> || std::is_same_v<Empty, CreateNetwork> || std::is_same_v<Empty, Ok>
+requires std::is_same_v<Empty, Bind> || std::is_same_v<Empty, CreateNetwork> ||
+    std::is_same_v<Empty, Ok>
 void from_json(const json&, Empty&) {}
 
 namespace {
@@ -133,7 +169,16 @@ void drop_nulls(json& j) {
 
 template <typename T>
 void check(const T&) {}
-void check(const Reserve& m) { require(m.name, "name"); }
+// Fields whose absence cannot be told from their default after decoding.
+template <typename T>
+void check_keys(const json&, const T*) {}
+void check_keys(const json& j, const StatusInfo*) {
+    if (!j.contains("state"))
+        throw std::invalid_argument("missing field \"state\"");
+}
+void check(const Reserve& m) {
+    require(m.name, "name");
+}
 void check(const BootMember& m) {
     const auto& s = m.spec;
     require(s.name, "name");
@@ -145,10 +190,15 @@ void check(const BootMember& m) {
     require(s.mac, "mac");
     check_cmdline_extra(s.kernel_cmdline_extra);
 }
-void check(const StatusRequest& m) { require(m.name, "name"); }
-void check(const Stop& m) { require(m.name, "name"); }
-void check(const NetworkInfo& m) { require(m.subnet, "subnet"); }
-void check(const StatusInfo& m) { require(m.state, "state"); }
+void check(const StatusRequest& m) {
+    require(m.name, "name");
+}
+void check(const Stop& m) {
+    require(m.name, "name");
+}
+void check(const NetworkInfo& m) {
+    require(m.subnet, "subnet");
+}
 void check(const Reservation& m) {
     require(m.ip, "ip");
     require(m.mac, "mac");
@@ -171,6 +221,7 @@ bool decode_alternative(const json& j, const std::string& name, Variant& out) {
     if constexpr (I < std::variant_size_v<Variant>) {
         using T = std::variant_alternative_t<I, Variant>;
         if (name == Tag<T>::name) {
+            check_keys(j, static_cast<const T*>(nullptr));
             T m = j.get<T>(); // absent fields keep their defaults; a wrong type throws
             check(m);
             out = std::move(m);

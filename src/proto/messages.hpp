@@ -8,7 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -103,9 +105,20 @@ struct Booted {
     int boot_attempts = 1;            // >1 when the boot watchdog relaunched QEMU
     std::vector<PhaseTiming> timings; // helper-side phases (qemu start, port 22 open)
 };
+// A member's state, the same word on the wire, in the helper and in the client.
+enum class MemberState { Stopped, Starting, Running, Error };
+// "stopped", "starting", "running", "error".
+std::string_view to_string(MemberState state);
+// nullopt for any other word.
+std::optional<MemberState> parse_member_state(std::string_view text);
+// Starting or running: the member holds a QEMU (or is about to).
+inline bool is_active(MemberState state) {
+    return state == MemberState::Starting || state == MemberState::Running;
+}
+
 struct StatusInfo {
     std::string name;
-    std::string state; // starting, running, stopped, error
+    MemberState state = MemberState::Stopped;
     std::string ip;
     int helper_pid = 0;
     int qemu_pid = 0;

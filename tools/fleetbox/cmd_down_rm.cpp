@@ -69,7 +69,7 @@ Result<int> run_down(const TargetArgs& args) {
     int failures = 0;
     for (const auto& name : targets.found) {
         auto st = orchestrator.status(name);
-        if (!st || (st->state != "running" && st->state != "starting")) {
+        if (!st || !proto::is_active(st->state)) {
             fmt::print("{} is not running\n", name);
             continue;
         }

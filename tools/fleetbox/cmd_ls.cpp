@@ -55,7 +55,7 @@ Result<int> run_ls(const LsArgs& args) {
         if (!config)
             continue; // unreadable config: `fleetbox rm` can still remove it
         auto st = orchestrator.status(name);
-        std::string state = st ? st->state : "stopped";
+        std::string state(proto::to_string(st ? st->state : proto::MemberState::Stopped));
         std::string ip = st && !st->ip.empty() ? st->ip : "";
         rows.push_back({name, ip.empty() ? "-" : ip, state, std::to_string(config->cpus),
                         fmt::format("{}GB", config->memory_mb / 1024),

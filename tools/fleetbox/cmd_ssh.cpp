@@ -52,7 +52,7 @@ Result<int> run_ssh_words(const std::vector<std::string>& words) {
     auto inv = FBX_TRY(parse_ssh_words(words));
     auto orchestrator = FBX_TRY(client::Orchestrator::open(std::nullopt));
     auto st = FBX_TRY(orchestrator.status(inv.name));
-    if (st.state != "running")
+    if (st.state != proto::MemberState::Running)
         return fail(ErrorKind::InvalidArgument, fmt::format("VM \"{}\" is not running", inv.name),
                     {}, "start it with: fleetbox up " + inv.name);
     auto files = FBX_TRY(client::MemberFiles::of(orchestrator.store(), inv.name));
@@ -83,7 +83,7 @@ Result<int> run_ssh_config() {
     const auto& store = orchestrator.store();
     for (const auto& name : FBX_TRY(store.list())) {
         auto st = orchestrator.status(name);
-        if (!st || st->state != "running")
+        if (!st || st->state != proto::MemberState::Running)
             continue;
         auto files = FBX_TRY(client::MemberFiles::of(store, name));
         fmt::print(

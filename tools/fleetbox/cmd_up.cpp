@@ -68,7 +68,7 @@ Result<int> run_up(const UpArgs& args, const CLI::App& cmd) {
     auto orchestrator = FBX_TRY(client::Orchestrator::open(std::nullopt, log));
 
     auto st = orchestrator.status(args.name);
-    bool running = st && st->state == "running";
+    bool running = st && st->state == proto::MemberState::Running;
     if (!running)
         fmt::print("Starting {}...\n", args.name);
     auto vm = FBX_TRY(orchestrator.start(req));

@@ -59,17 +59,17 @@ TEST_F(FakeBackendTest, BootRunsAStandInThatStopKills) {
     EXPECT_EQ(booted.ip, "203.0.113.2");
     ASSERT_GT(booted.qemu_pid, 0);
     EXPECT_FALSE(process_gone(booted.qemu_pid));
-    EXPECT_EQ(fake.status("web")->state, "running");
+    EXPECT_EQ(fake.status("web")->state, proto::MemberState::Running);
     EXPECT_EQ(fake.status("web")->qemu_pid, booted.qemu_pid);
     EXPECT_EQ(fake.active_members(), 1);
 
     ASSERT_TRUE(fake.stop("web"));
     EXPECT_TRUE(process_gone(booted.qemu_pid)); // stop returns once the process is gone
-    EXPECT_EQ(fake.status("web")->state, "stopped");
+    EXPECT_EQ(fake.status("web")->state, proto::MemberState::Stopped);
     EXPECT_EQ(fake.status("web")->qemu_pid, 0);
     EXPECT_EQ(fake.active_members(), 0);
     EXPECT_TRUE(fake.stop("web")); // stopping a stopped member is success
-    EXPECT_EQ(fake.status("nobody")->state, "stopped");
+    EXPECT_EQ(fake.status("nobody")->state, proto::MemberState::Stopped);
 }
 
 TEST_F(FakeBackendTest, SecondBootOfARunningMemberIsBusy) {
@@ -95,7 +95,7 @@ TEST_F(FakeBackendTest, InjectedBootFailureLeavesTheMemberInError) {
     ASSERT_FALSE(booted);
     EXPECT_EQ(booted.error().kind, ErrorKind::ExternalCommand);
     auto status = fake.status("web");
-    EXPECT_EQ(status->state, "error");
+    EXPECT_EQ(status->state, proto::MemberState::Error);
     EXPECT_NE(status->error.find("FLEETBOX_FAKE_FAIL_BOOT"), std::string::npos);
     EXPECT_EQ(fake.active_members(), 0);
 }
@@ -112,13 +112,13 @@ TEST_F(FakeBackendTest, StopDuringBootCancelsItAndLeavesNoProcess) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     ASSERT_GT(standin, 0);
-    EXPECT_EQ(fake.status("web")->state, "starting");
+    EXPECT_EQ(fake.status("web")->state, proto::MemberState::Starting);
     ASSERT_TRUE(fake.stop("web"));
     booting.join();
     ASSERT_FALSE(booted);
     EXPECT_EQ(booted.error().message(), "member web was stopped during boot");
     EXPECT_TRUE(process_gone(standin));
-    EXPECT_EQ(fake.status("web")->state, "stopped");
+    EXPECT_EQ(fake.status("web")->state, proto::MemberState::Stopped);
 }
 
 TEST_F(FakeBackendTest, ShutdownStopsEverythingAndRefusesLaterBoots) {

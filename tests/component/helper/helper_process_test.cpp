@@ -34,13 +34,13 @@ TEST_F(HelperProcessTest, HappyPathThroughTheRemoteBackend) {
 
     auto status = remote.status("web");
     ASSERT_TRUE(status);
-    EXPECT_EQ(status->state, "running");
+    EXPECT_EQ(status->state, proto::MemberState::Running);
     EXPECT_EQ(status->qemu_pid, booted->qemu_pid);
     EXPECT_EQ(status->helper_pid, helper.pid());
 
     ASSERT_TRUE(remote.stop("web"));
     EXPECT_TRUE(wait_gone(booted->qemu_pid));
-    EXPECT_EQ(remote.status("web")->state, "stopped");
+    EXPECT_EQ(remote.status("web")->state, proto::MemberState::Stopped);
     EXPECT_FALSE(process_gone(helper.pid())); // a bound helper stays until its client leaves
 
     std::vector<std::string> calls;
@@ -99,7 +99,7 @@ TEST_F(HelperProcessTest, StopDuringBootCancelsTheBootAndLeavesNoOrphan) {
     pid_t standin = 0;
     for (int i = 0; i < 1000 && standin == 0; ++i) {
         auto status = remote.status("web");
-        if (status && status->state == "starting")
+        if (status && status->state == proto::MemberState::Starting)
             standin = status->qemu_pid;
         if (standin == 0)
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -111,7 +111,7 @@ TEST_F(HelperProcessTest, StopDuringBootCancelsTheBootAndLeavesNoOrphan) {
     ASSERT_FALSE(booted);
     EXPECT_EQ(booted.error().message(), "member web was stopped during boot");
     EXPECT_TRUE(wait_gone(standin));
-    EXPECT_EQ(remote.status("web")->state, "stopped");
+    EXPECT_EQ(remote.status("web")->state, proto::MemberState::Stopped);
 }
 
 TEST_F(HelperProcessTest, AMemberReservedThroughTheHelperGetsItsOwnSocket) {
@@ -123,7 +123,7 @@ TEST_F(HelperProcessTest, AMemberReservedThroughTheHelperGetsItsOwnSocket) {
     EXPECT_EQ((*second)->helper_pid(), helper.pid());
     auto booted = (*second)->boot(spec_for("web-2"));
     ASSERT_TRUE(booted) << booted.error().message();
-    EXPECT_EQ((*second)->status("web-1")->state, "running");
+    EXPECT_EQ((*second)->status("web-1")->state, proto::MemberState::Running);
     second->reset();
     ASSERT_TRUE(helper.close());
     EXPECT_FALSE(path_exists(socket_of("web-1")));

@@ -103,7 +103,7 @@ TEST_F(LifetimeTest, VmsOutliveTheConnectionThatBootedThemButNotAKilledHelper) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     EXPECT_FALSE(process_gone(standin)) << "the VM died with the connection thread that booted it";
-    EXPECT_EQ(helper.backend().status("web")->state, "running");
+    EXPECT_EQ(helper.backend().status("web")->state, proto::MemberState::Running);
     // A helper killed outright (no graceful shutdown) still takes its VMs: PR_SET_PDEATHSIG.
     ASSERT_EQ(::kill(helper.pid(), SIGKILL), 0);
     EXPECT_TRUE(wait_gone(standin)) << "the VM survived its helper";
@@ -135,7 +135,7 @@ TEST_F(LifetimeTest, DetachedHelperOutlivesItsLauncherAndExitsAfterItsLastMember
 
     auto remote = RemoteBackend::connect(store_, "web");
     ASSERT_TRUE(remote) << remote.error().message();
-    EXPECT_EQ((*remote)->status("web")->state, "running");
+    EXPECT_EQ((*remote)->status("web")->state, proto::MemberState::Running);
     ASSERT_TRUE((*remote)->stop("web"));
     EXPECT_TRUE(wait_gone(qemu_pid));
     EXPECT_TRUE(wait_gone(helper_pid))

@@ -90,9 +90,9 @@ TEST(Codec, RepliesRoundTrip) {
     ASSERT_EQ(b.timings.size(), 2u);
     EXPECT_EQ(b.timings[1].phase, "port 22 open");
     EXPECT_DOUBLE_EQ(b.timings[1].seconds, 17.5);
-    auto st =
-        std::get<StatusInfo>(round_trip(StatusInfo{"web", "running", "192.168.3.2", 10, 11, ""}));
-    EXPECT_EQ(st.state, "running");
+    auto st = std::get<StatusInfo>(
+        round_trip(StatusInfo{"web", MemberState::Running, "192.168.3.2", 10, 11, ""}));
+    EXPECT_EQ(st.state, MemberState::Running);
     EXPECT_EQ(st.qemu_pid, 11);
 }
 
@@ -202,6 +202,25 @@ TEST(Codec, HelloWithoutCapabilitiesReadsAsNone) {
     EXPECT_TRUE(std::get<HelloReply>(*reply).capabilities.empty());
     EXPECT_THAT(helper_capabilities(), ::testing::Contains(std::string(kCapBootKernelCmdline)));
     EXPECT_EQ(kProtocolVersion, 2);
+}
+
+// A member's state is one of four words on the wire; any other word (or a missing state) is a
+// malformed reply, never silently read as some default.
+TEST(Codec, MemberStateIsOneOfFourWords) {
+    for (auto state :
+         {MemberState::Stopped, MemberState::Starting, MemberState::Running, MemberState::Error}) {
+        EXPECT_EQ(parse_member_state(to_string(state)), state);
+        EXPECT_EQ(std::get<StatusInfo>(round_trip(StatusInfo{"a", state, "", 1, 0, ""})).state,
+                  state);
+    }
+    EXPECT_EQ(to_string(MemberState::Starting), "starting");
+    EXPECT_FALSE(parse_member_state("paused"));
+    EXPECT_FALSE(decode_reply(R"({"reply":"status","name":"a","state":"paused"})"));
+    EXPECT_FALSE(decode_reply(R"({"reply":"status","name":"a","state":3})"));
+    EXPECT_TRUE(is_active(MemberState::Starting));
+    EXPECT_TRUE(is_active(MemberState::Running));
+    EXPECT_FALSE(is_active(MemberState::Stopped));
+    EXPECT_FALSE(is_active(MemberState::Error));
 }
 
 } // namespace
