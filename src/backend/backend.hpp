@@ -34,6 +34,12 @@ public:
     // Stop a member (graceful, bounded escalation); returns once its VM process is gone.
     // Stopping a member that is not running is success.
     virtual Status stop(const std::string& name) = 0;
+    // Forget a member that is not starting or running (Busy otherwise): its reservation and
+    // address are freed. Releasing an unknown member is success.
+    virtual Status release(const std::string& name) = 0;
+    // Every member this backend knows (sorted by name, with their states) and the network
+    // (subnet empty before create_network).
+    virtual Result<proto::MemberList> list() = 0;
     // Number of members starting or running.
     virtual int active_members() = 0;
     // Stop every member and remove the network. Idempotent.

@@ -234,6 +234,39 @@ Status FakeBackend::stop(const std::string& name) {
     return {};
 }
 
+Status FakeBackend::release(const std::string& name) {
+    record("release", name);
+    std::lock_guard lock(mutex_);
+    auto it = members_.find(name);
+    if (it == members_.end())
+        return {};
+    if (active(it->second.state))
+        return fail(ErrorKind::Busy, "release " + name,
+                    "member " + name + " is " + std::string(proto::to_string(it->second.state)),
+                    "stop it first: fleetbox down " + name);
+    members_.erase(it);
+    return {};
+}
+
+Result<proto::MemberList> FakeBackend::list() {
+    record("list");
+    std::lock_guard lock(mutex_);
+    proto::MemberList out;
+    if (network_)
+        out.network = proto::NetworkInfo{kFakeBridge, kFakeSubnet, kFakeGateway, 24};
+    for (const auto& [name, m] : members_) {
+        proto::StatusInfo info;
+        info.name = name;
+        info.state = m.state;
+        info.ip = m.ip;
+        info.error = m.error;
+        if (m.standin && m.standin->running())
+            info.qemu_pid = m.standin->pid();
+        out.members.push_back(std::move(info));
+    }
+    return out;
+}
+
 int FakeBackend::active_members() {
     std::lock_guard lock(mutex_);
     int n = 0;

@@ -54,6 +54,8 @@ public:
     Result<proto::Booted> boot(const proto::BootSpec& spec) override;
     Result<proto::StatusInfo> status(const std::string& name) override;
     Status stop(const std::string& name) override;
+    Status release(const std::string& name) override;
+    Result<proto::MemberList> list() override;
     int active_members() override;
     Status shutdown() override;
 

@@ -150,7 +150,12 @@ Result<proto::StatusInfo> QemuBackend::status(const std::string& name) {
     auto it = members_.find(name);
     if (it == members_.end())
         return info;
-    auto& m = it->second;
+    return status_locked(name, it->second);
+}
+
+proto::StatusInfo QemuBackend::status_locked(const std::string& name, Member& m) {
+    proto::StatusInfo info{name, proto::MemberState::Stopped, "", static_cast<int>(::getpid()), 0,
+                           ""};
     if (m.state == State::Running && m.vm && !m.vm->running()) {
         m.state = State::Failed; // QEMU died under us (guest poweroff, crash)
         m.error = "QEMU exited";
@@ -160,6 +165,34 @@ Result<proto::StatusInfo> QemuBackend::status(const std::string& name) {
     info.qemu_pid = m.vm && m.vm->running() ? m.vm->pid() : 0;
     info.error = m.error;
     return info;
+}
+
+Status QemuBackend::release(const std::string& name) {
+    std::lock_guard lock(mutex_);
+    auto it = members_.find(name);
+    if (it == members_.end())
+        return {};
+    Member& m = it->second;
+    if (m.state == State::Starting || m.state == State::Running || m.state == State::Stopping)
+        return fail(ErrorKind::Busy, "release " + name, "member " + name + " is running",
+                    "stop it first: fleetbox down " + name);
+    if (network_)
+        network_->addresses().release(name);
+    members_.erase(it);
+    return {};
+}
+
+Result<proto::MemberList> QemuBackend::list() {
+    std::lock_guard lock(mutex_);
+    proto::MemberList out;
+    if (network_) {
+        const auto& subnet = network_->subnet();
+        out.network =
+            proto::NetworkInfo{network_->bridge(), subnet.cidr, subnet.gateway, subnet.prefix};
+    }
+    for (auto& [name, m] : members_)
+        out.members.push_back(status_locked(name, m));
+    return out;
 }
 
 Status QemuBackend::stop(const std::string& name) {

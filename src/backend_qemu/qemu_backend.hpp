@@ -42,6 +42,8 @@ public:
     Result<proto::Booted> boot(const proto::BootSpec& spec) override;
     Result<proto::StatusInfo> status(const std::string& name) override;
     Status stop(const std::string& name) override;
+    Status release(const std::string& name) override;
+    Result<proto::MemberList> list() override;
     int active_members() override;
     Status shutdown() override;
 
@@ -60,6 +62,9 @@ private:
                                         const std::string& tap);
     Status stop_member(std::unique_lock<std::mutex>& lock, const std::string& name, Member& member);
     static proto::MemberState state_name(State state);
+    // The member's state as the protocol reports it (a Running member whose QEMU exited turns
+    // Failed here). Caller holds mutex_.
+    proto::StatusInfo status_locked(const std::string& name, Member& member);
 
     const Store& store_;
     AccelChoice accel_;

@@ -206,6 +206,15 @@ Result<proto::StatusInfo> RemoteBackend::status(const std::string& name) {
                                      "status");
 }
 
+Status RemoteBackend::release(const std::string& name) {
+    FBX_TRY(expect<proto::Ok>(call(proto::Release{name}, options_.rpc_timeout), "release"));
+    return {};
+}
+
+Result<proto::MemberList> RemoteBackend::list() {
+    return expect<proto::MemberList>(call(proto::ListRequest{}, options_.rpc_timeout), "list");
+}
+
 Status RemoteBackend::stop(const std::string& name) {
     FBX_TRY(expect<proto::Ok>(call(proto::Stop{name}, options_.stop_timeout), "stop"));
     return {};

@@ -74,6 +74,8 @@ public:
     Result<proto::Booted> boot(const proto::BootSpec& spec) override;
     Result<proto::StatusInfo> status(const std::string& name) override;
     Status stop(const std::string& name) override;
+    Status release(const std::string& name) override;
+    Result<proto::MemberList> list() override;
     // Not part of the protocol: always -1 (unknown). Ask status() per member instead.
     int active_members() override { return -1; }
     // Bound: closes the bind connection, which makes the helper stop every member, remove

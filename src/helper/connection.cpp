@@ -51,6 +51,8 @@ private:
     Result<proto::Reply> on(const proto::BootMember& m);
     Result<proto::Reply> on(const proto::StatusRequest& m);
     Result<proto::Reply> on(const proto::Stop& m);
+    Result<proto::Reply> on(const proto::Release& m);
+    Result<proto::Reply> on(const proto::ListRequest& m);
 
     HelperServer& server_;
     int fd_;
@@ -173,6 +175,21 @@ Result<proto::Reply> Session::on(const proto::Stop& m) {
     FBX_CHECK(server_.backend().stop(m.name));
     stopped_member_ = true;
     return proto::Ok{};
+}
+
+Result<proto::Reply> Session::on(const proto::Release& m) {
+    FBX_CHECK(validate_vm_name(m.name));
+    FBX_CHECK(server_.backend().release(m.name));
+    FBX_CHECK(server_.unregister_member(m.name));
+    stopped_member_ = true; // it may have been the last one
+    return proto::Ok{};
+}
+
+Result<proto::Reply> Session::on(const proto::ListRequest&) {
+    proto::MemberList list = FBX_TRY(server_.backend().list());
+    for (auto& member : list.members)
+        member.helper_pid = static_cast<int>(::getpid());
+    return list;
 }
 
 } // namespace

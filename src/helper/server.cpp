@@ -181,6 +181,18 @@ void HelperServer::reap_connections(bool all) {
             conn->thread.join();
 }
 
+void HelperServer::remove_member(const std::string& name) {
+    auto it = listeners_.find(name);
+    if (it == listeners_.end() || name == options_.member)
+        return;
+    it->second.fd.reset();
+    struct stat st {};
+    if (::stat(it->second.path.c_str(), &st) == 0 && st.st_ino == it->second.inode)
+        ::unlink(it->second.path.c_str());
+    listeners_.erase(it);
+    log("stopped listening for " + name);
+}
+
 void HelperServer::remove_sockets() {
     for (auto& [name, listener] : listeners_) {
         listener.fd.reset();

@@ -54,12 +54,21 @@ public:
     // Main thread: listen on the member's socket (mode 0600). Busy when another live helper
     // already answers on it; a stale socket file is replaced. Registering twice is a no-op.
     Status add_member(const std::string& name);
+    // Main thread: stop listening on a member's socket and unlink it (never the socket of the
+    // member the helper was started for: that one is how the helper is found).
+    void remove_member(const std::string& name);
     // Main thread: serve until shutdown, then stop everything; returns the exit code.
     int serve();
 
     // Any thread.
     Status register_member(const std::string& name) {
         return executor_.run([&] { return add_member(name); });
+    }
+    Status unregister_member(const std::string& name) {
+        return executor_.run([&]() -> Status {
+            remove_member(name);
+            return {};
+        });
     }
     void request_shutdown(const std::string& reason);
     void log(const std::string& line);

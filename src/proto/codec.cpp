@@ -61,16 +61,18 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PhaseTiming, phase, seconds)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Booted, ip, qemu_pid, boot_attempts, timings)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StatusInfo, name, state, ip, helper_pid, qemu_pid,
                                                 error)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Release, name)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MemberList, network, members)
 
 template <typename Empty>
 requires std::is_same_v<Empty, Bind> || std::is_same_v<Empty, CreateNetwork> ||
-    std::is_same_v<Empty, Ok>
+    std::is_same_v<Empty, Ok> || std::is_same_v<Empty, ListRequest>
 void to_json(json& j, const Empty&) {
     j = json::object();
 }
 template <typename Empty>
 requires std::is_same_v<Empty, Bind> || std::is_same_v<Empty, CreateNetwork> ||
-    std::is_same_v<Empty, Ok>
+    std::is_same_v<Empty, Ok> || std::is_same_v<Empty, ListRequest>
 void from_json(const json&, Empty&) {}
 
 namespace {
@@ -106,6 +108,14 @@ template <>
 struct Tag<Stop> {
     static constexpr const char* name = "stop";
 };
+template <>
+struct Tag<Release> {
+    static constexpr const char* name = "release";
+};
+template <>
+struct Tag<ListRequest> {
+    static constexpr const char* name = "list";
+};
 // Wire names of replies.
 template <>
 struct Tag<HelloReply> {
@@ -134,6 +144,11 @@ struct Tag<Booted> {
 template <>
 struct Tag<StatusInfo> {
     static constexpr const char* name = "status";
+};
+
+template <>
+struct Tag<MemberList> {
+    static constexpr const char* name = "members";
 };
 
 // Field checks the type macros cannot express: required text, the kernel command line words.
@@ -194,6 +209,9 @@ void check(const StatusRequest& m) {
     require(m.name, "name");
 }
 void check(const Stop& m) {
+    require(m.name, "name");
+}
+void check(const Release& m) {
     require(m.name, "name");
 }
 void check(const NetworkInfo& m) {

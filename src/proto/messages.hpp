@@ -71,7 +71,14 @@ struct StatusRequest {
 struct Stop {
     std::string name;
 };
-using Request = std::variant<Hello, Bind, CreateNetwork, Reserve, BootMember, StatusRequest, Stop>;
+// Forget a stopped member: its reservation and address are freed, its socket unregistered.
+struct Release {
+    std::string name;
+};
+// Every member the helper knows, with its state, and its network.
+struct ListRequest {};
+using Request = std::variant<Hello, Bind, CreateNetwork, Reserve, BootMember, StatusRequest, Stop,
+                             Release, ListRequest>;
 
 // ---- replies --------------------------------------------------------------------------
 struct HelloReply {
@@ -124,7 +131,11 @@ struct StatusInfo {
     int qemu_pid = 0;
     std::string error;
 };
-using Reply =
-    std::variant<HelloReply, Ok, ErrorReply, NetworkInfo, Reservation, Booted, StatusInfo>;
+struct MemberList {
+    NetworkInfo network;             // subnet empty: no network created yet
+    std::vector<StatusInfo> members; // sorted by name
+};
+using Reply = std::variant<HelloReply, Ok, ErrorReply, NetworkInfo, Reservation, Booted, StatusInfo,
+                           MemberList>;
 
 } // namespace fleetbox::proto

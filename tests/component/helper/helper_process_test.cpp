@@ -131,6 +131,52 @@ TEST_F(HelperProcessTest, AMemberReservedThroughTheHelperGetsItsOwnSocket) {
     EXPECT_TRUE(wait_gone(booted->qemu_pid));
 }
 
+// list: every member with its state and the network; release frees a stopped member (its
+// address can be taken again, its socket is gone), refuses a running one, and is idempotent.
+TEST_F(HelperProcessTest, ListAndRelease) {
+    auto helper = spawn("web-1");
+    auto& remote = helper.backend();
+    auto empty = remote.list();
+    ASSERT_TRUE(empty) << empty.error().message();
+    EXPECT_EQ(empty->network.subnet, "") << "no network before createnetwork";
+    EXPECT_TRUE(empty->members.empty());
+
+    boot(remote, spec_for("web-1"));
+    auto second = remote.reserve("web-2", "");
+    ASSERT_TRUE(second) << second.error().message();
+    ASSERT_TRUE(path_exists(socket_of("web-2")));
+    auto listed = remote.list();
+    ASSERT_TRUE(listed) << listed.error().message();
+    EXPECT_EQ(listed->network.subnet, "203.0.113.0/24");
+    ASSERT_EQ(listed->members.size(), 2u);
+    EXPECT_EQ(listed->members[0].name, "web-1");
+    EXPECT_EQ(listed->members[0].state, proto::MemberState::Running);
+    EXPECT_EQ(listed->members[0].helper_pid, helper.pid());
+    EXPECT_EQ(listed->members[1].name, "web-2");
+    EXPECT_EQ(listed->members[1].state, proto::MemberState::Stopped);
+    EXPECT_EQ(listed->members[1].ip, second->ip);
+
+    auto busy = remote.release("web-1");
+    ASSERT_FALSE(busy);
+    EXPECT_EQ(busy.error().kind, ErrorKind::Busy);
+    EXPECT_NE(busy.error().hint.find("fleetbox down web-1"), std::string::npos)
+        << busy.error().hint;
+
+    ASSERT_TRUE(remote.release("web-2"));
+    EXPECT_FALSE(path_exists(socket_of("web-2"))) << "a released member's socket is unregistered";
+    ASSERT_TRUE(remote.release("web-2")) << "release is idempotent";
+    ASSERT_TRUE(remote.release("nobody"));
+    auto after = remote.list();
+    ASSERT_TRUE(after);
+    ASSERT_EQ(after->members.size(), 1u);
+    EXPECT_EQ(after->members[0].name, "web-1");
+    // The freed address can be reserved again.
+    auto again = remote.reserve("web-3", second->ip);
+    ASSERT_TRUE(again) << again.error().message();
+    EXPECT_EQ(again->ip, second->ip);
+    EXPECT_TRUE(path_exists(socket_of("web-1"))) << "the helper's own socket stays";
+}
+
 TEST_F(HelperProcessTest, ClosingTheBindConnectionStopsTheHelper) {
     auto helper = spawn("web");
     auto booted = boot(helper.backend(), spec_for("web"));

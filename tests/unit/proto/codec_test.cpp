@@ -223,5 +223,21 @@ TEST(Codec, MemberStateIsOneOfFourWords) {
     EXPECT_FALSE(is_active(MemberState::Error));
 }
 
+TEST(Codec, ReleaseListAndMemberListRoundTrip) {
+    EXPECT_EQ(std::get<Release>(round_trip(Release{"web-2"})).name, "web-2");
+    EXPECT_TRUE(std::holds_alternative<ListRequest>(round_trip(ListRequest{})));
+    EXPECT_FALSE(decode_request(R"({"cmd":"release"})")) << "release needs a name";
+    MemberList list;
+    list.network = NetworkInfo{"fbx-1", "10.0.0.0/24", "10.0.0.1", 24};
+    list.members.push_back(StatusInfo{"a", MemberState::Running, "10.0.0.2", 1, 2, ""});
+    list.members.push_back(StatusInfo{"b", MemberState::Error, "", 1, 0, "QEMU exited"});
+    auto back = std::get<MemberList>(round_trip(list));
+    EXPECT_EQ(back.network.subnet, "10.0.0.0/24");
+    ASSERT_EQ(back.members.size(), 2u);
+    EXPECT_EQ(back.members[1].state, MemberState::Error);
+    EXPECT_EQ(back.members[1].error, "QEMU exited");
+    EXPECT_EQ(command_name(Request(ListRequest{})), "list");
+}
+
 } // namespace
 } // namespace fleetbox::proto
