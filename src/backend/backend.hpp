@@ -3,7 +3,7 @@
 // Why: the helper serves the control protocol by calling a Backend; the real one drives
 // netlink, nftables and QEMU, the fake one is an instant in-process state machine that
 // records every call (coordination tests without root or VMs). The client programs against
-// the same interface through RemoteBackend, whose every call is a protocol RPC, so the
+// the same interface through HelperClient, whose every call is a protocol RPC, so the
 // orchestrator never links hypervisor or netlink code and can be tested against the fake.
 //
 // Threading: boot() blocks until the guest is reachable (minutes under TCG) and may be

@@ -47,7 +47,7 @@ HelperHandle& HelperHandle::operator=(HelperHandle&& other) noexcept {
         (void)close();
         mode_ = other.mode_;
         pid_ = other.pid_;
-        backend_ = std::move(other.backend_);
+        client_ = std::move(other.client_);
         child_ = std::move(other.child_);
         log_path_ = std::move(other.log_path_);
         exit_timeout_ = other.exit_timeout_;
@@ -63,7 +63,7 @@ HelperHandle::~HelperHandle() {
 Result<ExitStatus> HelperHandle::close() {
     if (closed_)
         return *closed_;
-    backend_.reset(); // closes the bind connection: a bound helper starts shutting down
+    client_.reset(); // closes the bind connection: a bound helper starts shutting down
     Result<ExitStatus> result = ExitStatus{};
     if (mode_ == HelperMode::Bound && child_ && child_->pid() > 0) {
         auto waited = child_->wait(exit_timeout_);
@@ -155,7 +155,7 @@ Result<HelperHandle> HelperLauncher::spawn(const Store& store, const std::string
                         options_.exit_timeout);
 }
 
-Result<std::unique_ptr<RemoteBackend>>
+Result<std::unique_ptr<HelperClient>>
 HelperLauncher::connect_to_child(const Store& store, const std::string& member, ChildProcess& child,
                                  const std::string& log_path) const {
     const std::string what = "start fleetbox-helper for " + member;
@@ -167,7 +167,7 @@ HelperLauncher::connect_to_child(const Store& store, const std::string& member, 
                         "it " + exited->describe() + (why.empty() ? "" : ": " + why),
                         "see " + log_path);
         }
-        auto remote = RemoteBackend::dial(store, member, options_.remote);
+        auto remote = HelperClient::dial(store, member, options_.remote);
         if (remote && (*remote)->peer_pid() == child.pid()) {
             if (auto greeted = (*remote)->handshake(); !greeted) {
                 child.kill(); // a helper we cannot talk to is of no use, and must not linger
@@ -187,9 +187,9 @@ HelperLauncher::connect_to_child(const Store& store, const std::string& member, 
     }
 }
 
-Result<std::unique_ptr<RemoteBackend>> HelperLauncher::attach(const Store& store,
-                                                              const std::string& member) const {
-    auto remote = FBX_TRY(RemoteBackend::dial(store, member, options_.remote));
+Result<std::unique_ptr<HelperClient>> HelperLauncher::attach(const Store& store,
+                                                             const std::string& member) const {
+    auto remote = FBX_TRY(HelperClient::dial(store, member, options_.remote));
     if (auto greeted = remote->handshake(); !greeted) {
         // Never kill a helper of another version: it may hold running VMs (and a caller may
         // only be listing them). Say who it is and leave it alone.

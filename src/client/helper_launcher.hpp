@@ -14,7 +14,7 @@
 // killed (it is stale: an old FLEETBOX_HELPER or an old install).
 #pragma once
 
-#include "client/remote_backend.hpp"
+#include "client/helper_client.hpp"
 #include "proto/helper_mode.hpp"
 #include "store/store.hpp"
 #include "sys/child_process.hpp"
@@ -34,7 +34,7 @@ struct LaunchOptions {
     std::chrono::milliseconds startup_timeout{10000}; // until the socket answers
     std::chrono::milliseconds exit_timeout{10000}; // bound: close() waits this long, then SIGKILL
     std::vector<std::string> extra_args;           // appended to the helper's command line
-    RemoteOptions remote;
+    HelperClientOptions remote;
 };
 
 class HelperHandle {
@@ -45,7 +45,7 @@ public:
     HelperHandle& operator=(const HelperHandle&) = delete;
     ~HelperHandle(); // close(), ignoring its result
 
-    [[nodiscard]] RemoteBackend& backend() { return *backend_; }
+    [[nodiscard]] HelperClient& client() { return *client_; }
     [[nodiscard]] pid_t pid() const { return pid_; }
     [[nodiscard]] HelperMode mode() const { return mode_; }
     [[nodiscard]] const std::string& log_path() const { return log_path_; }
@@ -60,15 +60,15 @@ public:
 
 private:
     friend class HelperLauncher;
-    HelperHandle(HelperMode mode, pid_t pid, std::unique_ptr<RemoteBackend> backend,
+    HelperHandle(HelperMode mode, pid_t pid, std::unique_ptr<HelperClient> client,
                  std::optional<ChildProcess> child, std::string log_path,
                  std::chrono::milliseconds exit_timeout)
-        : mode_(mode), pid_(pid), backend_(std::move(backend)), child_(std::move(child)),
+        : mode_(mode), pid_(pid), client_(std::move(client)), child_(std::move(child)),
           log_path_(std::move(log_path)), exit_timeout_(exit_timeout) {}
 
     HelperMode mode_;
     pid_t pid_;
-    std::unique_ptr<RemoteBackend> backend_;
+    std::unique_ptr<HelperClient> client_;
     std::optional<ChildProcess> child_; // bound only
     std::string log_path_;
     std::chrono::milliseconds exit_timeout_;
@@ -91,16 +91,16 @@ public:
     // Connects to the helper already serving `member`. One that speaks another protocol
     // version is left alone (it may hold running VMs): the mismatch error is returned, with
     // its pid in the hint.
-    Result<std::unique_ptr<RemoteBackend>> attach(const Store& store,
-                                                  const std::string& member) const;
+    Result<std::unique_ptr<HelperClient>> attach(const Store& store,
+                                                 const std::string& member) const;
 
     [[nodiscard]] const std::string& helper_path() const { return helper_path_; }
 
 private:
-    Result<std::unique_ptr<RemoteBackend>> connect_to_child(const Store& store,
-                                                            const std::string& member,
-                                                            ChildProcess& child,
-                                                            const std::string& log_path) const;
+    Result<std::unique_ptr<HelperClient>> connect_to_child(const Store& store,
+                                                           const std::string& member,
+                                                           ChildProcess& child,
+                                                           const std::string& log_path) const;
 
     std::string helper_path_;
     LaunchOptions options_;

@@ -2,7 +2,7 @@
 //
 // It resolves the per-call dependencies once (store, SSH identity, image), builds the disk
 // overlay, host key and seed at create, spawns the helper and drives it over the control
-// protocol (through RemoteBackend: no QEMU or netlink code is linked here), then waits for
+// protocol (through HelperClient: no QEMU or netlink code is linked here), then waits for
 // an authenticated SSH exec. The member lock serializes lifecycle calls on one name, so two
 // concurrent starts never put two QEMUs on one disk: the second one finds the VM running.
 // A failed start rolls back what it created (a VM created by this call is removed; an

@@ -133,7 +133,7 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot(const StartRequest& request
 std::string Orchestrator::rollback(BootContext& ctx) {
     const auto& name = ctx.request.name;
     if (ctx.helper) {
-        (void)ctx.helper->backend().stop(name);
+        (void)ctx.helper->client().stop(name);
         (void)ctx.helper->close();
     }
     if (!ctx.created)
@@ -180,7 +180,7 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot_steps(BootContext& ctx) {
     ctx.helper.emplace(FBX_TRY(timed(ctx.timings, "helper spawn", [&] {
         return launcher_.spawn(store_, name, ctx.request.lifetime);
     })));
-    auto& backend = ctx.helper->backend();
+    auto& backend = ctx.helper->client();
     auto network = FBX_TRY(timed(ctx.timings, "network", [&] { return backend.create_network(); }));
     auto reservation = FBX_TRY(backend.reserve(name, ctx.config.ip));
 

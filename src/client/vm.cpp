@@ -27,7 +27,7 @@ const std::vector<PhaseTiming>& Vm::guest_timings() const {
 }
 
 std::string Vm::state() const {
-    auto* backend = impl_->backend();
+    auto* backend = impl_->client();
     if (backend == nullptr)
         return std::string(proto::to_string(proto::MemberState::Stopped));
     auto st = backend->status(impl_->name_);
@@ -42,7 +42,7 @@ Result<ExecResult> Vm::ssh(const std::string& command,
 
 Status Vm::stop() {
     impl_->shell_.disconnect();
-    if (auto* backend = impl_->backend()) {
+    if (auto* backend = impl_->client()) {
         FBX_CHECK(backend->stop(impl_->name_).map_error([&](Error e) {
             return std::move(e).wrap("stop " + impl_->name_);
         }));

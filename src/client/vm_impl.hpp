@@ -2,8 +2,8 @@
 // VM, attached otherwise), the one reused SSH connection, and the boot's timings.
 #pragma once
 
+#include "client/helper_client.hpp"
 #include "client/helper_launcher.hpp"
-#include "client/remote_backend.hpp"
 #include "guest/guest_shell.hpp"
 #include "store/store.hpp"
 
@@ -28,12 +28,13 @@ public:
     guest::GuestShell shell_;
     std::vector<PhaseTiming> timings_;
     std::vector<PhaseTiming> guest_timings_;
-    std::optional<client::HelperHandle> helper_;      // this handle booted the VM
-    std::unique_ptr<client::RemoteBackend> attached_; // the VM was already running
+    std::optional<client::HelperHandle> helper_;     // this handle booted the VM
+    std::unique_ptr<client::HelperClient> attached_; // the VM was already running
 
-    backend::Backend* backend() {
+    // The helper serving this VM: the one this handle started, or the one it attached to.
+    client::HelperClient* client() {
         if (helper_)
-            return &helper_->backend();
+            return &helper_->client();
         return attached_.get();
     }
 };

@@ -8,7 +8,7 @@
 #include <CLI/CLI.hpp>
 #pragma GCC diagnostic pop
 
-#include "backend/fake_backend.hpp"
+#include "backend_fake/fake_backend.hpp"
 #include "helper/helper_context.hpp"
 #include "helper/helper_main.hpp"
 

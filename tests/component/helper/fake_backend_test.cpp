@@ -1,6 +1,6 @@
 // FakeBackend in-process: its state machine, stand-in processes, injected failures and the
 // call record, which the helper-process tests rely on.
-#include "backend/fake_backend.hpp"
+#include "backend_fake/fake_backend.hpp"
 #include "component/helper/helper_fixture.hpp"
 #include "util/strings.hpp"
 

@@ -5,8 +5,8 @@
 // a PID 1 that does not reap) counts as gone; it holds no sockets and runs no code.
 #pragma once
 
+#include "client/helper_client.hpp"
 #include "client/helper_launcher.hpp"
-#include "client/remote_backend.hpp"
 #include "proto/messages.hpp"
 #include "store/store.hpp"
 #include "support/test_support.hpp"
@@ -115,8 +115,10 @@ protected:
         return spec;
     }
 
-    // Network, reservation and boot of `name` through `backend`.
-    static proto::Booted boot(backend::Backend& backend, const proto::BootSpec& spec) {
+    // Network, reservation and boot of `name` through `backend` (a HelperClient, or a
+    // backend::Backend driven in-process).
+    template <typename Driver>
+    static proto::Booted boot(Driver& backend, const proto::BootSpec& spec) {
         EXPECT_TRUE(backend.create_network());
         EXPECT_TRUE(backend.reserve(spec.name, ""));
         auto booted = backend.boot(spec);

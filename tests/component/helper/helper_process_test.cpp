@@ -1,4 +1,4 @@
-// The helper process (fleetbox-helper-fake) driven through HelperLauncher + RemoteBackend:
+// The helper process (fleetbox-helper-fake) driven through HelperLauncher + HelperClient:
 // the protocol happy path, refusals, stop during boot, clusters, and clean exits.
 #include "component/helper/helper_fixture.hpp"
 #include "util/strings.hpp"
@@ -9,14 +9,14 @@
 namespace fleetbox::test {
 namespace {
 
+using client::HelperClient;
 using client::HelperMode;
-using client::RemoteBackend;
 
 class HelperProcessTest : public HelperFixture {};
 
-TEST_F(HelperProcessTest, HappyPathThroughTheRemoteBackend) {
+TEST_F(HelperProcessTest, HappyPathThroughTheHelperClient) {
     auto helper = spawn("web");
-    auto& remote = helper.backend();
+    auto& remote = helper.client();
     EXPECT_EQ(remote.helper_pid(), helper.pid());
 
     auto net = remote.create_network();
@@ -64,17 +64,17 @@ TEST_F(HelperProcessTest, SocketsAreOwnerOnlyInAnOwnerOnlyRunDirectory) {
 
 TEST_F(HelperProcessTest, SecondBootOfARunningMemberIsRefusedAsBusy) {
     auto helper = spawn("web");
-    auto first = boot(helper.backend(), spec_for("web"));
-    auto second = helper.backend().boot(spec_for("web"));
+    auto first = boot(helper.client(), spec_for("web"));
+    auto second = helper.client().boot(spec_for("web"));
     ASSERT_FALSE(second);
     EXPECT_EQ(second.error().kind, ErrorKind::Busy);
     EXPECT_EQ(second.error().message(), "member web is already running");
-    EXPECT_EQ(helper.backend().status("web")->qemu_pid, first.qemu_pid);
+    EXPECT_EQ(helper.client().status("web")->qemu_pid, first.qemu_pid);
 }
 
 TEST_F(HelperProcessTest, BootWithAPathOutsideTheStoreIsRefusedAndNothingIsSpawned) {
     auto helper = spawn("web");
-    auto& remote = helper.backend();
+    auto& remote = helper.client();
     ASSERT_TRUE(remote.create_network());
     ASSERT_TRUE(remote.reserve("web", ""));
     auto spec = spec_for("web");
@@ -91,7 +91,7 @@ TEST_F(HelperProcessTest, BootWithAPathOutsideTheStoreIsRefusedAndNothingIsSpawn
 TEST_F(HelperProcessTest, StopDuringBootCancelsTheBootAndLeavesNoOrphan) {
     ScopedEnv delay("FLEETBOX_FAKE_BOOT_DELAY_MS", "60000");
     auto helper = spawn("web");
-    auto& remote = helper.backend();
+    auto& remote = helper.client();
     ASSERT_TRUE(remote.create_network());
     ASSERT_TRUE(remote.reserve("web", ""));
     Result<proto::Booted> booted = fail(ErrorKind::Internal, "not run");
@@ -116,9 +116,9 @@ TEST_F(HelperProcessTest, StopDuringBootCancelsTheBootAndLeavesNoOrphan) {
 
 TEST_F(HelperProcessTest, AMemberReservedThroughTheHelperGetsItsOwnSocket) {
     auto helper = spawn("web-1");
-    boot(helper.backend(), spec_for("web-1"));
-    ASSERT_TRUE(helper.backend().reserve("web-2", ""));
-    auto second = RemoteBackend::connect(store_, "web-2");
+    boot(helper.client(), spec_for("web-1"));
+    ASSERT_TRUE(helper.client().reserve("web-2", ""));
+    auto second = HelperClient::connect(store_, "web-2");
     ASSERT_TRUE(second) << second.error().message();
     EXPECT_EQ((*second)->helper_pid(), helper.pid());
     auto booted = (*second)->boot(spec_for("web-2"));
@@ -135,7 +135,7 @@ TEST_F(HelperProcessTest, AMemberReservedThroughTheHelperGetsItsOwnSocket) {
 // address can be taken again, its socket is gone), refuses a running one, and is idempotent.
 TEST_F(HelperProcessTest, ListAndRelease) {
     auto helper = spawn("web-1");
-    auto& remote = helper.backend();
+    auto& remote = helper.client();
     auto empty = remote.list();
     ASSERT_TRUE(empty) << empty.error().message();
     EXPECT_EQ(empty->network.subnet, "") << "no network before createnetwork";
@@ -179,7 +179,7 @@ TEST_F(HelperProcessTest, ListAndRelease) {
 
 TEST_F(HelperProcessTest, ClosingTheBindConnectionStopsTheHelper) {
     auto helper = spawn("web");
-    auto booted = boot(helper.backend(), spec_for("web"));
+    auto booted = boot(helper.client(), spec_for("web"));
     pid_t pid = helper.pid();
     auto exited = helper.close();
     ASSERT_TRUE(exited) << exited.error().message();
@@ -192,7 +192,7 @@ TEST_F(HelperProcessTest, ClosingTheBindConnectionStopsTheHelper) {
 
 TEST_F(HelperProcessTest, SigtermShutsTheHelperDownGracefully) {
     auto helper = spawn("web");
-    auto booted = boot(helper.backend(), spec_for("web"));
+    auto booted = boot(helper.client(), spec_for("web"));
     ASSERT_EQ(::kill(helper.pid(), SIGTERM), 0);
     auto exited = helper.wait(std::chrono::milliseconds(10000));
     ASSERT_TRUE(exited) << exited.error().message();
@@ -201,20 +201,20 @@ TEST_F(HelperProcessTest, SigtermShutsTheHelperDownGracefully) {
     EXPECT_FALSE(path_exists(socket_of("web")));
     EXPECT_EQ(count_calls("shutdown"), 1);
     // The proxy now reports the missing helper clearly.
-    auto status = helper.backend().status("web");
+    auto status = helper.client().status("web");
     ASSERT_FALSE(status);
 }
 
 TEST_F(HelperProcessTest, RemoteErrorsKeepTheirKind) {
     auto helper = spawn("web");
-    auto reserved = helper.backend().reserve("web", "");
+    auto reserved = helper.client().reserve("web", "");
     ASSERT_FALSE(reserved);
     EXPECT_EQ(reserved.error().kind, ErrorKind::InvalidArgument);
     EXPECT_EQ(reserved.error().message(), "reserve web: network not created");
-    auto bad = helper.backend().status("Not_A_Name");
+    auto bad = helper.client().status("Not_A_Name");
     ASSERT_FALSE(bad);
     EXPECT_EQ(bad.error().kind, ErrorKind::InvalidArgument);
-    EXPECT_TRUE(helper.backend().status("web")); // the connection survives an error reply
+    EXPECT_TRUE(helper.client().status("web")); // the connection survives an error reply
 }
 
 } // namespace

@@ -17,10 +17,10 @@
 namespace fleetbox::test {
 namespace {
 
+using client::HelperClient;
 using client::HelperLauncher;
 using client::HelperMode;
 using client::LaunchOptions;
-using client::RemoteBackend;
 
 // Runs `body` in a forked child that reports two pids through a pipe; returns the child pid
 // and the pids (0, 0 when the child failed). The child never returns into the test.
@@ -53,7 +53,7 @@ TEST_F(LifetimeTest, BoundHelperAndItsVmsDieWhenTheClientIsKilled) {
         auto helper = launcher().spawn(store_, "web", HelperMode::Bound);
         if (!helper)
             return {0, 0};
-        auto booted = boot(helper->backend(), spec_for("web"));
+        auto booted = boot(helper->client(), spec_for("web"));
         int pid = helper->pid();
         new client::HelperHandle(std::move(*helper)); // keep it open until we are killed
         return {pid, booted.qemu_pid};
@@ -97,13 +97,13 @@ TEST_F(LifetimeTest, VmsOutliveTheConnectionThatBootedThemButNotAKilledHelper) {
     {
         // Boot over a connection of its own, then close it: the helper's thread that served it
         // ends, and a VM forked from that thread would get its PR_SET_PDEATHSIG now.
-        auto other = RemoteBackend::connect(store_, "web");
+        auto other = HelperClient::connect(store_, "web");
         ASSERT_TRUE(other) << other.error().message();
         standin = boot(**other, spec_for("web")).qemu_pid;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     EXPECT_FALSE(process_gone(standin)) << "the VM died with the connection thread that booted it";
-    EXPECT_EQ(helper.backend().status("web")->state, proto::MemberState::Running);
+    EXPECT_EQ(helper.client().status("web")->state, proto::MemberState::Running);
     // A helper killed outright (no graceful shutdown) still takes its VMs: PR_SET_PDEATHSIG.
     ASSERT_EQ(::kill(helper.pid(), SIGKILL), 0);
     EXPECT_TRUE(wait_gone(standin)) << "the VM survived its helper";
@@ -117,7 +117,7 @@ TEST_F(LifetimeTest, DetachedHelperOutlivesItsLauncherAndExitsAfterItsLastMember
         auto helper = launcher().spawn(store_, "web", HelperMode::Detached);
         std::pair<int, int> pids{0, 0};
         if (helper)
-            pids = {helper->pid(), boot(helper->backend(), spec_for("web")).qemu_pid};
+            pids = {helper->pid(), boot(helper->client(), spec_for("web")).qemu_pid};
         (void)!::write(fds[1], &pids, sizeof pids);
         ::_exit(0); // the CLI command ends; the helper must stay
     }
@@ -133,7 +133,7 @@ TEST_F(LifetimeTest, DetachedHelperOutlivesItsLauncherAndExitsAfterItsLastMember
     EXPECT_FALSE(process_gone(qemu_pid));
     EXPECT_EQ(::getsid(helper_pid), helper_pid); // its own session
 
-    auto remote = RemoteBackend::connect(store_, "web");
+    auto remote = HelperClient::connect(store_, "web");
     ASSERT_TRUE(remote) << remote.error().message();
     EXPECT_EQ((*remote)->status("web")->state, proto::MemberState::Running);
     ASSERT_TRUE((*remote)->stop("web"));
@@ -192,7 +192,7 @@ TEST_F(LifetimeTest, BootWithKernelWordsNeedsTheCapability) {
     auto old = ChildProcess::spawn(spec);
     ASSERT_TRUE(old) << old.error().message();
     ASSERT_TRUE(connect_unix(socket_of("web"), std::chrono::milliseconds(10000)));
-    auto remote = RemoteBackend::connect(store_, "web");
+    auto remote = HelperClient::connect(store_, "web");
     ASSERT_TRUE(remote) << remote.error().message();
     EXPECT_FALSE((*remote)->has(proto::kCapBootKernelCmdline));
     ASSERT_TRUE((*remote)->create_network());
@@ -214,22 +214,22 @@ TEST_F(LifetimeTest, StaleSocketGivesOneClearErrorAndIsReplacedByTheNextHelper) 
         ASSERT_TRUE(listening); // closing it leaves the socket file with nobody behind it
     }
     ASSERT_TRUE(path_exists(socket_of("web")));
-    auto remote = RemoteBackend::connect(store_, "web");
+    auto remote = HelperClient::connect(store_, "web");
     ASSERT_FALSE(remote);
     EXPECT_EQ(remote.error().kind, ErrorKind::NotFound);
     EXPECT_EQ(remote.error().message(), "no fleetbox helper is running for web (stale socket run/" +
                                             Store::socket_stem("web") + ".sock)");
 
     auto helper = spawn("web");
-    EXPECT_TRUE(helper.backend().status("web"));
+    EXPECT_TRUE(helper.client().status("web"));
 }
 
 TEST_F(LifetimeTest, ForeignFileOrMissingSocketGivesTheSameClearError) {
-    auto missing = RemoteBackend::connect(store_, "web");
+    auto missing = HelperClient::connect(store_, "web");
     ASSERT_FALSE(missing);
     EXPECT_EQ(missing.error().message(), "no fleetbox helper is running for web");
     write_text(socket_of("web"), "not a socket");
-    auto foreign = RemoteBackend::connect(store_, "web");
+    auto foreign = HelperClient::connect(store_, "web");
     ASSERT_FALSE(foreign);
     EXPECT_EQ(foreign.error().message(),
               "no fleetbox helper is running for web (stale socket run/" +
@@ -243,7 +243,7 @@ TEST_F(LifetimeTest, ASecondHelperForAServedMemberRefusesToStart) {
     EXPECT_NE(second.error().message().find("another fleetbox helper is already running for web"),
               std::string::npos)
         << second.error().message();
-    EXPECT_TRUE(first.backend().status("web")); // the first one is untouched
+    EXPECT_TRUE(first.client().status("web")); // the first one is untouched
     EXPECT_TRUE(path_exists(socket_of("web")));
 }
 
@@ -302,7 +302,7 @@ TEST_F(LifetimeTest, AnotherUserIsRefused) {
     auto* error = std::get_if<proto::ErrorReply>(&*decoded);
     ASSERT_NE(error, nullptr) << reply;
     EXPECT_EQ(error->kind, "permission");
-    EXPECT_TRUE(helper.backend().status("web")); // the owner still gets through
+    EXPECT_TRUE(helper.client().status("web")); // the owner still gets through
 }
 
 TEST_F(LifetimeTest, AHelperThatDiesDuringStartupIsExplainedFromItsLog) {

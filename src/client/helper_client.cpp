@@ -1,8 +1,8 @@
-// RemoteBackend: each Backend call is one NDJSON request/reply on a pooled unix-socket
+// HelperClient: each Backend call is one NDJSON request/reply on a pooled unix-socket
 // connection to the helper. connect(2) on a socket file nobody listens on fails with
 // ECONNREFUSED (and on a missing file with ENOENT): both mean "no helper", reported as one
 // clear NotFound line instead of a raw errno.
-#include "client/remote_backend.hpp"
+#include "client/helper_client.hpp"
 
 #include "proto/codec.hpp"
 #include "sys/fs.hpp"
@@ -34,20 +34,20 @@ std::string seconds_text(std::chrono::milliseconds ms) {
 
 } // namespace
 
-Result<std::unique_ptr<RemoteBackend>>
-RemoteBackend::connect(const Store& store, const std::string& member, RemoteOptions options) {
+Result<std::unique_ptr<HelperClient>>
+HelperClient::connect(const Store& store, const std::string& member, HelperClientOptions options) {
     auto remote = FBX_TRY(dial(store, member, options));
     FBX_CHECK(remote->handshake());
     return remote;
 }
 
-Result<std::unique_ptr<RemoteBackend>>
-RemoteBackend::dial(const Store& store, const std::string& member, RemoteOptions options) {
+Result<std::unique_ptr<HelperClient>>
+HelperClient::dial(const Store& store, const std::string& member, HelperClientOptions options) {
     std::string path = FBX_TRY(store.socket_path(member));
     std::string display = "run/" + base_name(path);
     std::string helper_log = FBX_TRY(store.member_file(member, "helper.log"));
-    std::unique_ptr<RemoteBackend> remote(
-        new RemoteBackend(member, path, display, helper_log, options));
+    std::unique_ptr<HelperClient> remote(
+        new HelperClient(member, path, display, helper_log, options));
     auto conn = FBX_TRY(remote->open_connection());
     auto peer = FBX_TRY(peer_credentials(conn->fd.get()));
     remote->peer_pid_ = peer.pid;
@@ -55,9 +55,9 @@ RemoteBackend::dial(const Store& store, const std::string& member, RemoteOptions
     return remote;
 }
 
-RemoteBackend::~RemoteBackend() = default;
+HelperClient::~HelperClient() = default;
 
-Result<std::unique_ptr<RemoteBackend::Connection>> RemoteBackend::open_connection() const {
+Result<std::unique_ptr<HelperClient::Connection>> HelperClient::open_connection() const {
     auto fd = connect_unix(socket_path_, options_.connect_timeout);
     if (fd)
         return std::make_unique<Connection>(std::move(*fd));
@@ -73,8 +73,8 @@ Result<std::unique_ptr<RemoteBackend::Connection>> RemoteBackend::open_connectio
     return fail(Error(e).wrap("reach the fleetbox helper for " + member_));
 }
 
-Result<proto::Reply> RemoteBackend::exchange(Connection& conn, const proto::Request& request,
-                                             std::chrono::milliseconds timeout) const {
+Result<proto::Reply> HelperClient::exchange(Connection& conn, const proto::Request& request,
+                                            std::chrono::milliseconds timeout) const {
     std::string what = proto::command_name(request) + " via the fleetbox helper for " + member_;
     auto sent = write_line(conn.fd.get(), proto::encode(request));
     if (!sent)
@@ -94,7 +94,7 @@ Result<proto::Reply> RemoteBackend::exchange(Connection& conn, const proto::Requ
     return *reply;
 }
 
-Status RemoteBackend::hello(Connection& conn) {
+Status HelperClient::hello(Connection& conn) {
     proto::Hello request{proto::kProtocolVersion, static_cast<int>(::getpid()), {}};
     auto reply = exchange(conn, request, options_.rpc_timeout);
     if (!reply)
@@ -122,12 +122,12 @@ Status RemoteBackend::hello(Connection& conn) {
     return {};
 }
 
-bool RemoteBackend::has(std::string_view capability) const {
+bool HelperClient::has(std::string_view capability) const {
     std::lock_guard lock(mutex_);
     return std::find(capabilities_.begin(), capabilities_.end(), capability) != capabilities_.end();
 }
 
-Status RemoteBackend::handshake() {
+Status HelperClient::handshake() {
     std::unique_ptr<Connection> conn;
     {
         std::lock_guard lock(mutex_);
@@ -144,8 +144,8 @@ Status RemoteBackend::handshake() {
     return {};
 }
 
-Result<proto::Reply> RemoteBackend::call(const proto::Request& request,
-                                         std::chrono::milliseconds timeout) {
+Result<proto::Reply> HelperClient::call(const proto::Request& request,
+                                        std::chrono::milliseconds timeout) {
     std::unique_ptr<Connection> conn;
     {
         std::lock_guard lock(mutex_);
@@ -166,7 +166,7 @@ Result<proto::Reply> RemoteBackend::call(const proto::Request& request,
     return reply;
 }
 
-Status RemoteBackend::bind() {
+Status HelperClient::bind() {
     auto conn = FBX_TRY(open_connection());
     FBX_CHECK(hello(*conn));
     FBX_TRY(expect<proto::Ok>(exchange(*conn, proto::Bind{}, options_.rpc_timeout), "bind"));
@@ -175,18 +175,18 @@ Status RemoteBackend::bind() {
     return {};
 }
 
-Result<proto::NetworkInfo> RemoteBackend::create_network() {
+Result<proto::NetworkInfo> HelperClient::create_network() {
     return expect<proto::NetworkInfo>(call(proto::CreateNetwork{}, options_.rpc_timeout),
                                       "createnetwork");
 }
 
-Result<proto::Reservation> RemoteBackend::reserve(const std::string& name,
-                                                  const std::string& ip_hint) {
+Result<proto::Reservation> HelperClient::reserve(const std::string& name,
+                                                 const std::string& ip_hint) {
     return expect<proto::Reservation>(call(proto::Reserve{name, ip_hint}, options_.rpc_timeout),
                                       "reserve");
 }
 
-Result<proto::Booted> RemoteBackend::boot(const proto::BootSpec& spec) {
+Result<proto::Booted> HelperClient::boot(const proto::BootSpec& spec) {
     // An older helper would drop the words silently and boot a guest that never configures
     // itself; refuse instead.
     if (!spec.kernel_cmdline_extra.empty() && !has(proto::kCapBootKernelCmdline))
@@ -201,26 +201,26 @@ Result<proto::Booted> RemoteBackend::boot(const proto::BootSpec& spec) {
     return expect<proto::Booted>(call(proto::BootMember{spec}, timeout), "boot-member");
 }
 
-Result<proto::StatusInfo> RemoteBackend::status(const std::string& name) {
+Result<proto::StatusInfo> HelperClient::status(const std::string& name) {
     return expect<proto::StatusInfo>(call(proto::StatusRequest{name}, options_.rpc_timeout),
                                      "status");
 }
 
-Status RemoteBackend::release(const std::string& name) {
+Status HelperClient::release(const std::string& name) {
     FBX_TRY(expect<proto::Ok>(call(proto::Release{name}, options_.rpc_timeout), "release"));
     return {};
 }
 
-Result<proto::MemberList> RemoteBackend::list() {
+Result<proto::MemberList> HelperClient::list() {
     return expect<proto::MemberList>(call(proto::ListRequest{}, options_.rpc_timeout), "list");
 }
 
-Status RemoteBackend::stop(const std::string& name) {
+Status HelperClient::stop(const std::string& name) {
     FBX_TRY(expect<proto::Ok>(call(proto::Stop{name}, options_.stop_timeout), "stop"));
     return {};
 }
 
-Status RemoteBackend::shutdown() {
+Status HelperClient::shutdown() {
     std::lock_guard lock(mutex_);
     if (!lifeline_)
         return fail(ErrorKind::InvalidArgument, "shut down the fleetbox helper for " + member_,

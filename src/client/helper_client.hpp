@@ -1,8 +1,10 @@
-// RemoteBackend: the Backend interface as control-protocol RPCs to a fleetbox-helper.
+// HelperClient: the client's side of the control protocol, as calls on a fleetbox-helper.
 //
-// Why: the orchestrator programs against backend::Backend and never links QEMU, netlink or
-// nftables code; this proxy turns each call into one request/one reply on the member's unix
-// socket (docs/protocol.md).
+// Why its own type (not the helper's backend::Backend interface): the client and the helper
+// need different things. The helper's backend owns live objects; the client needs the
+// protocol's own concerns too (handshake and capabilities, bind, list, release), and must
+// link no QEMU, netlink or nftables code. Each call is one request and one reply on the
+// member's unix socket (docs/protocol.md).
 //
 // Connections: calls may run concurrently (stop while another thread waits in boot), so the
 // proxy keeps a small pool: a call takes an idle connection or opens a new one (connect +
@@ -13,7 +15,6 @@
 // even by SIGKILL) makes the helper stop its VMs and exit.
 #pragma once
 
-#include "backend/backend.hpp"
 #include "proto/messages.hpp"
 #include "store/store.hpp"
 #include "sys/fd.hpp"
@@ -29,23 +30,23 @@
 
 namespace fleetbox::client {
 
-struct RemoteOptions {
+struct HelperClientOptions {
     std::chrono::milliseconds connect_timeout{0};   // retry window for ECONNREFUSED/ENOENT
     std::chrono::milliseconds rpc_timeout{30000};   // every call but boot and stop
     std::chrono::milliseconds stop_timeout{180000}; // powerdown, then quit/SIGTERM/SIGKILL
     std::chrono::seconds boot_margin{60};           // added to spec.boot_timeout_s
 };
 
-class RemoteBackend final : public backend::Backend {
+class HelperClient final {
 public:
     // dial() + handshake().
-    static Result<std::unique_ptr<RemoteBackend>>
-    connect(const Store& store, const std::string& member, RemoteOptions options = {});
+    static Result<std::unique_ptr<HelperClient>>
+    connect(const Store& store, const std::string& member, HelperClientOptions options = {});
     // Opens the first connection without the handshake, so a caller can look at peer_pid()
     // first. A socket file with nothing behind it gives NotFound:
     //   no fleetbox helper is running for web (stale socket run/0123456789abcdef.sock)
-    static Result<std::unique_ptr<RemoteBackend>>
-    dial(const Store& store, const std::string& member, RemoteOptions options = {});
+    static Result<std::unique_ptr<HelperClient>> dial(const Store& store, const std::string& member,
+                                                      HelperClientOptions options = {});
     // hello on the first connection. On a protocol mismatch the error is the helper's
     // "fleetbox-helper speaks protocol N, this fleetbox speaks 2 (stale FLEETBOX_HELPER?)"
     // and version_mismatch() turns true. The helper's capabilities are kept (has()).
@@ -53,9 +54,9 @@ public:
     // Sends bind on a dedicated connection kept open until this object is destroyed.
     Status bind();
 
-    ~RemoteBackend() override;
-    RemoteBackend(const RemoteBackend&) = delete;
-    RemoteBackend& operator=(const RemoteBackend&) = delete;
+    ~HelperClient();
+    HelperClient(const HelperClient&) = delete;
+    HelperClient& operator=(const HelperClient&) = delete;
 
     // pid of the process listening on the socket (SO_PEERCRED of the first connection): the
     // helper, even when the handshake failed.
@@ -68,20 +69,18 @@ public:
     [[nodiscard]] const std::string& member() const { return member_; }
     [[nodiscard]] const std::string& socket_path() const { return socket_path_; }
 
-    Result<proto::NetworkInfo> create_network() override;
-    Result<proto::Reservation> reserve(const std::string& name,
-                                       const std::string& ip_hint) override;
-    Result<proto::Booted> boot(const proto::BootSpec& spec) override;
-    Result<proto::StatusInfo> status(const std::string& name) override;
-    Status stop(const std::string& name) override;
-    Status release(const std::string& name) override;
-    Result<proto::MemberList> list() override;
-    // Not part of the protocol: always -1 (unknown). Ask status() per member instead.
-    int active_members() override { return -1; }
+    // The protocol's requests (docs/protocol.md), each bounded by its timeout in the options.
+    Result<proto::NetworkInfo> create_network();
+    Result<proto::Reservation> reserve(const std::string& name, const std::string& ip_hint);
+    Result<proto::Booted> boot(const proto::BootSpec& spec);
+    Result<proto::StatusInfo> status(const std::string& name);
+    Status stop(const std::string& name);
+    Status release(const std::string& name);
+    Result<proto::MemberList> list();
     // Bound: closes the bind connection, which makes the helper stop every member, remove
     // its network and exit (HelperHandle::close waits for that). Without bind:
     // InvalidArgument (a detached helper exits when its last member is stopped).
-    Status shutdown() override;
+    Status shutdown();
 
 private:
     struct Connection {
@@ -90,8 +89,8 @@ private:
         explicit Connection(Fd f) : fd(std::move(f)), reader(fd.get()) {}
     };
 
-    RemoteBackend(std::string member, std::string socket_path, std::string display,
-                  std::string helper_log, RemoteOptions options)
+    HelperClient(std::string member, std::string socket_path, std::string display,
+                 std::string helper_log, HelperClientOptions options)
         : member_(std::move(member)), socket_path_(std::move(socket_path)),
           display_path_(std::move(display)), helper_log_(std::move(helper_log)), options_(options) {
     }
@@ -106,7 +105,7 @@ private:
     std::string socket_path_;
     std::string display_path_; // "run/<hash>.sock", for messages
     std::string helper_log_;   // <member>/helper.log, named when the helper dies mid-call
-    RemoteOptions options_;
+    HelperClientOptions options_;
     pid_t peer_pid_ = 0;
     std::atomic<int> helper_pid_{0}; // set by every hello (same helper, same value)
     std::atomic<bool> version_mismatch_{false};

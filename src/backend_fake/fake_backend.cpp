@@ -5,7 +5,7 @@
 // epoch counter per member (bumped by stop), so a boot that started before a stop can tell it
 // was overtaken even if the member was stopped and booted again meanwhile. Stand-ins are
 // killed (SIGKILL + waitpid) under the mutex, so stop() returns only once the process is gone.
-#include "backend/fake_backend.hpp"
+#include "backend_fake/fake_backend.hpp"
 
 #include <arpa/inet.h>
 #include <cerrno>
