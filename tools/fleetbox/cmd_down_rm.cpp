@@ -1,17 +1,14 @@
 // `fleetbox down NAME...|--all` and `fleetbox rm NAME...|--all [-f]`.
 //
-// Targets resolve like the original: an exact existing name wins; otherwise a pattern
-// expands to every VM of that cluster (`web` -> web-1, web-2, never web-prod); otherwise it
-// is reported as not found. rm stops a running VM first and deletes its directory only
+// Targets resolve in the library (client/targets.hpp): an exact name, else a cluster's VMs,
+// else "not found". rm stops a running VM first and deletes its directory only
 // after the helper confirmed QEMU is gone; it also removes the kept logs of a failed first
 // boot (store failed/<name>/), the only trace a VM that never came up leaves.
 #include "cli.hpp"
 #include "client/orchestrator.hpp"
-#include "store/names.hpp"
-#include "sys/fs.hpp"
+#include "client/targets.hpp"
 #include "util/strings.hpp"
 
-#include <algorithm>
 #include <fmt/core.h>
 #include <iostream>
 #include <unistd.h>
@@ -21,51 +18,13 @@ namespace fleetbox::cli {
 namespace {
 
 struct TargetArgs {
-    std::vector<std::string> names;
-    bool all = false;
+    client::TargetSelection selection;
     bool force = false;
 };
 
-struct Targets {
-    std::vector<std::string> found;
-    std::vector<std::string> unknown;
-};
-
-Result<Targets> resolve(const Store& store, const TargetArgs& args) {
-    if (args.all && !args.names.empty())
-        return fail(ErrorKind::InvalidArgument, "cannot combine --all with explicit VM names");
-    auto members = FBX_TRY(store.list_members());
-    Targets t;
-    if (args.all) {
-        t.found = members;
-        return t;
-    }
-    if (args.names.empty())
-        return fail(ErrorKind::InvalidArgument, "no VMs specified", {}, "name them, or use --all");
-    auto add = [&](const std::string& n) {
-        if (std::find(t.found.begin(), t.found.end(), n) == t.found.end())
-            t.found.push_back(n);
-    };
-    for (const auto& pattern : args.names) {
-        if (std::find(members.begin(), members.end(), pattern) != members.end()) {
-            add(pattern);
-            continue;
-        }
-        bool any = false;
-        for (const auto& m : members)
-            if (cluster_name(m) == pattern) {
-                add(m);
-                any = true;
-            }
-        if (!any)
-            t.unknown.push_back(pattern);
-    }
-    return t;
-}
-
 Result<int> run_down(const TargetArgs& args) {
     auto orchestrator = FBX_TRY(client::Orchestrator::open(std::nullopt));
-    auto targets = FBX_TRY(resolve(orchestrator.store(), args));
+    auto targets = FBX_TRY(client::resolve_targets(orchestrator.store(), args.selection));
     int failures = 0;
     for (const auto& name : targets.found) {
         auto st = orchestrator.status(name);
@@ -97,32 +56,11 @@ bool confirm(const std::vector<std::string>& names) {
     return line == "y" || line == "Y";
 }
 
-// Names that are not VMs but still have the logs of a failed first boot (store failed/):
-// `rm` takes those logs away too, without asking (no disk is involved). Moves them out of
-// targets.unknown.
-Result<std::vector<std::string>> failed_boot_leftovers(const Store& store, const TargetArgs& args,
-                                                       Targets& targets) {
-    std::vector<std::string> leftovers;
-    if (args.all) {
-        for (auto& name : FBX_TRY(store.list_failed_boots()))
-            if (std::find(targets.found.begin(), targets.found.end(), name) == targets.found.end())
-                leftovers.push_back(std::move(name));
-        return leftovers;
-    }
-    std::erase_if(targets.unknown, [&](const std::string& name) {
-        auto dir = store.failed_boot_dir(name);
-        if (!dir || !is_directory(*dir))
-            return false;
-        leftovers.push_back(name);
-        return true;
-    });
-    return leftovers;
-}
-
 Result<int> run_rm(const TargetArgs& args) {
     auto orchestrator = FBX_TRY(client::Orchestrator::open(std::nullopt));
-    auto targets = FBX_TRY(resolve(orchestrator.store(), args));
-    auto leftovers = FBX_TRY(failed_boot_leftovers(orchestrator.store(), args, targets));
+    auto targets = FBX_TRY(client::resolve_targets(orchestrator.store(), args.selection));
+    auto leftovers =
+        FBX_TRY(client::take_failed_boots(orchestrator.store(), args.selection, targets));
     if (!targets.found.empty() && !args.force && !confirm(targets.found))
         return fail(ErrorKind::InvalidArgument, "aborted");
     int failures = 0;
@@ -148,8 +86,9 @@ Result<int> run_rm(const TargetArgs& args) {
 }
 
 void add_target_options(CLI::App* cmd, TargetArgs& args) {
-    cmd->add_option("names", args.names, "VM names, or cluster names (web = web-1, web-2, ...)");
-    cmd->add_flag("--all", args.all, "Every VM");
+    cmd->add_option("names", args.selection.names,
+                    "VM names, or cluster names (web = web-1, web-2, ...)");
+    cmd->add_flag("--all", args.selection.all, "Every VM");
 }
 
 } // namespace

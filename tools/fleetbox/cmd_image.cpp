@@ -5,6 +5,7 @@
 // stdout stays clean for scripts. `rm` and `build --force` are refused while a VM uses the
 // image: VM disks are overlays that name the cached base by path.
 #include "cli.hpp"
+#include "client/image_guard.hpp"
 #include "image/cache.hpp"
 #include "image/catalog.hpp"
 #include "image/recipe.hpp"
@@ -29,29 +30,13 @@ Result<image::ImageCache> open_cache() {
     return image::ImageCache(store.images_dir());
 }
 
-// VM disks are qcow2 overlays naming the cached base by path: removing or rebuilding the
-// base under them would silently corrupt every one. Refused while any VM uses the alias;
-// asked by the cache under the alias lock, which a starting VM holds (shared) until its
-// config names the image, so no `up` can slip in between the check and the removal.
-Status refuse_while_in_use(const Store& store, const std::string& alias,
-                           const std::string& operation, const std::string& why) {
-    auto users = FBX_TRY(store.list_using_image(alias));
-    if (users.empty())
-        return {};
-    return fail(ErrorKind::Busy, fmt::format("{} image {}", operation, alias),
-                fmt::format("{} VM{} use{} it ({}): {}", users.size(), users.size() == 1 ? "" : "s",
-                            users.size() == 1 ? "s" : "", join(users, ", "), why),
-                fmt::format("remove {} first: fleetbox rm {}", users.size() == 1 ? "it" : "them",
-                            join(users, " ")));
-}
-
 Result<int> run_build(const ImageArgs& args, const Globals& globals) {
     FBX_TRY(image::find_alias(args.alias));
     auto store = FBX_TRY(Store::open());
     image::ImageCache cache(store.images_dir());
     image::BuildOptions options;
     options.may_replace = [&store, &args] {
-        return refuse_while_in_use(
+        return client::refuse_while_in_use(
             store, args.alias, "rebuild",
             "VM disks are overlays on it, and a new base would corrupt them");
     };
@@ -131,7 +116,8 @@ Result<int> run_rm(const std::vector<std::string>& aliases) {
     int failures = 0;
     for (const auto& alias : aliases) {
         auto st = cache.remove(alias, [&] {
-            return refuse_while_in_use(store, alias, "remove", "VM disks are overlays on it");
+            return client::refuse_while_in_use(store, alias, "remove",
+                                               "VM disks are overlays on it");
         });
         if (!st) {
             report_error(st.error());
