@@ -49,6 +49,7 @@ while [ ! -b "$dev" ]; do
 done
 
 seed=/run/fleetbox/seed
+trap 'rm -rf "$seed"' EXIT # the unpacked copy holds the private host key: never leave it
 umask 077
 rm -rf "$seed"
 mkdir -p "$seed" || die "cannot create $seed"
@@ -107,7 +108,6 @@ if [ -s "$seed/mounts" ]; then
     done < "$seed/mounts"
 fi
 
-rm -rf "$seed" # the only other copy of the private host key
 now_up
 say ")SH" + kMarkerSeed +
            R"SH( uptime=$up"
