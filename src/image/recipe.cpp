@@ -54,21 +54,14 @@ std::string initramfs_hook_script(const CatalogEntry& entry) {
 // /dev/console are not filtered by the kernel log level). The initramfs one is the early
 // "kernel is alive and reached userspace" signal a boot watchdog can key on, on microvm and
 // q35 alike; klibc's initramfs has no `cut`, hence `read`.
-std::string initramfs_marker_script() {
+// An initramfs-tools script printing `marker` (init-top: the initramfs runs; init-bottom:
+// it hands over to systemd).
+std::string initramfs_marker_script(const char* marker) {
     return "#!/bin/sh\n"
            "case \"$1\" in prereqs) exit 0;; esac\n"
            "read -r up _ < /proc/uptime\n"
            "echo \"" +
-           std::string(kMarkerInitramfs) + " uptime=$up\" > /dev/console\n";
-}
-
-// The last thing the initramfs does before handing over to systemd (init-bottom).
-std::string switch_root_marker_script() {
-    return "#!/bin/sh\n"
-           "case \"$1\" in prereqs) exit 0;; esac\n"
-           "read -r up _ < /proc/uptime\n"
-           "echo \"" +
-           std::string(kMarkerSwitchRoot) + " uptime=$up\" > /dev/console\n";
+           std::string(marker) + " uptime=$up\" > /dev/console\n";
 }
 
 // systemd unit files expand `$`, so the shell's `$(...)` is written `$$(...)`.
@@ -150,11 +143,11 @@ std::string setup_hook(const CatalogEntry& entry) {
         write_file_cmd(kUnsafeIoConf, "force-unsafe-io\n"),
         "mkdir -p \"$1/etc/initramfs-tools/scripts/init-top\"",
         write_file_cmd("etc/initramfs-tools/scripts/init-top/fleetbox-marker",
-                       initramfs_marker_script()),
+                       initramfs_marker_script(kMarkerInitramfs)),
         "chmod 0755 \"$1/etc/initramfs-tools/scripts/init-top/fleetbox-marker\"",
         "mkdir -p \"$1/etc/initramfs-tools/scripts/init-bottom\"",
         write_file_cmd("etc/initramfs-tools/scripts/init-bottom/fleetbox-marker",
-                       switch_root_marker_script()),
+                       initramfs_marker_script(kMarkerSwitchRoot)),
         "chmod 0755 \"$1/etc/initramfs-tools/scripts/init-bottom/fleetbox-marker\"",
     };
     return join(cmds, "; ");

@@ -23,28 +23,19 @@ struct UpArgs {
     int boot_timeout_s = 0;
 };
 
-void print_timings(const std::vector<PhaseTiming>& timings) {
-    double total = 0;
-    std::vector<std::vector<std::string>> rows{{"PHASE", "SECONDS"}};
-    for (const auto& t : timings) {
-        rows.push_back({t.phase, fmt::format("{:.2f}", t.seconds)});
-        total += t.seconds;
-    }
-    rows.push_back({"total", fmt::format("{:.2f}", total)});
-    print_table(rows);
-}
-
-// The guest's side, from its console markers (guest seconds since the kernel started).
-void print_guest_timings(const std::vector<PhaseTiming>& timings) {
+// One table of phases and their sum: the host's ("total"), or the guest's own from its
+// console markers (guest seconds since the kernel started: the sum is sshd's uptime).
+void print_phases(const char* heading, const std::vector<PhaseTiming>& timings,
+                  const char* sum_label) {
     if (timings.empty())
         return;
     double total = 0;
-    std::vector<std::vector<std::string>> rows{{"GUEST PHASE", "SECONDS"}};
+    std::vector<std::vector<std::string>> rows{{heading, "SECONDS"}};
     for (const auto& t : timings) {
         rows.push_back({t.phase, fmt::format("{:.2f}", t.seconds)});
         total += t.seconds;
     }
-    rows.push_back({"sshd up (uptime)", fmt::format("{:.2f}", total)});
+    rows.push_back({sum_label, fmt::format("{:.2f}", total)});
     print_table(rows);
 }
 
@@ -74,8 +65,8 @@ Result<int> run_up(const UpArgs& args, const CLI::App& cmd) {
     auto vm = FBX_TRY(orchestrator.start(req));
     fmt::print("  {}  IP: {}  SSH: fleetbox ssh {}\n", vm->name_, vm->ip_, vm->name_);
     if (args.timings) {
-        print_timings(vm->timings_);
-        print_guest_timings(vm->guest_timings_);
+        print_phases("PHASE", vm->timings_, "total");
+        print_phases("GUEST PHASE", vm->guest_timings_, "sshd up (uptime)");
     }
     return 0;
 }
