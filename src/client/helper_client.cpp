@@ -119,7 +119,13 @@ Status HelperClient::hello(Connection& conn) {
     helper_pid_ = hello->helper_pid;
     std::lock_guard lock(mutex_);
     capabilities_ = hello->capabilities;
+    helper_mode_ = hello->mode;
     return {};
+}
+
+std::string HelperClient::helper_mode() const {
+    std::lock_guard lock(mutex_);
+    return helper_mode_;
 }
 
 bool HelperClient::has(std::string_view capability) const {

@@ -64,6 +64,8 @@ public:
     // pid the helper reported in its hello reply (0 before a successful handshake).
     [[nodiscard]] int helper_pid() const { return helper_pid_; }
     [[nodiscard]] bool version_mismatch() const { return version_mismatch_; }
+    // The helper's lifetime as it announced it ("bound" or "detached"; "" before hello).
+    [[nodiscard]] std::string helper_mode() const;
     // Whether the helper announced a capability (proto::kCap*) in its hello reply.
     [[nodiscard]] bool has(std::string_view capability) const;
     [[nodiscard]] const std::string& member() const { return member_; }
@@ -110,6 +112,7 @@ private:
     std::atomic<int> helper_pid_{0}; // set by every hello (same helper, same value)
     std::atomic<bool> version_mismatch_{false};
     std::vector<std::string> capabilities_; // from the first successful hello
+    std::string helper_mode_;
     mutable std::mutex mutex_;
     std::vector<std::unique_ptr<Connection>> idle_;
     std::unique_ptr<Connection> lifeline_;

@@ -7,7 +7,9 @@
 // refuses to start next to it and exits) is never mistaken for the new one.
 #include "client/helper_launcher.hpp"
 
+#include "store/names.hpp"
 #include "sys/fs.hpp"
+#include "sys/sha256.hpp"
 #include "util/strings.hpp"
 
 #include <cerrno>
@@ -185,6 +187,37 @@ HelperLauncher::connect_to_child(const Store& store, const std::string& member, 
         }
         std::this_thread::sleep_for(kRetryPause);
     }
+}
+
+Result<HelperLauncher::ClusterHelper> HelperLauncher::join_or_spawn(const Store& store,
+                                                                    const std::string& member,
+                                                                    HelperMode mode) const {
+    const std::string cluster = cluster_name(member);
+    FBX_CHECK(ensure_dir(store.run_dir(), 0700));
+    auto lock = FBX_TRY(
+        FileLock::acquire(store.run_dir() + "/cluster-" + sha256_hex_prefix(cluster, 8) + ".lock",
+                          FileLock::Mode::Exclusive, options_.startup_timeout * 6));
+    if (mode == HelperMode::Detached) {
+        for (const auto& sibling : FBX_TRY(store.list_members())) {
+            if (cluster_name(sibling) != cluster)
+                continue;
+            auto remote = attach(store, sibling);
+            if (!remote) {
+                if (remote.error().kind == ErrorKind::InvalidArgument) // another protocol version
+                    return fail(std::move(remote).error());
+                continue; // no live helper behind that member's socket
+            }
+            if ((*remote)->helper_mode() != proto::to_string(HelperMode::Detached))
+                continue; // a program's bound helper: its VMs go when it exits; never join it
+            pid_t pid = (*remote)->helper_pid();
+            std::string log_path = FBX_TRY(store.member_dir(sibling)) + "/helper.log";
+            HelperHandle handle(HelperMode::Detached, pid, std::move(*remote), std::nullopt,
+                                log_path, options_.exit_timeout);
+            return ClusterHelper{std::move(handle), std::move(lock), true};
+        }
+    }
+    auto spawned = FBX_TRY(spawn(store, member, mode));
+    return ClusterHelper{std::move(spawned), std::move(lock), false};
 }
 
 Result<std::unique_ptr<HelperClient>> HelperLauncher::attach(const Store& store,

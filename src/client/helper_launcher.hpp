@@ -18,6 +18,7 @@
 #include "proto/helper_mode.hpp"
 #include "store/store.hpp"
 #include "sys/child_process.hpp"
+#include "sys/file_lock.hpp"
 
 #include <chrono>
 #include <memory>
@@ -88,6 +89,19 @@ public:
     // Starts a helper for `member` of `store` and connects to it (bound: also binds).
     Result<HelperHandle> spawn(const Store& store, const std::string& member,
                                HelperMode mode) const;
+    // One helper per cluster (connect-or-spawn, under the cluster's lock): a detached request
+    // joins the live detached helper that serves any member of `member`'s cluster (so the new
+    // member gets an address on the same network as its siblings), else spawns one. A bound
+    // request always spawns its own helper (its VMs live and die with this process). The
+    // lock is returned with the handle: hold it until the new member is reserved on the
+    // helper, so two concurrent `up`s of one cluster never start two helpers.
+    struct ClusterHelper {
+        HelperHandle handle;
+        FileLock lock;
+        bool joined = false; // the helper was already running (its other members keep it)
+    };
+    Result<ClusterHelper> join_or_spawn(const Store& store, const std::string& member,
+                                        HelperMode mode) const;
     // Connects to the helper already serving `member`. One that speaks another protocol
     // version is left alone (it may hold running VMs): the mismatch error is returned, with
     // its pid in the hint.

@@ -1,9 +1,10 @@
 // Orchestrator: start/attach/status/stop/destroy of one VM (see orchestrator.hpp for why).
 //
 // start() phases, each timed into <member>/timings.json: image (ensure the cached base),
-// disk (qcow2 overlay), seed (host key + NoCloud ISO), helper spawn, network (bridge +
-// address reservation), then the helper's own phases (QEMU start, port 22 open) and
-// finally "ssh ready" (an authenticated exec of `true`).
+// helper (join the cluster's or start one), network (bridge + address reservation), disk
+// (qcow2 overlay), seed (host key + fleetbox seed or NoCloud ISO), then the helper's own
+// phases (QEMU start, port 22 open) and finally "ssh ready" (an authenticated exec of
+// `true`). The guest's own phases come from its console markers (guest_phases.hpp).
 #include "client/orchestrator.hpp"
 
 #include "client/member_files.hpp"
@@ -97,6 +98,9 @@ Status Orchestrator::destroy(const std::string& name) {
     if (store_.exists(name))
         FBX_TRY(stop(name));
     auto lock = FBX_TRY(store_.lock_member_wait(name, std::chrono::seconds(30)));
+    // A cluster's helper may still hold the stopped member's address: give it back.
+    if (auto helper = launcher_.attach(store_, name))
+        (void)(*helper)->release(name);
     return store_.remove(name);
 }
 

@@ -102,6 +102,7 @@ struct Orchestrator::BootContext {
     std::optional<HelperHandle> helper;
     std::vector<PhaseTiming> timings;
     int boot_attempts = 1;
+    bool joined = false; // the cluster's helper was already running
 };
 
 Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot(const StartRequest& request,
@@ -134,7 +135,9 @@ std::string Orchestrator::rollback(BootContext& ctx) {
     const auto& name = ctx.request.name;
     if (ctx.helper) {
         (void)ctx.helper->client().stop(name);
-        (void)ctx.helper->close();
+        if (ctx.created)
+            (void)ctx.helper->client().release(name); // its address goes back to the cluster
+        (void)ctx.helper->close(); // a joined helper keeps serving its other members
     }
     if (!ctx.created)
         return {};
@@ -177,12 +180,19 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot_steps(BootContext& ctx) {
     const seed::Provisioner& how = seed::provisioner_for(provisioning.method);
 
     FBX_TRY(store_.ensure_member_dir(name));
-    ctx.helper.emplace(FBX_TRY(timed(ctx.timings, "helper spawn", [&] {
-        return launcher_.spawn(store_, name, ctx.request.lifetime);
-    })));
+    // One helper per cluster: join the one serving a sibling, or start it. The cluster lock
+    // is held until this member is reserved on it.
+    auto cluster = FBX_TRY(timed(ctx.timings, "helper", [&] {
+        return launcher_.join_or_spawn(store_, name, ctx.request.lifetime);
+    }));
+    ctx.joined = cluster.joined;
+    if (cluster.joined)
+        note(fmt::format("Adding {} to the cluster (helper pid {})", name, cluster.handle.pid()));
+    ctx.helper.emplace(std::move(cluster.handle));
     auto& backend = ctx.helper->client();
     auto network = FBX_TRY(timed(ctx.timings, "network", [&] { return backend.create_network(); }));
     auto reservation = FBX_TRY(backend.reserve(name, ctx.config.ip));
+    { auto end_of_cluster_lock = std::move(cluster.lock); } // the member is registered now
 
     if (ctx.created) {
         ctx.config = new_vm_config(name, opts.cpus, static_cast<std::int64_t>(opts.memory_mb),

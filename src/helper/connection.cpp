@@ -138,7 +138,8 @@ Result<proto::Reply> Session::on(const proto::Hello& m) {
                     "point FLEETBOX_HELPER at the fleetbox-helper of this fleetbox, or unset it");
     }
     greeted_ = true;
-    return proto::HelloReply{ours, static_cast<int>(::getpid()), server_.options().capabilities};
+    return proto::HelloReply{ours, static_cast<int>(::getpid()), server_.options().capabilities,
+                             std::string(to_string(server_.options().mode))};
 }
 
 Result<proto::Reply> Session::on(const proto::Bind&) {

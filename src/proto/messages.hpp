@@ -85,6 +85,7 @@ struct HelloReply {
     int version = kProtocolVersion;
     int helper_pid = 0;
     std::vector<std::string> capabilities; // the helper's: see kCap*
+    std::string mode;                      // "bound" or "detached" (HelperMode)
 };
 struct Ok {};
 struct ErrorReply {

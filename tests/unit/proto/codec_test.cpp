@@ -66,10 +66,11 @@ TEST(Codec, RequestsRoundTrip) {
 }
 
 TEST(Codec, RepliesRoundTrip) {
-    auto hello =
-        std::get<HelloReply>(round_trip(HelloReply{kProtocolVersion, 7, helper_capabilities()}));
+    auto hello = std::get<HelloReply>(
+        round_trip(HelloReply{kProtocolVersion, 7, helper_capabilities(), "detached"}));
     EXPECT_EQ(hello.helper_pid, 7);
     EXPECT_EQ(hello.capabilities, helper_capabilities());
+    EXPECT_EQ(hello.mode, "detached");
     EXPECT_TRUE(std::holds_alternative<Ok>(round_trip(Ok{})));
     auto err =
         std::get<ErrorReply>(round_trip(ErrorReply{"busy", "member x is already running", "h"}));
