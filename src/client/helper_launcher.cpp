@@ -12,6 +12,7 @@
 #include "sys/sha256.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -198,6 +199,12 @@ Result<HelperLauncher::ClusterHelper> HelperLauncher::join_or_spawn(const Store&
         FileLock::acquire(store.run_dir() + "/cluster-" + sha256_hex_prefix(cluster, 8) + ".lock",
                           FileLock::Mode::Exclusive, options_.startup_timeout * 6));
     if (mode == HelperMode::Detached) {
+        // The live helpers serving members of the cluster (normally one).
+        struct Live {
+            std::string sibling;
+            std::unique_ptr<HelperClient> client;
+        };
+        std::vector<Live> live;
         for (const auto& sibling : FBX_TRY(store.list_members())) {
             if (cluster_name(sibling) != cluster)
                 continue;
@@ -207,11 +214,31 @@ Result<HelperLauncher::ClusterHelper> HelperLauncher::join_or_spawn(const Store&
                     return fail(std::move(remote).error());
                 continue; // no live helper behind that member's socket
             }
-            if ((*remote)->helper_mode() != proto::to_string(HelperMode::Detached))
-                continue; // a program's bound helper: its VMs go when it exits; never join it
-            pid_t pid = (*remote)->helper_pid();
-            std::string log_path = FBX_TRY(store.member_dir(sibling)) + "/helper.log";
-            HelperHandle handle(HelperMode::Detached, pid, std::move(*remote), std::nullopt,
+            bool known = std::any_of(live.begin(), live.end(), [&](const Live& l) {
+                return l.client->helper_pid() == (*remote)->helper_pid();
+            });
+            if (!known)
+                live.push_back({sibling, std::move(*remote)});
+        }
+        if (live.size() > 1)
+            return fail(
+                ErrorKind::InvalidArgument, "start " + member,
+                "the running members are on separate networks, so the new member can't join them",
+                "bring the cluster up together (down the members, then up them in one command) or "
+                "boot the new member on its own");
+        if (live.size() == 1) {
+            Live& found = live.front();
+            if (found.client->helper_mode() != proto::to_string(HelperMode::Detached))
+                return fail(
+                    ErrorKind::InvalidArgument, "start " + member,
+                    fmt::format(
+                        "{} runs in a helper bound to another program (pid {}), so {} can't "
+                        "join its network",
+                        found.sibling, found.client->helper_pid(), member),
+                    "add it from that program, or boot it after that program's VMs are gone");
+            pid_t pid = found.client->helper_pid();
+            std::string log_path = FBX_TRY(store.member_dir(found.sibling)) + "/helper.log";
+            HelperHandle handle(HelperMode::Detached, pid, std::move(found.client), std::nullopt,
                                 log_path, options_.exit_timeout);
             return ClusterHelper{std::move(handle), std::move(lock), true};
         }

@@ -91,8 +91,10 @@ public:
                                HelperMode mode) const;
     // One helper per cluster (connect-or-spawn, under the cluster's lock): a detached request
     // joins the live detached helper that serves any member of `member`'s cluster (so the new
-    // member gets an address on the same network as its siblings), else spawns one. A bound
-    // request always spawns its own helper (its VMs live and die with this process). The
+    // member gets an address on the same network as its siblings), else spawns one. Members
+    // running under two helpers, or a sibling in another program's bound helper, is one clear
+    // error (the new member could reach neither network). A bound request always spawns its
+    // own helper (its VMs live and die with this process). The
     // lock is returned with the handle: hold it until the new member is reserved on the
     // helper, so two concurrent `up`s of one cluster never start two helpers.
     struct ClusterHelper {
