@@ -1,7 +1,10 @@
-// `fleetbox ls`: the VMs in the store, with their live state asked of their helpers.
+// `fleetbox ls`: the VMs in the store, with their cluster (the name without its trailing
+// `-N`: members of one cluster share a helper and a network) and their live state asked of
+// their helpers.
 #include "cli.hpp"
 #include "client/member_files.hpp"
 #include "client/orchestrator.hpp"
+#include "store/names.hpp"
 #include "store/timestamp.hpp"
 
 #include <chrono>
@@ -48,7 +51,7 @@ Result<int> run_ls(const LsArgs& args) {
         return 0;
     }
     std::vector<std::vector<std::string>> rows{
-        {"NAME", "IP", "STATE", "CPUS", "MEM", "DISK", "AGE"}};
+        {"NAME", "CLUSTER", "IP", "STATE", "CPUS", "MEM", "DISK", "AGE"}};
     nlohmann::json json = nlohmann::json::array();
     for (const auto& name : FBX_TRY(store.list())) {
         auto config = store.load(name);
@@ -57,8 +60,8 @@ Result<int> run_ls(const LsArgs& args) {
         auto st = orchestrator.status(name);
         std::string state(proto::to_string(st ? st->state : proto::MemberState::Stopped));
         std::string ip = st && !st->ip.empty() ? st->ip : "";
-        rows.push_back({name, ip.empty() ? "-" : ip, state, std::to_string(config->cpus),
-                        fmt::format("{}GB", config->memory_mb / 1024),
+        rows.push_back({name, cluster_name(name), ip.empty() ? "-" : ip, state,
+                        std::to_string(config->cpus), fmt::format("{}GB", config->memory_mb / 1024),
                         fmt::format("{}GB", config->disk_mb / 1024),
                         age_since(config->created_at)});
         nlohmann::json timings = nlohmann::json::array();
@@ -66,6 +69,7 @@ Result<int> run_ls(const LsArgs& args) {
             for (const auto& t : client::read_timings(*files))
                 timings.push_back({{"phase", t.phase}, {"seconds", t.seconds}});
         json.push_back({{"name", name},
+                        {"cluster", cluster_name(name)},
                         {"ip", ip},
                         {"state", state},
                         {"cpus", config->cpus},

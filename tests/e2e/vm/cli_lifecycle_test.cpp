@@ -104,9 +104,10 @@ TEST_F(CliLifecycle, UpSshDownUpRm) {
     auto ls = fbx({"ls"});
     EXPECT_EQ(ls.code, 0) << ls;
     auto row = ls_row(ls.out);
-    ASSERT_GE(row.size(), 3u) << ls.out;
-    EXPECT_EQ(row[1], "-") << ls.out;
-    EXPECT_EQ(row[2], "stopped") << ls.out;
+    ASSERT_GE(row.size(), 4u) << ls.out;
+    EXPECT_EQ(row[1], "e2e-web") << ls.out; // the cluster: no trailing -N to strip
+    EXPECT_EQ(row[2], "-") << ls.out;
+    EXPECT_EQ(row[3], "stopped") << ls.out;
     auto refused = guest("true");
     EXPECT_NE(refused.code, 0) << refused;
     EXPECT_THAT(refused.err, HasSubstr(std::string("VM \"") + kVm + "\" is not running"));

@@ -49,6 +49,13 @@ TEST_F(ClusterJoin, ASiblingJoinsTheRunningHelperAndItsNetwork) {
     EXPECT_EQ(reach.code, 0) << reach;
     EXPECT_EQ(std::string(trim(reach.out)), "reached") << reach;
 
+    // ls names each member's cluster.
+    auto ls = fbx({"ls", "-o", "json"});
+    auto listed = nlohmann::json::parse(ls.out, nullptr, false);
+    ASSERT_TRUE(listed.is_array() && listed.size() == 2) << ls;
+    EXPECT_EQ(listed[0].value("cluster", ""), "j");
+    EXPECT_EQ(listed[1].value("cluster", ""), "j");
+
     // Stopping one member keeps the helper for the other.
     ASSERT_EQ(fbx({"down", "j-1"}).code, 0);
     EXPECT_EQ(helpers_and_qemus(), std::make_pair(1, 1));
