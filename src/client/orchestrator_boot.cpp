@@ -174,7 +174,8 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot_steps(BootContext& ctx) {
         note(fmt::format(
             "note: image {} was built by an older fleetbox{}; `fleetbox image build --force {}` "
             "rebuilds it (once no VM uses it)",
-            alias, image.manifest.method("fleetbox-seed") ? "" : " (no fast boot path)", alias));
+            alias, image.manifest.method(kMethodFleetboxSeed) ? "" : " (no fast boot path)",
+            alias));
     auto provisioning =
         FBX_TRY(provisioning_for(name, alias, ctx.created, ctx.config, opts, image));
     const seed::Provisioner& how = seed::provisioner_for(provisioning.method);

@@ -10,6 +10,7 @@
 #include "sys/fs.hpp"
 #include "sys/interrupt.hpp"
 #include "sys/sha256.hpp"
+#include "util/provisioning_methods.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -261,8 +262,8 @@ Result<Manifest> build_image(const BuildPlan& plan, Progress& progress) {
     m.boot_markers = {kMarkerInitramfs, kMarkerSwitchRoot, kMarkerSystemd, kMarkerSeed,
                       kMarkerSshd};
     // The seed is the second virtio disk (after the root overlay): /dev/vdb.
-    m.provisioning = {{"fleetbox-seed", fast_path_cmdline("/dev/vdb")},
-                      {"nocloud", nocloud_cmdline()}};
+    m.provisioning = {{kMethodFleetboxSeed, fast_path_cmdline("/dev/vdb")},
+                      {kMethodNoCloud, nocloud_cmdline()}};
     m.files = FBX_TRY(hash_files(plan.staging_dir));
     m.phases = phases.finish();
     m.build_seconds =

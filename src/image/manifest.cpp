@@ -2,7 +2,9 @@
 // entry's files against it.
 #include "image/manifest.hpp"
 
+#include "image/guest_files.hpp"
 #include "sys/fs.hpp"
+#include "util/provisioning_methods.hpp"
 
 #include <cerrno>
 #include <ctime>
@@ -35,7 +37,7 @@ std::vector<std::string> Manifest::method_names() const {
 }
 
 std::vector<ProvisioningMethod> legacy_provisioning() {
-    return {{"nocloud", "systemd.mask=cloud-config.service systemd.mask=cloud-final.service"}};
+    return {{kMethodNoCloud, nocloud_cmdline()}};
 }
 
 std::string manifest_to_json(const Manifest& m) {

@@ -26,19 +26,8 @@ bool is_ipv4(const std::string& text) {
     return ::inet_pton(AF_INET, text.c_str(), &addr) == 1;
 }
 
-bool is_ip(const std::string& text) {
-    in6_addr addr{};
-    return is_ipv4(text) || ::inet_pton(AF_INET6, text.c_str(), &addr) == 1;
-}
-
 bool valid_name(const std::string& name) {
-    if (name.empty() || name.size() > 63 || name[0] == '-' || name[0] == '.')
-        return false;
-    for (unsigned char c : name) {
-        if (!std::isalnum(c) && c != '-' && c != '_' && c != '.')
-            return false;
-    }
-    return true;
+    return is_host_name(name, 63);
 }
 
 bool valid_mac(const std::string& mac) {
@@ -121,7 +110,7 @@ Status validate(const SeedSpec& spec) {
     if (!is_ipv4(spec.gateway))
         return bad("gateway \"" + spec.gateway + "\"", "expected an IPv4 address");
     for (const auto& ns : spec.nameservers) {
-        if (!is_ip(ns))
+        if (!is_ip_address(ns))
             return bad("nameserver \"" + ns + "\"", "expected an IP address");
     }
     FBX_CHECK(validate_mounts(spec.mounts));

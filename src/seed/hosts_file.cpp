@@ -7,17 +7,15 @@
 
 namespace fleetbox::seed {
 
-namespace {
-
-bool is_address(const std::string& text) {
+bool is_ip_address(const std::string& text) {
     in_addr v4{};
     in6_addr v6{};
     return ::inet_pton(AF_INET, text.c_str(), &v4) == 1 ||
            ::inet_pton(AF_INET6, text.c_str(), &v6) == 1;
 }
 
-bool is_hostname(const std::string& name) {
-    if (name.empty() || name.size() > 253 || name[0] == '-' || name[0] == '.')
+bool is_host_name(const std::string& name, std::size_t max_size) {
+    if (name.empty() || name.size() > max_size || name[0] == '-' || name[0] == '.')
         return false;
     for (unsigned char c : name)
         if (!std::isalnum(c) && c != '-' && c != '.' && c != '_')
@@ -25,14 +23,12 @@ bool is_hostname(const std::string& name) {
     return true;
 }
 
-} // namespace
-
 Status validate_host_entries(const std::vector<HostEntry>& entries) {
     for (const auto& e : entries) {
-        if (!is_address(e.ip))
+        if (!is_ip_address(e.ip))
             return fail(ErrorKind::InvalidArgument, "render /etc/hosts",
                         "host entry \"" + e.ip + "\": expected an IP address");
-        if (!is_hostname(e.name))
+        if (!is_host_name(e.name))
             return fail(ErrorKind::InvalidArgument, "render /etc/hosts",
                         "host entry \"" + e.name + "\": expected a hostname of [A-Za-z0-9._-]");
     }
@@ -41,7 +37,7 @@ Status validate_host_entries(const std::vector<HostEntry>& entries) {
 
 Result<std::string> render_hosts_file(const std::string& name,
                                       const std::vector<HostEntry>& entries) {
-    if (!is_hostname(name))
+    if (!is_host_name(name))
         return fail(ErrorKind::InvalidArgument, "render /etc/hosts",
                     "name \"" + name + "\": not a hostname");
     FBX_CHECK(validate_host_entries(entries));

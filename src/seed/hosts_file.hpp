@@ -9,6 +9,7 @@
 
 #include "util/error.hpp"
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,12 @@ struct HostEntry {
     std::string ip;   // IPv4 or IPv6 address
     std::string name; // a hostname: letters, digits, '-', '.', '_'
 };
+
+// An IPv4 or IPv6 address in text form.
+bool is_ip_address(const std::string& text);
+// 1..max_size characters of [A-Za-z0-9._-], not starting with '-' or '.' (a VM's own name is
+// at most 63: it is the guest's hostname).
+bool is_host_name(const std::string& name, std::size_t max_size = 253);
 
 // InvalidArgument naming the entry when an address or name is malformed.
 Status validate_host_entries(const std::vector<HostEntry>& entries);

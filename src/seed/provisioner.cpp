@@ -30,17 +30,17 @@ public:
 } // namespace
 
 std::string_view to_string(Provisioning method) {
-    return method == Provisioning::NoCloud ? kNoCloudName : kFleetboxSeedName;
+    return method == Provisioning::NoCloud ? kMethodNoCloud : kMethodFleetboxSeed;
 }
 
 Result<Provisioning> parse_provisioning(std::string_view text) {
-    if (text == kNoCloudName)
+    if (text == kMethodNoCloud)
         return Provisioning::NoCloud;
-    if (text == kFleetboxSeedName)
+    if (text == kMethodFleetboxSeed)
         return Provisioning::FleetboxSeed;
     return fail(ErrorKind::InvalidArgument, "choose how the guest is configured",
                 "unknown method \"" + std::string(text) + "\"",
-                std::string("use ") + kFleetboxSeedName + " or " + kNoCloudName);
+                std::string("use ") + kMethodFleetboxSeed + " or " + kMethodNoCloud);
 }
 
 const Provisioner& provisioner_for(Provisioning method) {

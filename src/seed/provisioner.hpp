@@ -13,6 +13,7 @@
 
 #include "seed/cloud_config.hpp"
 #include "util/error.hpp"
+#include "util/provisioning_methods.hpp"
 
 #include <optional>
 #include <string>
@@ -22,9 +23,6 @@
 namespace fleetbox::seed {
 
 enum class Provisioning { NoCloud, FleetboxSeed };
-
-inline constexpr const char* kNoCloudName = "nocloud";
-inline constexpr const char* kFleetboxSeedName = "fleetbox-seed";
 
 std::string_view to_string(Provisioning method);
 // "nocloud" or "fleetbox-seed"; InvalidArgument listing both otherwise.

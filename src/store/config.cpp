@@ -131,7 +131,7 @@ VmConfig read_fields(FieldReader& f) {
     c.ip = f.text("ip", false);
     c.provisioning = f.text("provisioning", false);
     if (c.provisioning.empty())
-        c.provisioning = kProvisioningNoCloud; // written before the fast path
+        c.provisioning = kMethodNoCloud; // written before the fast path
     c.fixtures = read_fixtures(f);
     return c;
 }
@@ -209,9 +209,9 @@ Status check_config(const VmConfig& c) {
     in_addr addr{};
     if (!c.ip.empty() && ::inet_pton(AF_INET, c.ip.c_str(), &addr) != 1)
         return bad("field \"ip\" is not an IPv4 address");
-    if (c.provisioning != kProvisioningNoCloud && c.provisioning != kProvisioningSeed)
-        return bad("field \"provisioning\" must be \"" + std::string(kProvisioningSeed) +
-                   "\" or \"" + kProvisioningNoCloud + "\"");
+    if (c.provisioning != kMethodNoCloud && c.provisioning != kMethodFleetboxSeed)
+        return bad("field \"provisioning\" must be \"" + std::string(kMethodFleetboxSeed) +
+                   "\" or \"" + kMethodNoCloud + "\"");
     for (const Fixture& f : c.fixtures) {
         if (f.host_path.empty() || f.guest_path.empty())
             return bad("a fixture needs both host_path and guest_path");

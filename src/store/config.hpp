@@ -13,6 +13,7 @@
 #pragma once
 
 #include "util/error.hpp"
+#include "util/provisioning_methods.hpp"
 
 #include <cstdint>
 #include <string>
@@ -22,8 +23,6 @@
 namespace fleetbox {
 
 inline constexpr int kConfigVersion = 1;
-inline constexpr const char* kProvisioningNoCloud = "nocloud";
-inline constexpr const char* kProvisioningSeed = "fleetbox-seed";
 
 struct Fixture {
     std::string host_path;
@@ -39,10 +38,10 @@ struct VmConfig {
     int cpus = 0;
     std::int64_t memory_mb = 0;
     std::int64_t disk_mb = 0;
-    std::string image;                               // the image alias or URL as the user gave it
-    std::string created_at;                          // RFC 3339, written as UTC with microseconds
-    std::string ip;                                  // static IPv4 address; empty when not assigned
-    std::string provisioning = kProvisioningNoCloud; // chosen at create from the image
+    std::string image;                         // the image alias or URL as the user gave it
+    std::string created_at;                    // RFC 3339, written as UTC with microseconds
+    std::string ip;                            // static IPv4 address; empty when not assigned
+    std::string provisioning = kMethodNoCloud; // chosen at create from the image
     std::vector<Fixture> fixtures;
     bool operator==(const VmConfig&) const = default;
 };

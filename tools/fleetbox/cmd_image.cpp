@@ -10,6 +10,7 @@
 #include "image/catalog.hpp"
 #include "image/recipe.hpp"
 #include "store/store.hpp"
+#include "util/provisioning_methods.hpp"
 #include "util/strings.hpp"
 
 #include <fmt/core.h>
@@ -93,7 +94,7 @@ Result<int> run_ls(const ImageArgs& args) {
     bool any_outdated = false;
     for (const auto& info : images) {
         // BOOT: how new VMs of the image are configured (the fast path, or cloud-init only).
-        std::string boot = info.manifest.method("fleetbox-seed") ? "fast" : "cloud-init";
+        std::string boot = info.manifest.method(kMethodFleetboxSeed) ? "fast" : "cloud-init";
         if (info.outdated)
             boot += " (outdated)";
         any_outdated = any_outdated || info.outdated;

@@ -40,7 +40,7 @@ TEST(Config, RoundTrips) {
 TEST(Config, ProvisioningIsWrittenAndReadBack) {
     VmConfig c = sample();
     EXPECT_EQ(c.provisioning, "nocloud"); // the default
-    for (const char* method : {kProvisioningSeed, kProvisioningNoCloud}) {
+    for (const char* method : {kMethodFleetboxSeed, kMethodNoCloud}) {
         c.provisioning = method;
         const std::string text = serialize_config(c);
         EXPECT_EQ(nlohmann::json::parse(text)["provisioning"], method);
@@ -49,14 +49,14 @@ TEST(Config, ProvisioningIsWrittenAndReadBack) {
         EXPECT_EQ(back->provisioning, method);
         EXPECT_EQ(*back, c);
     }
-    EXPECT_STREQ(kProvisioningSeed, "fleetbox-seed");
-    EXPECT_STREQ(kProvisioningNoCloud, "nocloud");
+    EXPECT_STREQ(kMethodFleetboxSeed, "fleetbox-seed");
+    EXPECT_STREQ(kMethodNoCloud, "nocloud");
 }
 
 TEST(Config, ProvisioningComesAfterIpAndBeforeFixtures) {
     VmConfig c = sample();
     c.ip = "192.168.100.5";
-    c.provisioning = kProvisioningSeed;
+    c.provisioning = kMethodFleetboxSeed;
     c.fixtures = {{"/tmp/data", "/mnt/data", "data"}};
     const std::string text = serialize_config(c);
     EXPECT_LT(text.find("\"ip\""), text.find("\"provisioning\""));
@@ -65,7 +65,7 @@ TEST(Config, ProvisioningComesAfterIpAndBeforeFixtures) {
 
 TEST(Config, WithoutProvisioningReadsAsNoCloud) {
     VmConfig c = sample();
-    c.provisioning = kProvisioningSeed;
+    c.provisioning = kMethodFleetboxSeed;
     auto doc = nlohmann::json::parse(serialize_config(c));
     doc.erase("provisioning");
     auto back = parse_config(doc.dump(), kPath);
