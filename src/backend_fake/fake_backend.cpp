@@ -199,19 +199,15 @@ Result<proto::Booted> FakeBackend::finish_boot(std::unique_lock<std::mutex>& loc
 Result<proto::StatusInfo> FakeBackend::status(const std::string& name) {
     record("status", name);
     std::lock_guard lock(mutex_);
-    proto::StatusInfo info;
-    info.name = name;
-    info.state = proto::MemberState::Stopped;
     auto it = members_.find(name);
     if (it == members_.end())
-        return info;
-    const Member& m = it->second;
-    info.state = m.state;
-    info.ip = m.ip;
-    info.error = m.error;
-    if (m.standin && m.standin->running())
-        info.qemu_pid = m.standin->pid();
-    return info;
+        return proto::StatusInfo{name, proto::MemberState::Stopped, "", 0, 0, ""};
+    return status_of(name, it->second);
+}
+
+proto::StatusInfo FakeBackend::status_of(const std::string& name, const Member& m) {
+    int qemu_pid = m.standin && m.standin->running() ? m.standin->pid() : 0;
+    return proto::StatusInfo{name, m.state, m.ip, 0, qemu_pid, m.error};
 }
 
 void FakeBackend::stop_locked(std::unique_lock<std::mutex>& lock, Member& m) {
@@ -254,16 +250,8 @@ Result<proto::MemberList> FakeBackend::list() {
     proto::MemberList out;
     if (network_)
         out.network = proto::NetworkInfo{kFakeBridge, kFakeSubnet, kFakeGateway, 24};
-    for (const auto& [name, m] : members_) {
-        proto::StatusInfo info;
-        info.name = name;
-        info.state = m.state;
-        info.ip = m.ip;
-        info.error = m.error;
-        if (m.standin && m.standin->running())
-            info.qemu_pid = m.standin->pid();
-        out.members.push_back(std::move(info));
-    }
+    for (const auto& [name, m] : members_)
+        out.members.push_back(status_of(name, m));
     return out;
 }
 

@@ -73,6 +73,8 @@ private:
     void record(const std::string& call, const std::string& name = {}, const std::string& seed = {},
                 const std::string& cmdline = {});
     Result<int> pick_host(const std::string& ip_hint) const;
+    // A known member's status. Caller holds mutex_.
+    static proto::StatusInfo status_of(const std::string& name, const Member& member);
     Result<ChildProcess> spawn_standin(const std::string& name);
     // Waits out the boot delay (or a cancelling stop) and marks the member running.
     Result<proto::Booted> finish_boot(std::unique_lock<std::mutex>& lock, Member& m,

@@ -1,5 +1,6 @@
-// ConsoleWatch: pread(2) of the appended part of the console log, opened with O_NOFOLLOW
-// each time (the log is recreated for every launch), split into lines.
+// ConsoleWatch: pread(2) of the appended part of the console log, split into lines. The log
+// is opened (O_NOFOLLOW) once it exists and kept open; restart() drops it, because every
+// launch writes a new log.
 #include "vm/console_watch.hpp"
 
 #include "sys/fd.hpp"
@@ -27,17 +28,19 @@ std::string printable_excerpt(const std::string& text, std::size_t max) {
 }
 
 void ConsoleWatch::restart() {
+    fd_.reset();
     offset_ = 0;
     partial_.clear();
 }
 
 std::optional<std::string> ConsoleWatch::failure() {
-    Fd fd(::open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd)
+    if (!fd_)
+        fd_ = Fd(::open(path_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd_)
         return std::nullopt;
     char buf[kReadChunk];
     for (;;) {
-        ssize_t n = ::pread(fd.get(), buf, sizeof buf, offset_);
+        ssize_t n = ::pread(fd_.get(), buf, sizeof buf, offset_);
         if (n <= 0)
             return std::nullopt;
         offset_ += n;

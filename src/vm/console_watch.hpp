@@ -8,6 +8,8 @@
 // shown is cut to one printable line.
 #pragma once
 
+#include "sys/fd.hpp"
+
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -29,6 +31,7 @@ public:
 private:
     std::string path_;
     std::string marker_;
+    Fd fd_; // the log of this attempt, opened once it exists
     off_t offset_ = 0;
     std::string partial_; // an incomplete last line, kept for the next call
 };

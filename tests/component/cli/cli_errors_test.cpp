@@ -52,13 +52,6 @@ protected:
         if (::geteuid() != 0)
             GTEST_SKIP() << "the CLI's root check (CAP_NET_ADMIN) comes first";
     }
-    // The one "error: ..." line of a failed run (the test fails unless there is exactly one).
-    static std::string the_error(const CliRun& run) {
-        EXPECT_EQ(run.code, 1) << run;
-        auto errors = lines_starting(run.err, "error: ");
-        EXPECT_THAT(errors, SizeIs(1)) << run;
-        return errors.empty() ? std::string() : errors.front();
-    }
     // A stopped VM in the scratch store (config.json only: nothing boots here).
     Store stored_vm(const std::string& name) {
         auto store = Store::open(root());

@@ -20,7 +20,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using ::testing::SizeIs;
 using ::testing::StartsWith;
 
 class Provisioning : public ::testing::Test {
@@ -85,12 +84,6 @@ protected:
                 found = j;
         }
         return found;
-    }
-    static std::string the_error(const CliRun& run) {
-        EXPECT_EQ(run.code, 1) << run;
-        auto errors = lines_starting(run.err, "error: ");
-        EXPECT_THAT(errors, SizeIs(1)) << run;
-        return errors.empty() ? std::string() : errors.front();
     }
 
     std::unique_ptr<ScratchStore> store_;

@@ -17,7 +17,6 @@
 #include <gtest/gtest.h>
 #include <iostream>
 #include <libssh/libssh.h>
-#include <nlohmann/json.hpp>
 
 namespace fleetbox::guest {
 namespace {
@@ -44,9 +43,7 @@ protected:
         auto up = test::run_fleetbox(root(), {"up", kVm});
         ASSERT_EQ(up.code, 0) << up;
         const std::string member = store_->member_dir(kVm);
-        auto config = nlohmann::json::parse(read_file(member + "/config.json").value_or("{}"),
-                                            nullptr, false);
-        target.host = config.value("ip", "");
+        target.host = test::config_field(*store_, kVm, "ip");
         ASSERT_FALSE(target.host.empty()) << "no address in " << member << "/config.json";
         target.identity_path = root() + "/id_ed25519";
         target.known_hosts_path = member + "/known_hosts";

@@ -17,10 +17,7 @@ using ::testing::HasSubstr;
 class ClusterJoin : public VmTest {
 protected:
     CliRun fbx(std::vector<std::string> args) { return run_fleetbox(root(), std::move(args)); }
-    std::string ip_of(const std::string& vm) {
-        auto text = read_file(store_->member_dir(vm) + "/config.json").value_or("{}");
-        return nlohmann::json::parse(text, nullptr, false).value("ip", "");
-    }
+    std::string ip_of(const std::string& vm) { return config_field(*store_, vm, "ip"); }
     // QEMU and helper processes of the store, by kind.
     std::pair<int, int> helpers_and_qemus() {
         int helpers = 0, qemus = 0;

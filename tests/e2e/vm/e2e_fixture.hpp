@@ -34,6 +34,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sched.h>
 #include <sstream>
@@ -286,6 +287,22 @@ inline std::vector<std::string> lines_starting(const std::string& text, const st
         if (line.rfind(prefix, 0) == 0)
             found.push_back(line);
     return found;
+}
+
+// The one "error: ..." line of a failed run (exit 1); the test fails unless there is exactly one.
+inline std::string the_error(const CliRun& run) {
+    EXPECT_EQ(run.code, 1) << run;
+    auto errors = lines_starting(run.err, "error: ");
+    EXPECT_EQ(errors.size(), 1u) << run;
+    return errors.empty() ? std::string() : errors.front();
+}
+
+// A text field of a VM's config.json ("" when the file or the field is missing).
+inline std::string config_field(const ScratchStore& store, const std::string& vm,
+                                const std::string& field) {
+    auto doc = nlohmann::json::parse(
+        read_file(store.member_dir(vm) + "/config.json").value_or("{}"), nullptr, false);
+    return doc.is_object() ? doc.value(field, "") : std::string();
 }
 
 // Base for tests that boot real VMs: root, QEMU, a private netns, a scratch store with the

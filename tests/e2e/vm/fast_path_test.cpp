@@ -32,8 +32,7 @@ protected:
         return std::string(trim(run.out));
     }
     std::string config_field(const std::string& vm, const std::string& field) {
-        auto text = read_file(store_->member_dir(vm) + "/config.json").value_or("{}");
-        return nlohmann::json::parse(text, nullptr, false).value(field, "");
+        return test::config_field(*store_, vm, field);
     }
     // The address in config.json (what fleetbox reserved for the VM).
     std::string vm_ip(const std::string& vm) { return config_field(vm, "ip"); }
