@@ -28,7 +28,9 @@ namespace fleetbox::image {
 struct BuildOptions {
     ProgressMode progress = ProgressMode::Auto;
     std::FILE* progress_out = stderr;
-    bool force = false;                        // rebuild even when cached
+    bool force = false; // rebuild even when cached
+    // Rebuild a cached entry made by another recipe (ImageInfo::outdated); may_replace is asked.
+    bool replace_outdated = false;
     std::uint64_t min_free_bytes = 3ULL << 30; // refuse to start with less free space
     std::vector<std::string> mirrors;          // empty: the host's configured mirror
     std::string apt_dir = "/etc/apt";          // where the host's mirror is read from

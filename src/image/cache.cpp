@@ -133,18 +133,19 @@ Result<std::optional<ImageInfo>> ImageCache::lookup(std::string_view alias) cons
 
 Result<ImageInfo> ImageCache::ensure(std::string_view alias, const BuildOptions& options) {
     const auto* entry = FBX_TRY(find_alias(alias));
-    if (!options.force) {
-        if (auto hit = FBX_TRY(lookup(alias)))
-            return *hit;
-    }
+    // A cached entry serves unless a build is forced, or it is outdated and the caller wants
+    // this binary's recipe.
+    auto serves = [&](const std::optional<ImageInfo>& hit) {
+        return hit && !options.force && !(options.replace_outdated && hit->outdated);
+    };
+    if (auto hit = FBX_TRY(lookup(alias)); serves(hit))
+        return *hit;
     FBX_CHECK(ensure_dir(dir_));
     Progress progress(options.progress, "image " + std::string(alias), options.progress_out);
     auto lock = FBX_TRY(lock_alias(lock_path(alias), std::string(alias), &progress));
-    if (!options.force) {
-        if (auto hit = FBX_TRY(lookup(alias))) {
-            progress.note("reusing the image another build just finished");
-            return *hit;
-        }
+    if (auto hit = FBX_TRY(lookup(alias)); serves(hit)) {
+        progress.note("reusing the image another build just finished");
+        return *hit;
     }
     // Asked whenever an entry directory exists, complete or not: overlays name its disk by path.
     if (options.may_replace && is_directory(entry_dir(alias)))

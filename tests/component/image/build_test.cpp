@@ -136,6 +136,33 @@ TEST_F(ImageBuild, ForcedBuildReplacesTheEntry) {
     EXPECT_THAT(env_.leftovers(), ElementsAre("debian-12"));
 }
 
+// An entry made by another recipe is reused as it is, unless the caller asks for this
+// binary's recipe (replace_outdated): then it is rebuilt, once.
+TEST_F(ImageBuild, AnOutdatedEntryIsRebuiltOnlyWhenAsked) {
+    ImageCache cache(env_.images());
+    auto first = cache.ensure("debian-12", env_.options());
+    ASSERT_TRUE(first) << first.error().message();
+    EXPECT_FALSE(first->outdated);
+    Manifest old = first->manifest;
+    old.recipe = "an-older-recipe";
+    test::write_text(first->dir + "/manifest.json", manifest_to_json(old));
+    auto kept = cache.ensure("debian-12", env_.options());
+    ASSERT_TRUE(kept) << kept.error().message();
+    EXPECT_TRUE(kept->outdated);
+    EXPECT_EQ(env_.runs(), 1);
+    auto options = env_.options();
+    options.replace_outdated = true;
+    auto rebuilt = cache.ensure("debian-12", options);
+    ASSERT_TRUE(rebuilt) << rebuilt.error().message();
+    EXPECT_FALSE(rebuilt->outdated);
+    EXPECT_FALSE(rebuilt->reused);
+    EXPECT_EQ(env_.runs(), 2);
+    auto again = cache.ensure("debian-12", options);
+    ASSERT_TRUE(again);
+    EXPECT_TRUE(again->reused);
+    EXPECT_EQ(env_.runs(), 2);
+}
+
 TEST_F(ImageBuild, DamagedEntryIsRebuilt) {
     ImageCache cache(env_.images());
     auto first = cache.ensure("debian-12", env_.options());
