@@ -99,8 +99,8 @@ public:
     // helper, so two concurrent `up`s of one cluster never start two helpers.
     struct ClusterHelper {
         HelperHandle handle;
-        FileLock lock;
-        bool joined = false; // the helper was already running (its other members keep it)
+        std::optional<FileLock> lock; // the cluster's: reset() it once the member is reserved
+        bool joined = false;          // the helper was already running (its other members keep it)
     };
     Result<ClusterHelper> join_or_spawn(const Store& store, const std::string& member,
                                         HelperMode mode) const;

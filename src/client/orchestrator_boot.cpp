@@ -193,7 +193,7 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::boot_steps(BootContext& ctx) {
     auto& backend = ctx.helper->client();
     auto network = FBX_TRY(timed(ctx.timings, "network", [&] { return backend.create_network(); }));
     auto reservation = FBX_TRY(backend.reserve(name, ctx.config.ip));
-    { auto end_of_cluster_lock = std::move(cluster.lock); } // the member is registered now
+    cluster.lock.reset(); // the member is registered on the helper now
 
     if (ctx.created) {
         ctx.config = new_vm_config(name, opts.cpus, static_cast<std::int64_t>(opts.memory_mb),
