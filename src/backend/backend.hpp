@@ -21,8 +21,11 @@ namespace fleetbox::backend {
 class Backend {
 public:
     virtual ~Backend() = default;
-    // Create the network, or return the one already created (idempotent).
-    virtual Result<proto::NetworkInfo> create_network() = 0;
+    // Create the network, or return the one already created (idempotent). A requested
+    // subnet is used exactly (an error names what holds it when it is not free); otherwise
+    // the first free /24 outside request.avoid. A request for another subnet than the one
+    // already created is an error.
+    virtual Result<proto::NetworkInfo> create_network(const proto::CreateNetwork& request) = 0;
     // Reserve an address for a member (idempotent per name). Needs create_network first.
     virtual Result<proto::Reservation> reserve(const std::string& name,
                                                const std::string& ip_hint) = 0;

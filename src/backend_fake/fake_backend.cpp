@@ -7,7 +7,9 @@
 // killed (SIGKILL + waitpid) under the mutex, so stop() returns only once the process is gone.
 #include "backend_fake/fake_backend.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -20,26 +22,26 @@ namespace fleetbox::backend {
 
 namespace {
 
-constexpr uint32_t kNetwork = 0xCB007100; // 203.0.113.0
-
 std::string env_or_empty(const char* name) {
     const char* v = std::getenv(name);
     return v ? std::string(v) : std::string();
 }
 
-std::string host_ip(int host) {
-    return "203.0.113." + std::to_string(host);
+// The fake's subnets: documentation ranges (RFC 5737), never routed, handed out in order.
+constexpr std::array<const char*, 3> kFakeSubnets = {kFakeSubnet, "198.51.100.0/24",
+                                                     "192.0.2.0/24"};
+
+// "a.b.c." of a "a.b.c.0/24" subnet.
+std::string stem_of(const std::string& subnet) {
+    return subnet.substr(0, subnet.rfind('.') + 1);
 }
 
-// Host part (0..255) of an address inside 203.0.113.0/24, or -1.
-int host_of(const std::string& ip) {
+// Host part (0..255) of an address inside the /24 whose stem is given, or -1.
+int host_of(const std::string& stem, const std::string& ip) {
     in_addr addr{};
-    if (::inet_pton(AF_INET, ip.c_str(), &addr) != 1)
+    if (::inet_pton(AF_INET, ip.c_str(), &addr) != 1 || ip.rfind(stem, 0) != 0)
         return -1;
-    uint32_t a = ntohl(addr.s_addr);
-    if ((a & 0xFFFFFF00u) != kNetwork)
-        return -1;
-    return static_cast<int>(a & 0xFFu);
+    return static_cast<int>(ntohl(addr.s_addr) & 0xFFu);
 }
 
 std::string mac_for(int host) {
@@ -90,30 +92,52 @@ void FakeBackend::record(const std::string& call, const std::string& name, const
     ::close(fd);
 }
 
-Result<proto::NetworkInfo> FakeBackend::create_network() {
-    record("create_network");
+proto::NetworkInfo FakeBackend::network_info() const {
+    return proto::NetworkInfo{kFakeBridge, subnet_, stem_of(subnet_) + "1", 24};
+}
+
+Result<proto::NetworkInfo> FakeBackend::create_network(const proto::CreateNetwork& request) {
+    record("create_network", request.cluster);
     std::lock_guard lock(mutex_);
     if (shut_down_)
         return fail(ErrorKind::Interrupted, "create network", "the helper is shutting down");
+    if (network_) {
+        if (!request.subnet.empty() && request.subnet != subnet_)
+            return fail(ErrorKind::InvalidArgument, "create network " + request.subnet,
+                        "this helper's network is " + subnet_);
+        return network_info();
+    }
+    if (!request.subnet.empty()) {
+        subnet_ = request.subnet;
+    } else {
+        auto avoided = [&](const char* s) {
+            return std::find(request.avoid.begin(), request.avoid.end(), s) != request.avoid.end();
+        };
+        auto it = std::find_if_not(kFakeSubnets.begin(), kFakeSubnets.end(), avoided);
+        if (it == kFakeSubnets.end())
+            return fail(ErrorKind::NoSpace, "create network",
+                        "no free /24 subnet among the fake's documentation ranges");
+        subnet_ = *it;
+    }
     network_ = true;
-    return proto::NetworkInfo{kFakeBridge, kFakeSubnet, kFakeGateway, 24};
+    return network_info();
 }
 
 Result<int> FakeBackend::pick_host(const std::string& ip_hint) const {
     auto taken = [&](int host) {
         for (const auto& [name, m] : members_)
-            if (m.ip == host_ip(host))
+            if (m.ip == stem_of(subnet_) + std::to_string(host))
                 return true;
         return false;
     };
-    int hinted = ip_hint.empty() ? -1 : host_of(ip_hint);
+    int hinted = ip_hint.empty() ? -1 : host_of(stem_of(subnet_), ip_hint);
     if (hinted >= 2 && hinted <= 254 && !taken(hinted))
         return hinted;
     for (int host = 2; host <= 254; ++host)
         if (!taken(host))
             return host;
     return fail(ErrorKind::NoSpace, "reserve an address",
-                "subnet " + std::string(kFakeSubnet) + " is full");
+                "subnet " + subnet_ + " is full");
 }
 
 Result<proto::Reservation> FakeBackend::reserve(const std::string& name,
@@ -125,7 +149,7 @@ Result<proto::Reservation> FakeBackend::reserve(const std::string& name,
     Member& m = members_[name];
     if (m.ip.empty()) {
         int host = FBX_TRY(pick_host(ip_hint));
-        m.ip = host_ip(host);
+        m.ip = stem_of(subnet_) + std::to_string(host);
         m.mac = mac_for(host);
     }
     return proto::Reservation{m.ip, m.mac};
@@ -249,7 +273,7 @@ Result<proto::MemberList> FakeBackend::list() {
     std::lock_guard lock(mutex_);
     proto::MemberList out;
     if (network_)
-        out.network = proto::NetworkInfo{kFakeBridge, kFakeSubnet, kFakeGateway, 24};
+        out.network = network_info();
     for (const auto& [name, m] : members_)
         out.members.push_back(status_of(name, m));
     return out;

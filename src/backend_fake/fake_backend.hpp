@@ -3,9 +3,10 @@
 // and into tests; no user-facing switch selects it.
 //
 // Behavior (see docs/protocol.md for the real thing it stands in for):
-// - create_network returns the fixed documentation subnet 203.0.113.0/24 (RFC 5737, never
-//   routed), gateway .1, bridge "fbx-fake"; reserve hands out .2, .3, ... per name, honoring
-//   a free in-subnet hint.
+// - create_network returns the requested subnet, else the first documentation subnet
+//   (RFC 5737, never routed: 203.0.113.0/24, 198.51.100.0/24, 192.0.2.0/24) not in `avoid`;
+//   gateway .1, bridge "fbx-fake"; reserve hands out .2, .3, ... per name, honoring a free
+//   in-subnet hint.
 // - boot() spawns one real stand-in process per member (`sleep`, PR_SET_PDEATHSIG=SIGKILL)
 //   whose pid is reported as qemu_pid, so tests can assert that stop, shutdown and a dying
 //   helper leave no process behind. The spawn goes through FakeOptions::spawn, which the
@@ -48,7 +49,7 @@ public:
     explicit FakeBackend(FakeOptions options);
     ~FakeBackend() override; // kills every stand-in still running
 
-    Result<proto::NetworkInfo> create_network() override;
+    Result<proto::NetworkInfo> create_network(const proto::CreateNetwork& request) override;
     Result<proto::Reservation> reserve(const std::string& name,
                                        const std::string& ip_hint) override;
     Result<proto::Booted> boot(const proto::BootSpec& spec) override;
@@ -73,6 +74,7 @@ private:
     void record(const std::string& call, const std::string& name = {}, const std::string& seed = {},
                 const std::string& cmdline = {});
     Result<int> pick_host(const std::string& ip_hint) const;
+    proto::NetworkInfo network_info() const; // caller holds mutex_
     // A known member's status. Caller holds mutex_.
     static proto::StatusInfo status_of(const std::string& name, const Member& member);
     Result<ChildProcess> spawn_standin(const std::string& name);
@@ -86,6 +88,7 @@ private:
     std::mutex mutex_;
     std::condition_variable changed_;
     bool network_ = false;
+    std::string subnet_ = kFakeSubnet;
     bool shut_down_ = false;
     std::map<std::string, Member> members_;
 };

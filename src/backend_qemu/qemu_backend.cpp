@@ -37,12 +37,16 @@ proto::MemberState QemuBackend::state_name(State state) {
     return MemberState::Error;
 }
 
-Result<proto::NetworkInfo> QemuBackend::create_network() {
+Result<proto::NetworkInfo> QemuBackend::create_network(const proto::CreateNetwork& request) {
     std::lock_guard lock(mutex_);
     if (shutting_down_)
         return fail(ErrorKind::Busy, "create network", "the helper is shutting down");
+    if (network_ && !request.subnet.empty() && request.subnet != network_->subnet().cidr)
+        return fail(ErrorKind::InvalidArgument, "create network " + request.subnet,
+                    "this helper's network is " + network_->subnet().cidr);
     if (!network_)
-        network_.emplace(FBX_TRY(Network::create(std::set<std::string>{})));
+        network_.emplace(FBX_TRY(
+            Network::create(std::set<std::string>(request.avoid.begin(), request.avoid.end()))));
     const auto& subnet = network_->subnet();
     return proto::NetworkInfo{network_->bridge(), subnet.cidr, subnet.gateway, subnet.prefix};
 }

@@ -36,7 +36,7 @@ public:
     QemuBackend(const Store& store, AccelChoice accel, SpawnFn spawn);
     ~QemuBackend() override;
 
-    Result<proto::NetworkInfo> create_network() override;
+    Result<proto::NetworkInfo> create_network(const proto::CreateNetwork& request) override;
     Result<proto::Reservation> reserve(const std::string& name,
                                        const std::string& ip_hint) override;
     Result<proto::Booted> boot(const proto::BootSpec& spec) override;

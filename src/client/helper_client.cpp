@@ -181,8 +181,8 @@ Status HelperClient::bind() {
     return {};
 }
 
-Result<proto::NetworkInfo> HelperClient::create_network() {
-    return expect<proto::NetworkInfo>(call(proto::CreateNetwork{}, options_.rpc_timeout),
+Result<proto::NetworkInfo> HelperClient::create_network(const proto::CreateNetwork& request) {
+    return expect<proto::NetworkInfo>(call(request, options_.rpc_timeout),
                                       "createnetwork");
 }
 

@@ -72,7 +72,7 @@ public:
     [[nodiscard]] const std::string& socket_path() const { return socket_path_; }
 
     // The protocol's requests (docs/protocol.md), each bounded by its timeout in the options.
-    Result<proto::NetworkInfo> create_network();
+    Result<proto::NetworkInfo> create_network(const proto::CreateNetwork& request = {});
     Result<proto::Reservation> reserve(const std::string& name, const std::string& ip_hint);
     Result<proto::Booted> boot(const proto::BootSpec& spec);
     Result<proto::StatusInfo> status(const std::string& name);

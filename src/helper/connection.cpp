@@ -147,8 +147,8 @@ Result<proto::Reply> Session::on(const proto::Bind&) {
     return proto::Ok{};
 }
 
-Result<proto::Reply> Session::on(const proto::CreateNetwork&) {
-    return FBX_TRY(server_.backend().create_network());
+Result<proto::Reply> Session::on(const proto::CreateNetwork& m) {
+    return FBX_TRY(server_.backend().create_network(m));
 }
 
 Result<proto::Reply> Session::on(const proto::Reserve& m) {

@@ -46,6 +46,7 @@ void from_json(const json& j, MemberState& state) {
 }
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Hello, version, client_pid, capabilities)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CreateNetwork, cluster, subnet, avoid)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Reserve, name, ip_hint)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BootSpec, name, member_dir, disk_path, seed_path,
                                                 kernel_path, initrd_path, mac, cpus, memory_mb,
@@ -65,14 +66,14 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Release, name)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MemberList, network, members)
 
 template <typename Empty>
-requires std::is_same_v<Empty, Bind> || std::is_same_v<Empty, CreateNetwork> ||
-    std::is_same_v<Empty, Ok> || std::is_same_v<Empty, ListRequest>
+requires std::is_same_v<Empty, Bind> || std::is_same_v<Empty, Ok> ||
+    std::is_same_v<Empty, ListRequest>
 void to_json(json& j, const Empty&) {
     j = json::object();
 }
 template <typename Empty>
-requires std::is_same_v<Empty, Bind> || std::is_same_v<Empty, CreateNetwork> ||
-    std::is_same_v<Empty, Ok> || std::is_same_v<Empty, ListRequest>
+requires std::is_same_v<Empty, Bind> || std::is_same_v<Empty, Ok> ||
+    std::is_same_v<Empty, ListRequest>
 void from_json(const json&, Empty&) {}
 
 namespace {

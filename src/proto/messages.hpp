@@ -25,9 +25,12 @@ inline constexpr int kProtocolVersion = 2;
 //  - boot-kernel-cmdline: boot-member appends kernel_cmdline_extra to the guest's command
 //    line, and fails at once when the guest reports "fleetbox: seed failed:" on its console.
 inline constexpr const char* kCapBootKernelCmdline = "boot-kernel-cmdline";
+//  - cluster-network: createnetwork honors cluster/subnet/avoid (a stored subnet is reused,
+//    other clusters' subnets are never picked).
+inline constexpr const char* kCapClusterNetwork = "cluster-network";
 // What this build's helper supports.
 inline std::vector<std::string> helper_capabilities() {
-    return {kCapBootKernelCmdline};
+    return {kCapBootKernelCmdline, kCapClusterNetwork};
 }
 
 // ---- requests -------------------------------------------------------------------------
@@ -39,8 +42,15 @@ struct Hello {
 };
 // Marks this connection as the bound client's lifeline: its EOF stops the helper.
 struct Bind {};
-// Create (or return the existing) network for this helper.
-struct CreateNetwork {};
+// Create (or return the existing) network for this helper. The client names the cluster and
+// passes what the store knows: the cluster's stored /24 (reuse exactly that, or fail saying
+// what on the host holds it) and the /24s the store holds for other clusters (never pick
+// one of those). All three are optional on the wire (an empty field means "none").
+struct CreateNetwork {
+    std::string cluster;
+    std::string subnet;              // "192.168.N.0/24": the cluster's stored subnet
+    std::vector<std::string> avoid;  // subnets the store holds for other clusters
+};
 // Reserve an address for a member; honors ip_hint when free and inside the subnet.
 struct Reserve {
     std::string name;

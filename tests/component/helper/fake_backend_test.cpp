@@ -25,12 +25,12 @@ protected:
 
 TEST_F(FakeBackendTest, NetworkIsFixedAndReservationsAreIdempotentAndHonorHints) {
     FakeBackend fake(options());
-    auto net = fake.create_network();
+    auto net = fake.create_network({});
     ASSERT_TRUE(net);
     EXPECT_EQ(net->subnet, "203.0.113.0/24");
     EXPECT_EQ(net->gateway, "203.0.113.1");
     EXPECT_EQ(net->bridge, "fbx-fake");
-    EXPECT_EQ(fake.create_network()->subnet, net->subnet);
+    EXPECT_EQ(fake.create_network({})->subnet, net->subnet);
 
     EXPECT_EQ(fake.reserve("web-1", "")->ip, "203.0.113.2");
     EXPECT_EQ(fake.reserve("web-2", "203.0.113.40")->ip, "203.0.113.40");
@@ -47,7 +47,7 @@ TEST_F(FakeBackendTest, ReserveNeedsTheNetworkAndBootNeedsAReservation) {
     auto reserved = fake.reserve("web", "");
     ASSERT_FALSE(reserved);
     EXPECT_EQ(reserved.error().message(), "reserve web: network not created");
-    ASSERT_TRUE(fake.create_network());
+    ASSERT_TRUE(fake.create_network({}));
     auto booted = fake.boot(spec_for("web"));
     ASSERT_FALSE(booted);
     EXPECT_EQ(booted.error().message(), "member web was not reserved");
@@ -89,7 +89,7 @@ TEST_F(FakeBackendTest, SecondBootOfARunningMemberIsBusy) {
 
 TEST_F(FakeBackendTest, InjectedBootFailureLeavesTheMemberInError) {
     FakeBackend fake(options(0, "web"));
-    ASSERT_TRUE(fake.create_network());
+    ASSERT_TRUE(fake.create_network({}));
     ASSERT_TRUE(fake.reserve("web", ""));
     auto booted = fake.boot(spec_for("web"));
     ASSERT_FALSE(booted);
@@ -102,7 +102,7 @@ TEST_F(FakeBackendTest, InjectedBootFailureLeavesTheMemberInError) {
 
 TEST_F(FakeBackendTest, StopDuringBootCancelsItAndLeavesNoProcess) {
     FakeBackend fake(options(60000));
-    ASSERT_TRUE(fake.create_network());
+    ASSERT_TRUE(fake.create_network({}));
     ASSERT_TRUE(fake.reserve("web", ""));
     Result<proto::Booted> booted = fail(ErrorKind::Internal, "not run");
     std::thread booting([&] { booted = fake.boot(spec_for("web")); });

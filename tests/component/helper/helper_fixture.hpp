@@ -119,7 +119,7 @@ protected:
     // backend::Backend driven in-process).
     template <typename Driver>
     static proto::Booted boot(Driver& backend, const proto::BootSpec& spec) {
-        EXPECT_TRUE(backend.create_network());
+        EXPECT_TRUE(backend.create_network({}));
         EXPECT_TRUE(backend.reserve(spec.name, ""));
         auto booted = backend.boot(spec);
         if (!booted)
