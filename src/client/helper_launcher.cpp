@@ -190,24 +190,22 @@ HelperLauncher::connect_to_child(const Store& store, const std::string& member, 
     }
 }
 
-Result<HelperLauncher::ClusterHelper> HelperLauncher::join_or_spawn(const Store& store,
-                                                                    const std::string& member,
-                                                                    HelperMode mode) const {
-    const std::string cluster = cluster_name(member);
+Result<HelperLauncher::ClusterHelper>
+HelperLauncher::join_or_spawn(const Store& store, const std::string& member, HelperMode mode,
+                              const std::string& cluster, const std::vector<std::string>& siblings,
+                              bool join_only) const {
     FBX_CHECK(ensure_dir(store.run_dir(), 0700));
     auto lock = FBX_TRY(
         FileLock::acquire(store.run_dir() + "/cluster-" + sha256_hex_prefix(cluster, 8) + ".lock",
                           FileLock::Mode::Exclusive, options_.startup_timeout * 6));
-    if (mode == HelperMode::Detached) {
+    if (mode == HelperMode::Detached || join_only) {
         // The live helpers serving members of the cluster (normally one).
         struct Live {
             std::string sibling;
             std::unique_ptr<HelperClient> client;
         };
         std::vector<Live> live;
-        for (const auto& sibling : FBX_TRY(store.list_members())) {
-            if (cluster_name(sibling) != cluster)
-                continue;
+        for (const auto& sibling : siblings) {
             auto remote = attach(store, sibling);
             if (!remote) {
                 if (remote.error().kind == ErrorKind::InvalidArgument) // another protocol version
@@ -243,6 +241,11 @@ Result<HelperLauncher::ClusterHelper> HelperLauncher::join_or_spawn(const Store&
             return ClusterHelper{std::move(handle), std::move(lock), true};
         }
     }
+    if (join_only)
+        return fail(ErrorKind::InvalidArgument, "add " + member + " to cluster " + cluster,
+                    siblings.empty() ? std::string("no member of it is running")
+                                     : siblings.front() + " is not running",
+                    "start it first, or start " + member + " on its own");
     auto spawned = FBX_TRY(spawn(store, member, mode));
     return ClusterHelper{std::move(spawned), std::move(lock), false};
 }

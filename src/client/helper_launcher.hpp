@@ -90,11 +90,12 @@ public:
     Result<HelperHandle> spawn(const Store& store, const std::string& member,
                                HelperMode mode) const;
     // One helper per cluster (connect-or-spawn, under the cluster's lock): a detached request
-    // joins the live detached helper that serves any member of `member`'s cluster (so the new
+    // joins the live detached helper that serves any of `siblings` (so the new
     // member gets an address on the same network as its siblings), else spawns one. Members
     // running under two helpers, or a sibling in another program's bound helper, is one clear
     // error (the new member could reach neither network). A bound request always spawns its
-    // own helper (its VMs live and die with this process). The
+    // own helper (its VMs live and die with this process). join_only (add_member): never
+    // spawn; no live sibling is an error. The
     // lock is returned with the handle: hold it until the new member is reserved on the
     // helper, so two concurrent `up`s of one cluster never start two helpers.
     struct ClusterHelper {
@@ -103,7 +104,9 @@ public:
         bool joined = false;          // the helper was already running (its other members keep it)
     };
     Result<ClusterHelper> join_or_spawn(const Store& store, const std::string& member,
-                                        HelperMode mode) const;
+                                        HelperMode mode, const std::string& cluster,
+                                        const std::vector<std::string>& siblings,
+                                        bool join_only = false) const;
     // Connects to the helper already serving `member`. One that speaks another protocol
     // version is left alone (it may hold running VMs): the mismatch error is returned, with
     // its pid in the hint.

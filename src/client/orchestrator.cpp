@@ -104,34 +104,4 @@ Status Orchestrator::destroy(const std::string& name) {
     return store_.remove(name);
 }
 
-Result<std::unique_ptr<Vm::Impl>> Orchestrator::start(const StartRequest& req) {
-    const std::string& name = req.name;
-    FBX_CHECK(validate_vm_name(name));
-    FBX_CHECK(check_start_options(req.options));
-    auto caps = FBX_TRY(preflight());
-    auto boot_timeout = req.options.boot_timeout.count() > 0 ? req.options.boot_timeout
-                                                             : default_boot_timeout(caps);
-
-    // Serialize with any other start/stop of this name; the loser then finds it running.
-    auto lock = store_.lock_member_wait(name, boot_timeout + std::chrono::seconds(60));
-    if (!lock)
-        return fail(ErrorKind::Busy,
-                    fmt::format("VM \"{}\" is in use by another fleetbox process", name), {},
-                    "wait for it to finish, or stop it with: fleetbox down " + name);
-    if (store_.exists(name)) {
-        auto st = FBX_TRY(status(name));
-        if (st.state == proto::MemberState::Running) {
-            if (req.options_given)
-                note(fmt::format("note: {} is already running; options ignored", name));
-            return attach(name);
-        }
-        if (proto::is_active(st.state))
-            return fail(ErrorKind::Busy, fmt::format("VM \"{}\" is {} in another process", name,
-                                                     proto::to_string(st.state)));
-    }
-    if (!caps.accel_note.empty())
-        note("info: " + caps.accel_note);
-    return boot(req, caps, boot_timeout);
-}
-
 } // namespace fleetbox::client

@@ -1,6 +1,7 @@
 // Target resolution over the store's member list (see targets.hpp).
 #include "client/targets.hpp"
 
+#include "client/cluster_view.hpp"
 #include "store/names.hpp"
 #include "sys/fs.hpp"
 
@@ -30,7 +31,7 @@ Result<Targets> resolve_targets(const Store& store, const TargetSelection& selec
         }
         bool any = false;
         for (const auto& m : members)
-            if (cluster_name(m) == pattern) {
+            if (cluster_of(store, m) == pattern) {
                 add(m);
                 any = true;
             }

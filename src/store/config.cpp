@@ -133,6 +133,9 @@ VmConfig read_fields(FieldReader& f) {
     if (c.provisioning.empty())
         c.provisioning = kMethodNoCloud; // written before the fast path
     c.fixtures = read_fixtures(f);
+    c.cluster = f.text("cluster", false);
+    if (c.cluster.empty())
+        c.cluster = cluster_name(c.name); // written before clusters were recorded
     return c;
 }
 
@@ -185,6 +188,7 @@ VmConfig new_vm_config(std::string name, int cpus, std::int64_t memory_mb, std::
     c.disk_mb = disk_mb;
     c.image = std::move(image);
     c.created_at = now_rfc3339();
+    c.cluster = cluster_name(c.name);
     return c;
 }
 
@@ -212,6 +216,8 @@ Status check_config(const VmConfig& c) {
     if (c.provisioning != kMethodNoCloud && c.provisioning != kMethodFleetboxSeed)
         return bad("field \"provisioning\" must be \"" + std::string(kMethodFleetboxSeed) +
                    "\" or \"" + kMethodNoCloud + "\"");
+    if (auto ok = validate_vm_name(c.cluster); !c.cluster.empty() && !ok)
+        return bad("field \"cluster\" is not a valid cluster name");
     for (const Fixture& f : c.fixtures) {
         if (f.host_path.empty() || f.guest_path.empty())
             return bad("a fixture needs both host_path and guest_path");
@@ -239,6 +245,8 @@ std::string serialize_config(const VmConfig& c) {
                 {{"host_path", f.host_path}, {"guest_path", f.guest_path}, {"label", f.label}});
         doc["fixtures"] = std::move(list);
     }
+    if (!c.cluster.empty())
+        doc["cluster"] = c.cluster;
     // error_handler::replace: a path with invalid UTF-8 is written with U+FFFD, not thrown.
     return doc.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
 }

@@ -9,7 +9,9 @@
 // Layout (indented JSON, mode 0644, keys in this order): version, name, mac, cpus, memory_mb,
 // disk_mb, image, created_at (RFC 3339), ip (omitted when empty), provisioning (how the guest
 // is configured: "fleetbox-seed" or "nocloud"; a file without it is "nocloud", the only way
-// before the fast path), fixtures (omitted when empty; a list of {host_path, guest_path, label}).
+// before the fast path), fixtures (omitted when empty; a list of {host_path, guest_path, label}),
+// cluster (the group whose network the VM joins: web-1 and web-2 are "web" by name, `up a b c`
+// makes a, b and c one cluster "a"; a file without it is the name's cluster).
 #pragma once
 
 #include "util/error.hpp"
@@ -43,6 +45,7 @@ struct VmConfig {
     std::string ip;                            // static IPv4 address; empty when not assigned
     std::string provisioning = kMethodNoCloud; // chosen at create from the image
     std::vector<Fixture> fixtures;
+    std::string cluster; // network group; new_vm_config sets cluster_name(name)
     bool operator==(const VmConfig&) const = default;
 };
 

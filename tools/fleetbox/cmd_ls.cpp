@@ -1,6 +1,6 @@
-// `fleetbox ls`: the VMs in the store, with their cluster (the name without its trailing
-// `-N`: members of one cluster share a helper and a network) and their live state asked of
-// their helpers.
+// `fleetbox ls`: the VMs in the store, with their cluster (recorded at create: web-1's is web,
+// `up a b c` makes all three "a"; members of one cluster share a helper and a network) and
+// their live state asked of their helpers.
 #include "cli.hpp"
 #include "client/member_files.hpp"
 #include "client/orchestrator.hpp"
@@ -60,7 +60,7 @@ Result<int> run_ls(const LsArgs& args) {
         auto st = orchestrator.status(name);
         std::string state(proto::to_string(st ? st->state : proto::MemberState::Stopped));
         std::string ip = st && !st->ip.empty() ? st->ip : "";
-        rows.push_back({name, cluster_name(name), ip.empty() ? "-" : ip, state,
+        rows.push_back({name, config->cluster, ip.empty() ? "-" : ip, state,
                         std::to_string(config->cpus), fmt::format("{}GB", config->memory_mb / 1024),
                         fmt::format("{}GB", config->disk_mb / 1024),
                         age_since(config->created_at)});
@@ -69,7 +69,7 @@ Result<int> run_ls(const LsArgs& args) {
             for (const auto& t : client::read_timings(*files))
                 timings.push_back({{"phase", t.phase}, {"seconds", t.seconds}});
         json.push_back({{"name", name},
-                        {"cluster", cluster_name(name)},
+                        {"cluster", config->cluster},
                         {"ip", ip},
                         {"state", state},
                         {"cpus", config->cpus},

@@ -1,5 +1,8 @@
-// `fleetbox up [NAME]`: create and boot a VM, or boot a stopped one, or report a running one.
-// The helper is detached, so the VM keeps running after this command exits.
+// `fleetbox up [NAME...] [-n N]`: create and boot VMs, or boot stopped ones, or report running
+// ones. `up web -n 3` is web-1..web-3 and `up a b c` is a, b and c, each as ONE cluster: one
+// detached helper, one network, booted in parallel (all or nothing). A member whose siblings
+// already run joins their helper. The helper is detached, so the VMs keep running after this
+// command exits.
 #include "cli.hpp"
 #include "client/orchestrator.hpp"
 #include "client/vm_impl.hpp"
@@ -7,13 +10,15 @@
 #include "store/names.hpp"
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 namespace fleetbox::cli {
 
 namespace {
 
 struct UpArgs {
-    std::string name = "default";
+    std::vector<std::string> names; // none: "default"
+    int count = 1;
     int cpus = 2;
     std::string mem = "2G";
     std::string disk = "20G";
@@ -39,9 +44,43 @@ void print_phases(const char* heading, const std::vector<PhaseTiming>& timings,
     print_table(rows);
 }
 
+// The members `up` names: NAME, or NAME-1..NAME-N with -n N (N > 1), or several names.
+Result<std::vector<std::string>> member_names(const UpArgs& args) {
+    if (args.count < 1)
+        return fail(ErrorKind::InvalidArgument, "-n must be at least 1",
+                    fmt::format("got -n {}", args.count));
+    std::vector<std::string> names =
+        args.names.empty() ? std::vector<std::string>{"default"} : args.names;
+    if (args.count == 1) {
+        for (const auto& name : names)
+            FBX_CHECK(validate_vm_name(name));
+        return names;
+    }
+    if (names.size() != 1)
+        return fail(ErrorKind::InvalidArgument,
+                    "with -n, give exactly one name to use as the cluster prefix",
+                    fmt::format("got {} names", names.size()),
+                    fmt::format("fleetbox up {} -n {}", names.front(), args.count));
+    const std::string& prefix = names.front();
+    FBX_CHECK(validate_vm_name(prefix));
+    const std::string last = fmt::format("{}-{}", prefix, args.count);
+    if (last.size() > kMaxVmNameLength)
+        return fail(
+            ErrorKind::InvalidArgument,
+            fmt::format("cluster prefix {} is too long for -n {}", quote_name(prefix), args.count),
+            fmt::format("its last member {} would have {} characters; a VM name has at "
+                        "most {}",
+                        quote_name(last), last.size(), kMaxVmNameLength),
+            "use a shorter prefix");
+    names.clear();
+    for (int i = 1; i <= args.count; ++i)
+        names.push_back(fmt::format("{}-{}", prefix, i));
+    return names;
+}
+
 Result<int> run_up(const UpArgs& args, const CLI::App& cmd) {
-    client::StartRequest req;
-    req.name = args.name;
+    client::GroupRequest req;
+    req.names = FBX_TRY(member_names(args));
     req.options.cpus = args.cpus;
     req.options.memory_mb = FBX_TRY(parse_size_mib(args.mem, "--mem"));
     req.options.disk_mb = FBX_TRY(parse_size_mib(args.disk, "--disk"));
@@ -53,20 +92,28 @@ Result<int> run_up(const UpArgs& args, const CLI::App& cmd) {
             req.options_given = true;
     req.lifetime = client::HelperMode::Detached;
     req.image_progress = image::ProgressMode::Auto;
-    FBX_CHECK(validate_vm_name(req.name));
     FBX_CHECK(client::check_start_options(req.options));
     auto log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
     auto orchestrator = FBX_TRY(client::Orchestrator::open(std::nullopt, log));
 
-    auto st = orchestrator.status(args.name);
-    bool running = st && st->state == proto::MemberState::Running;
-    if (!running)
-        fmt::print("Starting {}...\n", args.name);
-    auto vm = FBX_TRY(orchestrator.start(req));
-    fmt::print("  {}  IP: {}  SSH: fleetbox ssh {}\n", vm->name_, vm->ip_, vm->name_);
+    std::vector<std::string> starting;
+    for (const auto& name : req.names) {
+        auto st = orchestrator.status(name);
+        if (!st || st->state != proto::MemberState::Running)
+            starting.push_back(name);
+    }
+    if (!starting.empty())
+        fmt::print("Starting {}...\n", fmt::join(starting, ", "));
+    auto started = FBX_TRY(orchestrator.start_group(req));
+    for (const auto& vm : started.vms)
+        fmt::print("  {}  IP: {}  SSH: fleetbox ssh {}\n", vm->name_, vm->ip_, vm->name_);
     if (args.timings) {
-        print_phases("PHASE", vm->timings_, "total");
-        print_phases("GUEST PHASE", vm->guest_timings_, "sshd up (uptime)");
+        for (const auto& vm : started.vms) {
+            if (started.vms.size() > 1)
+                fmt::print("{}\n", vm->name_);
+            print_phases("PHASE", vm->timings_, "total");
+            print_phases("GUEST PHASE", vm->guest_timings_, "sshd up (uptime)");
+        }
     }
     return 0;
 }
@@ -75,9 +122,13 @@ Result<int> run_up(const UpArgs& args, const CLI::App& cmd) {
 
 void install_up(CLI::App& app, Globals& /*globals*/, Action& action) {
     auto args = std::make_shared<UpArgs>();
-    auto* cmd = app.add_subcommand("up", "Create and boot a VM (or boot a stopped one)");
+    auto* cmd = app.add_subcommand(
+        "up", "Create and boot VMs (or boot stopped ones); several form one cluster");
     cmd->alias("start");
-    cmd->add_option("name", args->name, "VM name (lowercase letters, digits, '-')")
+    cmd->add_option("names", args->names,
+                    "VM names (lowercase letters, digits, '-'); several names start one cluster; "
+                    "default: default");
+    cmd->add_option("-n", args->count, "Cluster size: NAME-1..NAME-N on one network")
         ->capture_default_str();
     cmd->add_option("--cpus", args->cpus, "Virtual CPUs")->capture_default_str();
     cmd->add_option("--mem", args->mem, "Memory, e.g. 2G or 1536M (plain numbers are GiB)")

@@ -3,6 +3,7 @@
 // sibling in another program's bound helper, is one clear error; with no live sibling a
 // helper is spawned. Detached helpers started here are SIGTERMed at the end of each test.
 #include "component/helper/helper_fixture.hpp"
+#include "store/names.hpp"
 
 #include <csignal>
 #include <gmock/gmock.h>
@@ -27,12 +28,22 @@ protected:
         detached_.push_back(handle.pid());
         return handle.pid();
     }
+    // join_or_spawn for `member` with every member directory of its cluster as a sibling.
+    Result<client::HelperLauncher::ClusterHelper> join(const std::string& member, HelperMode mode) {
+        std::vector<std::string> siblings;
+        auto members = store_.list_members();
+        EXPECT_TRUE(members);
+        for (const auto& name : members ? *members : std::vector<std::string>{})
+            if (cluster_name(name) == cluster_name(member))
+                siblings.push_back(name);
+        return launcher().join_or_spawn(store_, member, mode, cluster_name(member), siblings);
+    }
     std::vector<pid_t> detached_;
 };
 
 TEST_F(ClusterHelper, ASiblingsDetachedHelperIsJoined) {
     pid_t pid = detached("web-1");
-    auto joined = launcher().join_or_spawn(store_, "web-2", HelperMode::Detached);
+    auto joined = join("web-2", HelperMode::Detached);
     ASSERT_TRUE(joined) << joined.error().message();
     EXPECT_TRUE(joined->joined);
     EXPECT_EQ(joined->handle.pid(), pid);
@@ -41,7 +52,7 @@ TEST_F(ClusterHelper, ASiblingsDetachedHelperIsJoined) {
 
 TEST_F(ClusterHelper, WithNoLiveSiblingAHelperIsSpawned) {
     detached("db-1"); // another cluster: never joined
-    auto spawned = launcher().join_or_spawn(store_, "web-1", HelperMode::Detached);
+    auto spawned = join("web-1", HelperMode::Detached);
     ASSERT_TRUE(spawned) << spawned.error().message();
     EXPECT_FALSE(spawned->joined);
     detached_.push_back(spawned->handle.pid());
@@ -51,7 +62,7 @@ TEST_F(ClusterHelper, WithNoLiveSiblingAHelperIsSpawned) {
 TEST_F(ClusterHelper, MembersUnderTwoHelpersAreOneClearError) {
     detached("web-1");
     detached("web-2");
-    auto split = launcher().join_or_spawn(store_, "web-3", HelperMode::Detached);
+    auto split = join("web-3", HelperMode::Detached);
     ASSERT_FALSE(split);
     EXPECT_EQ(split.error().message(), "start web-3: the running members are on separate networks, "
                                        "so the new member can't join them");
@@ -60,12 +71,12 @@ TEST_F(ClusterHelper, MembersUnderTwoHelpersAreOneClearError) {
 
 TEST_F(ClusterHelper, AnotherProgramsBoundHelperIsNeverJoined) {
     auto bound = spawn("web-1", HelperMode::Bound);
-    auto refused = launcher().join_or_spawn(store_, "web-2", HelperMode::Detached);
+    auto refused = join("web-2", HelperMode::Detached);
     ASSERT_FALSE(refused);
     EXPECT_THAT(refused.error().message(),
                 HasSubstr("web-1 runs in a helper bound to another program"));
     // A bound request never joins: it gets a helper of its own.
-    auto own = launcher().join_or_spawn(store_, "web-3", HelperMode::Bound);
+    auto own = join("web-3", HelperMode::Bound);
     ASSERT_TRUE(own) << own.error().message();
     EXPECT_FALSE(own->joined);
     EXPECT_NE(own->handle.pid(), bound.pid());

@@ -21,7 +21,28 @@ VmConfig sample() {
     c.disk_mb = 10240;
     c.image = "debian-12";
     c.created_at = "2026-11-28T18:00:00.123456Z";
+    c.cluster = "web";
     return c;
+}
+
+TEST(Config, TheClusterIsRecordedAndDefaultsToTheNames) {
+    VmConfig c = sample();
+    c.cluster = "a"; // `up a b c`: b is in cluster a
+    c.name = "b";
+    c.mac = mac_for_name("b");
+    auto back = parse_config(serialize_config(c), "/fb/clusters/b/b/config.json");
+    ASSERT_TRUE(back) << back.error().message();
+    EXPECT_EQ(back->cluster, "a");
+
+    auto doc = nlohmann::json::parse(serialize_config(sample()));
+    doc.erase("cluster"); // written before clusters were recorded
+    back = parse_config(doc.dump(), kPath);
+    ASSERT_TRUE(back) << back.error().message();
+    EXPECT_EQ(back->cluster, "web");
+
+    doc["cluster"] = "Not A Name";
+    EXPECT_FALSE(parse_config(doc.dump(), kPath));
+    EXPECT_EQ(new_vm_config("db-3", 1, 512, 1024, "debian-12").cluster, "db");
 }
 
 TEST(Config, RoundTrips) {
