@@ -15,6 +15,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
@@ -73,17 +74,14 @@ FakeBackend::FakeBackend(FakeOptions options) : options_(std::move(options)) {
 
 FakeBackend::~FakeBackend() = default; // each Member's ChildProcess kills and reaps its stand-in
 
-void FakeBackend::record(const std::string& call, const std::string& name, const std::string& seed,
-                         const std::string& cmdline) {
+void FakeBackend::record(const std::string& call, const std::string& name, nlohmann::json details) {
     if (options_.record_path.empty())
         return;
     nlohmann::json line = {{"call", call}};
     if (!name.empty())
         line["name"] = name;
-    if (!seed.empty()) // boot: which seed and kernel command line words the client chose
-        line["seed"] = seed.substr(seed.rfind('/') + 1);
-    if (!cmdline.empty())
-        line["kernel_cmdline_extra"] = cmdline;
+    if (details.is_object())
+        line.update(details);
     std::string text = line.dump() + "\n";
     int fd = ::open(options_.record_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0)
@@ -97,7 +95,8 @@ proto::NetworkInfo FakeBackend::network_info() const {
 }
 
 Result<proto::NetworkInfo> FakeBackend::create_network(const proto::CreateNetwork& request) {
-    record("create_network", request.cluster);
+    record("create_network", request.cluster,
+           {{"subnet", request.subnet}, {"avoid", request.avoid}});
     std::lock_guard lock(mutex_);
     if (shut_down_)
         return fail(ErrorKind::Interrupted, "create network", "the helper is shutting down");
@@ -141,7 +140,7 @@ Result<int> FakeBackend::pick_host(const std::string& ip_hint) const {
 
 Result<proto::Reservation> FakeBackend::reserve(const std::string& name,
                                                 const std::string& ip_hint) {
-    record("reserve", name);
+    record("reserve", name, {{"ip_hint", ip_hint}});
     std::lock_guard lock(mutex_);
     if (!network_)
         return fail(ErrorKind::InvalidArgument, "reserve " + name, "network not created");
@@ -168,7 +167,11 @@ Result<ChildProcess> FakeBackend::spawn_standin(const std::string& name) {
 
 Result<proto::Booted> FakeBackend::boot(const proto::BootSpec& spec) {
     const std::string& name = spec.name;
-    record("boot", name, spec.seed_path, spec.kernel_cmdline_extra);
+    // Which seed and kernel command line words the client chose, and the time it allowed.
+    record("boot", name,
+           {{"seed", spec.seed_path.substr(spec.seed_path.rfind('/') + 1)},
+            {"kernel_cmdline_extra", spec.kernel_cmdline_extra},
+            {"boot_timeout_s", spec.boot_timeout_s}});
     std::unique_lock lock(mutex_);
     if (shut_down_)
         return fail(ErrorKind::Interrupted, "boot " + name, "the helper is shutting down");
@@ -203,16 +206,26 @@ Result<proto::Booted> FakeBackend::boot(const proto::BootSpec& spec) {
         return fail(ErrorKind::Interrupted, "member " + name + " was stopped during boot");
     }
     m.standin = std::move(*standin);
-    return finish_boot(lock, m, name, epoch);
+    return finish_boot(lock, m, name, epoch, std::chrono::seconds(spec.boot_timeout_s));
 }
 
 Result<proto::Booted> FakeBackend::finish_boot(std::unique_lock<std::mutex>& lock, Member& m,
-                                               const std::string& name, unsigned epoch) {
+                                               const std::string& name, unsigned epoch,
+                                               std::chrono::seconds timeout) {
     auto started = std::chrono::steady_clock::now();
-    changed_.wait_for(lock, std::chrono::milliseconds(options_.boot_delay_ms),
+    auto delay = std::chrono::milliseconds(options_.boot_delay_ms);
+    bool too_slow = timeout.count() > 0 && delay > timeout;
+    changed_.wait_for(lock, too_slow ? std::chrono::milliseconds(timeout) : delay,
                       [&] { return m.stop_epoch != epoch; });
     if (m.stop_epoch != epoch)
         return fail(ErrorKind::Interrupted, "member " + name + " was stopped during boot");
+    if (too_slow) {
+        m.standin.reset();
+        m.state = proto::MemberState::Error;
+        m.error =
+            fmt::format("did not boot within {} s (FLEETBOX_FAKE_BOOT_DELAY_MS)", timeout.count());
+        return fail(ErrorKind::Timeout, "boot " + name, m.error);
+    }
     m.state = proto::MemberState::Running;
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -12,19 +12,24 @@
 //   helper leave no process behind. The spawn goes through FakeOptions::spawn, which the
 //   helper routes to its main thread (PR_SET_PDEATHSIG fires when the forking *thread* exits).
 // - FLEETBOX_FAKE_BOOT_DELAY_MS keeps a boot "starting" for that long; stop() during the
-//   delay cancels it (boot returns "member X was stopped during boot").
+//   delay cancels it (boot returns "member X was stopped during boot"); a delay longer than
+//   the spec's boot_timeout_s ends the boot with a Timeout error after that timeout.
 // - FLEETBOX_FAKE_FAIL_BOOT=<name> makes that member's boot fail.
-// - FLEETBOX_FAKE_RECORD=<file> appends one JSON line per call ({"call":"boot","name":...}),
-//   each with a single O_APPEND write, so a test can read what the helper was asked to do.
+// - FLEETBOX_FAKE_RECORD=<file> appends one JSON line per call ({"call":"boot","name":...},
+//   with the request's details: boot's seed file name, kernel_cmdline_extra and
+//   boot_timeout_s; createnetwork's subnet and avoid; reserve's ip_hint), each with a single
+//   O_APPEND write, so a test can read what the helper was asked to do.
 #pragma once
 
 #include "backend/backend.hpp"
 #include "sys/child_process.hpp"
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -71,8 +76,8 @@ private:
         bool spawning = false;   // a boot is between "starting" and owning its stand-in
     };
 
-    void record(const std::string& call, const std::string& name = {}, const std::string& seed = {},
-                const std::string& cmdline = {});
+    void record(const std::string& call, const std::string& name = {},
+                nlohmann::json details = nlohmann::json::object());
     Result<int> pick_host(const std::string& ip_hint) const;
     proto::NetworkInfo network_info() const; // caller holds mutex_
     // A known member's status. Caller holds mutex_.
@@ -80,7 +85,8 @@ private:
     Result<ChildProcess> spawn_standin(const std::string& name);
     // Waits out the boot delay (or a cancelling stop) and marks the member running.
     Result<proto::Booted> finish_boot(std::unique_lock<std::mutex>& lock, Member& m,
-                                      const std::string& name, unsigned epoch);
+                                      const std::string& name, unsigned epoch,
+                                      std::chrono::seconds timeout);
     // Cancels a boot in progress, kills the stand-in, marks the member stopped.
     void stop_locked(std::unique_lock<std::mutex>& lock, Member& m);
 

@@ -46,6 +46,8 @@ struct GroupRequest {
     std::string cluster;
     // add_member: boot onto the live helper already serving this member (an error when none).
     std::string join_sibling;
+    // Cluster::add: boot onto this helper (the caller's Cluster owns it).
+    HelperClient* on_helper = nullptr;
 };
 
 struct GroupStart {
@@ -57,6 +59,9 @@ struct GroupStart {
     std::vector<std::string> started;           // the members this call booted
     std::string cluster;
 };
+
+// At least one name, each a valid VM name, none twice (one clear error otherwise).
+Status check_member_names(const std::vector<std::string>& names);
 
 // cpus >= 1, memory >= 256 MiB, disk > 0 (one clear error naming the flag otherwise).
 Status check_start_options(const Options& options);
@@ -93,6 +98,9 @@ private:
     // boot-member, then the SSH wait, both bounded by the group's deadline.
     Status boot_member(MemberBoot& member, GroupBoot& group);
     Status boot_group(GroupBoot& group);
+    // The group's helper: the caller's, the cluster's live one, or a new one. Returns the
+    // cluster lock (held until every member is reserved on it).
+    Result<std::optional<FileLock>> attach_group_helper(GroupBoot& group);
     Status boot_all(GroupBoot& group);
     // Stops what the group started; removes the members this call created, keeping their
     // logs. Returns the first failure's error, pointing at the kept logs.

@@ -116,7 +116,7 @@ Status Orchestrator::create_member(MemberBoot& m, GroupBoot& group) {
 }
 
 Status Orchestrator::boot_member(MemberBoot& m, GroupBoot& group) {
-    auto& client = group.helper->client();
+    auto& client = *group.client;
     proto::BootSpec spec;
     spec.name = m.name;
     spec.member_dir = m.files.dir;

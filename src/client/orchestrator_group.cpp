@@ -49,7 +49,9 @@ std::string lowest_free_address(const std::string& subnet, const std::set<std::s
     return {};
 }
 
-Status check_names(const std::vector<std::string>& names) {
+} // namespace
+
+Status check_member_names(const std::vector<std::string>& names) {
     if (names.empty())
         return fail(ErrorKind::InvalidArgument, "start VMs", "no VM names given");
     std::set<std::string> seen;
@@ -61,8 +63,6 @@ Status check_names(const std::vector<std::string>& names) {
     }
     return {};
 }
-
-} // namespace
 
 Result<std::unique_ptr<Vm::Impl>> Orchestrator::start(const StartRequest& req) {
     GroupRequest group;
@@ -81,7 +81,7 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::start(const StartRequest& req) {
 }
 
 Result<GroupStart> Orchestrator::start_group(const GroupRequest& request) {
-    FBX_CHECK(check_names(request.names));
+    FBX_CHECK(check_member_names(request.names));
     FBX_CHECK(check_start_options(request.options));
     auto caps = FBX_TRY(preflight());
     GroupBoot group;
@@ -184,7 +184,8 @@ Status Orchestrator::boot_group(GroupBoot& group) {
 
     // A bound group gets a helper (and so a network) of its own: it cannot take the cluster's
     // /24 while other members of the cluster run on another helper's network.
-    if (request.lifetime == HelperMode::Bound && request.join_sibling.empty()) {
+    if (request.lifetime == HelperMode::Bound && request.join_sibling.empty() &&
+        request.on_helper == nullptr) {
         for (const auto& stored : FBX_TRY(view_cluster(store_, group.cluster)).members) {
             if (std::find(request.names.begin(), request.names.end(), stored.name) !=
                 request.names.end())
@@ -201,37 +202,21 @@ Status Orchestrator::boot_group(GroupBoot& group) {
         }
     }
 
-    std::vector<std::string> siblings;
-    if (!request.join_sibling.empty()) {
-        siblings.push_back(request.join_sibling);
-    } else {
-        for (const auto& stored : FBX_TRY(view_cluster(store_, group.cluster)).members)
-            siblings.push_back(stored.name);
-    }
-    auto mode = request.join_sibling.empty() ? request.lifetime : HelperMode::Detached;
-    auto t_helper = std::chrono::steady_clock::now();
-    auto cluster = FBX_TRY(launcher_.join_or_spawn(store_, first.name, mode, group.cluster,
-                                                   siblings, !request.join_sibling.empty()));
-    first.timings.push_back(
-        {"helper",
-         std::chrono::duration<double>(std::chrono::steady_clock::now() - t_helper).count()});
-    group.joined = cluster.joined;
-    group.helper.emplace(std::move(cluster.handle));
+    auto cluster_lock = FBX_TRY(attach_group_helper(group));
+    auto& client = *group.client;
     if (group.joined)
         for (const auto& m : group.members)
             note(fmt::format("Adding {} to the cluster (helper pid {})", m->name,
-                             group.helper->pid()));
+                             client.helper_pid()));
 
     // Under the cluster lock: what the store holds now (a concurrent `up` of this cluster
     // has reserved and recorded its member before releasing the lock).
     group.view = FBX_TRY(view_cluster(store_, group.cluster));
-    auto& client = group.helper->client();
     proto::CreateNetwork wanted{group.cluster, group.view.subnet, group.view.other_subnets};
     auto t0 = std::chrono::steady_clock::now();
     group.network = FBX_TRY(client.create_network(wanted));
     first.timings.push_back(
         {"network", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()});
-
     std::set<std::string> taken;
     for (const auto& stored : group.view.members)
         if (!stored.ip.empty())
@@ -252,13 +237,40 @@ Status Orchestrator::boot_group(GroupBoot& group) {
                                     "start them together; its disk is untouched",
                                     group.cluster));
     }
-    cluster.lock.reset(); // every member is registered on the helper now
+    cluster_lock.reset(); // every member is registered on the helper now
 
     for (auto& m : group.members)
         if (m->created)
             FBX_CHECK(create_member(*m, group));
     group.deadline = std::chrono::steady_clock::now() + group.boot_timeout;
     return boot_all(group);
+}
+
+Result<std::optional<FileLock>> Orchestrator::attach_group_helper(GroupBoot& group) {
+    const auto& request = group.request;
+    MemberBoot& first = *group.members.front();
+    if (request.on_helper != nullptr) { // Cluster::add: the cluster's own (bound) helper
+        group.client = request.on_helper;
+        group.joined = true;
+        return std::optional<FileLock>{};
+    }
+    std::vector<std::string> siblings;
+    if (!request.join_sibling.empty()) {
+        siblings.push_back(request.join_sibling);
+    } else {
+        for (const auto& stored : FBX_TRY(view_cluster(store_, group.cluster)).members)
+            siblings.push_back(stored.name);
+    }
+    auto mode = request.join_sibling.empty() ? request.lifetime : HelperMode::Detached;
+    auto t0 = std::chrono::steady_clock::now();
+    auto cluster = FBX_TRY(launcher_.join_or_spawn(store_, first.name, mode, group.cluster,
+                                                   siblings, !request.join_sibling.empty()));
+    first.timings.push_back(
+        {"helper", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()});
+    group.joined = cluster.joined;
+    group.helper.emplace(std::move(cluster.handle));
+    group.client = &group.helper->client();
+    return std::move(cluster.lock);
 }
 
 Status Orchestrator::boot_all(GroupBoot& group) {
@@ -280,7 +292,7 @@ Status Orchestrator::boot_all(GroupBoot& group) {
         }
         // A stop of a member whose QEMU is still starting ends its boot-member at once.
         for (const auto& name : to_cancel)
-            (void)group.helper->client().stop(name);
+            (void)group.client->stop(name);
     };
     if (group.members.size() == 1) {
         run(*group.members.front());
@@ -298,10 +310,10 @@ Status Orchestrator::boot_all(GroupBoot& group) {
 }
 
 Error Orchestrator::rollback(GroupBoot& group, Error error) {
-    if (group.helper) {
+    if (group.client != nullptr) {
         // Stop (and give back the addresses of) every member this call booted, in parallel:
         // a graceful stop under TCG can take tens of seconds each.
-        auto& client = group.helper->client();
+        auto& client = *group.client;
         std::vector<std::thread> stops;
         for (auto& m : group.members) {
             if (!m->reserved)
@@ -313,8 +325,9 @@ Error Orchestrator::rollback(GroupBoot& group, Error error) {
         }
         for (auto& t : stops)
             t.join();
-        (void)group.helper->close(); // a joined helper keeps serving its other members
     }
+    if (group.helper)
+        (void)group.helper->close(); // a joined helper keeps serving its other members
     for (auto& m : group.members) {
         if (!m->created)
             continue;

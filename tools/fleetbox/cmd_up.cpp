@@ -61,7 +61,7 @@ Result<std::vector<std::string>> member_names(const UpArgs& args) {
                     "with -n, give exactly one name to use as the cluster prefix",
                     fmt::format("got {} names", names.size()),
                     fmt::format("fleetbox up {} -n {}", names.front(), args.count));
-    const std::string& prefix = names.front();
+    const std::string prefix = names.front(); // a copy: names is rebuilt below
     FBX_CHECK(validate_vm_name(prefix));
     const std::string last = fmt::format("{}-{}", prefix, args.count);
     if (last.size() > kMaxVmNameLength)
@@ -92,6 +92,7 @@ Result<int> run_up(const UpArgs& args, const CLI::App& cmd) {
             req.options_given = true;
     req.lifetime = client::HelperMode::Detached;
     req.image_progress = image::ProgressMode::Auto;
+    FBX_CHECK(client::check_member_names(req.names));
     FBX_CHECK(client::check_start_options(req.options));
     auto log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
     auto orchestrator = FBX_TRY(client::Orchestrator::open(std::nullopt, log));
@@ -104,6 +105,7 @@ Result<int> run_up(const UpArgs& args, const CLI::App& cmd) {
     }
     if (!starting.empty())
         fmt::print("Starting {}...\n", fmt::join(starting, ", "));
+    std::fflush(stdout); // before the notes on stderr ("Adding web-2 to the cluster ...")
     auto started = FBX_TRY(orchestrator.start_group(req));
     for (const auto& vm : started.vms)
         fmt::print("  {}  IP: {}  SSH: fleetbox ssh {}\n", vm->name_, vm->ip_, vm->name_);

@@ -6,6 +6,7 @@
 // built before it, which must still boot through cloud-init's NoCloud seed).
 // Bad input: an unknown method, or the fast path asked of an image that lacks it, is one
 // error line, before "Starting", with nothing created.
+#include "component/cli/standin_image.hpp"
 #include "e2e/vm/e2e_fixture.hpp"
 #include "image/manifest.hpp"
 #include "util/strings.hpp"
@@ -42,29 +43,7 @@ protected:
     }
     [[nodiscard]] const std::string& root() const { return store_->root(); }
 
-    // A stand-in debian-12 in the scratch store; `fast` lists both methods, else none (legacy).
-    void make_image(bool fast) {
-        const std::string dir = root() + "/images/debian-12";
-        ASSERT_TRUE(ensure_dir(dir));
-        ChildSpec create;
-        create.argv = {"qemu-img", "create", "-q", "-f", "qcow2", dir + "/disk.qcow2", "64M"};
-        ASSERT_TRUE(run_checked(create, std::chrono::seconds(30)));
-        write_text(dir + "/vmlinuz", "kernel\n");
-        write_text(dir + "/initrd.img", "initrd\n");
-        image::Manifest m;
-        m.alias = "debian-12";
-        m.built_at = "2026-11-28T18:30:00Z";
-        m.virtual_size = 64ULL << 20;
-        for (const char* name : {"disk.qcow2", "vmlinuz", "initrd.img"})
-            m.files.push_back({name, file_size(dir + "/" + name).value(), std::string(64, '0')});
-        if (fast)
-            m.provisioning = {{"fleetbox-seed", "fleetbox.seed=/dev/vdb cloud-init=disabled"},
-                              {"nocloud", "nc-words"}};
-        auto doc = nlohmann::json::parse(image::manifest_to_json(m));
-        if (!fast)
-            doc.erase("provisioning"); // exactly what a manifest from before the fast path holds
-        write_text(dir + "/manifest.json", doc.dump(2));
-    }
+    void make_image(bool fast) { make_standin_image(root(), fast); }
     // up NAME ARGS with the fake helper failing the boot (so nothing waits for SSH).
     CliRun up(const std::string& name, std::vector<std::string> extra = {}) {
         CliOptions options;

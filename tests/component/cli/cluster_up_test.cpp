@@ -1,0 +1,180 @@
+// Component: `fleetbox up` of a group (`up web -n 3`, `up a b c`) through the real CLI and the
+// fake helper (no VM boots; FLEETBOX_FAKE_RECORD shows what the helper was asked). The fake
+// never gets a guest to answer SSH, so these tests drive the group's failure paths: parallel
+// boots with the first failure stopping the others, one deadline for the whole group, the
+// disk-safe rollback (created members destroyed, existing ones only stopped), the cluster's
+// stored /24 asked for again and other clusters' /24s avoided, and bad input refused before
+// anything is created.
+#include "component/cli/standin_image.hpp"
+#include "e2e/vm/e2e_fixture.hpp"
+#include "store/store.hpp"
+#include "util/strings.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace fleetbox::test {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+class ClusterUp : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (::geteuid() != 0)
+            GTEST_SKIP() << "the CLI's root check (CAP_NET_ADMIN) comes first";
+        if (find_program("qemu-img").empty())
+            GTEST_SKIP() << "qemu-img is not installed";
+        auto why = enter_private_netns();
+        ASSERT_TRUE(why.empty()) << why;
+        scratch_ = std::make_unique<ScratchStore>();
+        record_ = root() + "/record.jsonl";
+        ASSERT_NO_FATAL_FAILURE(make_standin_image(root(), true));
+    }
+    void TearDown() override {
+        if (scratch_) {
+            EXPECT_TRUE(wait_no_store_processes(root(), std::chrono::seconds(10)))
+                << "a helper or stand-in was left running";
+        }
+        scratch_.reset();
+    }
+    [[nodiscard]] const std::string& root() const { return scratch_->root(); }
+
+    CliRun up(std::vector<std::string> args, std::vector<std::string> env = {}) {
+        CliOptions options;
+        options.env_set = {"FLEETBOX_HELPER=" + built("tests/fleetbox-helper-fake"),
+                           "FLEETBOX_FAKE_RECORD=" + record_};
+        options.env_set.insert(options.env_set.end(), env.begin(), env.end());
+        options.timeout = std::chrono::seconds(90);
+        args.insert(args.begin(), "up");
+        return run_fleetbox(root(), args, options);
+    }
+    // Every recorded call named `call` (in order).
+    std::vector<nlohmann::json> calls(const std::string& call) {
+        std::vector<nlohmann::json> out;
+        for (const auto& line : split(read_file(record_).value_or(""), '\n')) {
+            auto j = nlohmann::json::parse(line, nullptr, false);
+            if (j.is_object() && j.value("call", "") == call)
+                out.push_back(j);
+        }
+        return out;
+    }
+    std::vector<std::string> names_of(const std::string& call) {
+        std::vector<std::string> out;
+        for (const auto& j : calls(call))
+            out.push_back(j.value("name", ""));
+        return out;
+    }
+    Store store() { return Store::open(root()).value(); }
+    // A stopped VM as an earlier `up` leaves it: config.json with its address, disk and seed.
+    void existing(const std::string& name, const std::string& ip, const std::string& cluster) {
+        auto s = store();
+        VmConfig c = new_vm_config(name, 1, 512, 1024, "debian-12");
+        c.ip = ip;
+        c.cluster = cluster;
+        c.provisioning = kMethodFleetboxSeed;
+        ASSERT_TRUE(s.create(c));
+        auto dir = s.member_dir(name).value();
+        write_text(dir + "/disk.qcow2", "data that must survive\n");
+        write_text(dir + "/seed.tar", "seed\n");
+    }
+
+    std::unique_ptr<ScratchStore> scratch_;
+    std::string record_;
+};
+
+TEST_F(ClusterUp, MembersBootInParallelAndTheFirstFailureStopsTheOthers) {
+    // web-1 and web-3 would stay "starting" for two minutes: only a parallel boot that stops
+    // them when web-2 fails can end within the test's bound.
+    auto run = up({"web", "-n", "3"},
+                  {"FLEETBOX_FAKE_FAIL_BOOT=web-2", "FLEETBOX_FAKE_BOOT_DELAY_MS=120000"});
+    EXPECT_EQ(run.code, 1) << run;
+    EXPECT_THAT(run.out, HasSubstr("Starting web-1, web-2, web-3..."));
+    EXPECT_THAT(the_error(run), HasSubstr("start cluster web: boot web-2"));
+    EXPECT_THAT(the_error(run), HasSubstr("injected boot failure"));
+    auto booted = names_of("boot");
+    EXPECT_THAT(booted, Contains("web-1"));
+    EXPECT_THAT(booted, Contains("web-2"));
+    EXPECT_THAT(booted, Contains("web-3"));
+    auto stopped = names_of("stop");
+    EXPECT_THAT(stopped, Contains("web-1"));
+    EXPECT_THAT(stopped, Contains("web-3"));
+    // All three were created by this call: none is left, and one helper served them all.
+    EXPECT_THAT(store().list().value(), IsEmpty());
+    EXPECT_EQ(calls("create_network").size(), 1U);
+}
+
+TEST_F(ClusterUp, TheGroupSharesOneDeadline) {
+    auto run = up({"a", "b", "c", "--boot-timeout", "2"}, {"FLEETBOX_FAKE_BOOT_DELAY_MS=600000"});
+    EXPECT_EQ(run.code, 1) << run;
+    EXPECT_THAT(the_error(run), HasSubstr("start cluster a:"));
+    auto boots = calls("boot");
+    ASSERT_EQ(boots.size(), 3U) << read_file(record_).value_or("");
+    for (const auto& boot : boots)
+        EXPECT_LE(boot.value("boot_timeout_s", 0), 2) << boot.dump();
+    EXPECT_THAT(store().list().value(), IsEmpty());
+}
+
+TEST_F(ClusterUp, RollbackStopsMembersThatExistedAndKeepsTheirDisks) {
+    ASSERT_NO_FATAL_FAILURE(existing("web-1", "203.0.113.7", "web"));
+    auto run = up({"web", "-n", "3"}, {"FLEETBOX_FAKE_FAIL_BOOT=web-3"});
+    EXPECT_EQ(run.code, 1) << run;
+    EXPECT_THAT(the_error(run), HasSubstr("boot web-3"));
+    auto s = store();
+    EXPECT_TRUE(s.exists("web-1"));
+    EXPECT_FALSE(s.exists("web-2"));
+    EXPECT_FALSE(s.exists("web-3"));
+    EXPECT_EQ(read_file(s.member_dir("web-1").value() + "/disk.qcow2").value_or(""),
+              "data that must survive\n");
+    // web-1 asked for its stored address, on the cluster's stored /24.
+    auto reserves = calls("reserve");
+    ASSERT_FALSE(reserves.empty());
+    EXPECT_EQ(reserves.front().value("name", ""), "web-1");
+    EXPECT_EQ(reserves.front().value("ip_hint", ""), "203.0.113.7");
+    auto network = calls("create_network");
+    ASSERT_EQ(network.size(), 1U);
+    EXPECT_EQ(network.front().value("subnet", ""), "203.0.113.0/24");
+}
+
+TEST_F(ClusterUp, ANewClusterAvoidsTheSubnetsOfStoppedClusters) {
+    ASSERT_NO_FATAL_FAILURE(existing("db-1", "203.0.113.2", "db"));
+    auto run = up({"web"}, {"FLEETBOX_FAKE_FAIL_BOOT=web"});
+    EXPECT_EQ(run.code, 1) << run;
+    auto network = calls("create_network");
+    ASSERT_EQ(network.size(), 1U) << read_file(record_).value_or("");
+    EXPECT_EQ(network.front().value("name", ""), "web");
+    EXPECT_EQ(network.front().value("subnet", "?"), "");
+    EXPECT_THAT(network.front()["avoid"], Contains("203.0.113.0/24"));
+    // A new member never takes a stored member's address (the fake hands out the next range).
+    EXPECT_THAT(the_error(run), HasSubstr("injected boot failure"));
+    EXPECT_TRUE(store().exists("db-1"));
+}
+
+TEST_F(ClusterUp, BadGroupsAreOneLineAndCreateNothing) {
+    struct Case {
+        std::vector<std::string> args;
+        const char* error;
+    };
+    const std::string long_prefix(61, 'a');
+    for (const auto& c : std::vector<Case>{
+             {{"web", "-n", "0"}, "-n must be at least 1"},
+             {{"a", "b", "-n", "2"}, "with -n, give exactly one name to use as the cluster prefix"},
+             {{long_prefix, "-n", "10"}, "is too long for -n 10"},
+             {{"a", "b", "a"}, "\"a\" is named twice"},
+             {{"a", "Bad"}, "invalid VM name \"Bad\""},
+         }) {
+        auto run = up(c.args);
+        EXPECT_EQ(run.code, 1) << run;
+        EXPECT_THAT(the_error(run), HasSubstr(c.error)) << run;
+        EXPECT_THAT(run.out, Not(HasSubstr("Starting"))) << run;
+    }
+    EXPECT_THAT(store().list_members().value(), IsEmpty());
+    EXPECT_THAT(calls("create_network"), IsEmpty());
+}
+
+} // namespace
+} // namespace fleetbox::test
