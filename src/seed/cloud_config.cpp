@@ -134,7 +134,10 @@ Result<std::string> render_user_data(const SeedSpec& spec) {
                  {"ssh_authorized_keys", Json::array({std::string(trim(spec.user_public_key))})}};
     Json doc = {{"hostname", spec.name},
                 {"preserve_hostname", false},
-                {"manage_etc_hosts", true},
+                // Not cloud-init's template: it re-renders /etc/hosts at every boot, dropping
+                // the cluster block the host keeps current (ADR 0014). write_files below
+                // writes the file the fast path writes, once per instance.
+                {"manage_etc_hosts", false},
                 {"users", Json::array({user})},
                 {"disable_root", true},
                 // With ssh_keys present cloud-init (cc_ssh) generates no host key at all;
@@ -145,15 +148,10 @@ Result<std::string> render_user_data(const SeedSpec& spec) {
                  {{"ed25519_private", spec.host_key.private_openssh},
                   {"ed25519_public", spec.host_key.public_line}}},
                 {"resize_rootfs", true}};
-    if (!spec.hosts.empty()) {
-        // manage_etc_hosts would re-render /etc/hosts from its template at every boot and
-        // drop the entries; write the same file the fast path writes instead.
-        doc["manage_etc_hosts"] = false;
-        doc["write_files"] =
-            Json::array({{{"path", "/etc/hosts"},
-                          {"permissions", "0644"},
-                          {"content", FBX_TRY(render_hosts_file(spec.name, spec.hosts))}}});
-    }
+    doc["write_files"] =
+        Json::array({{{"path", "/etc/hosts"},
+                      {"permissions", "0644"},
+                      {"content", FBX_TRY(render_hosts_file(spec.name, spec.hosts))}}});
     if (!spec.mounts.empty()) {
         Json mounts = Json::array();
         for (const auto& m : spec.mounts)

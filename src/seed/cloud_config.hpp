@@ -6,8 +6,9 @@
 // nlohmann::json means no hand-written YAML quoting: a hostname like "123" or "yes", or a
 // multi-line private key, cannot change meaning. The user-data supplies the VM's own ed25519
 // host key (cloud-init then generates none: the largest boot-time win measured under TCG, and
-// fleetbox can pin the key) and manage_etc_hosts (so `sudo` never stalls on DNS for the
-// hostname). A VM without fixtures gets byte-identical user-data for identical inputs.
+// fleetbox can pin the key) and /etc/hosts through write_files (so `sudo` never stalls on DNS
+// for the hostname, and the cluster block of ADR 0014 is there from the first boot). A VM
+// without fixtures gets byte-identical user-data for identical inputs.
 #pragma once
 
 #include "seed/hosts_file.hpp"

@@ -2,6 +2,8 @@
 // a line, a comment or a second alias to the file.
 #include "seed/hosts_file.hpp"
 
+#include "seed/cluster_block.hpp"
+
 #include <arpa/inet.h>
 #include <cctype>
 
@@ -48,9 +50,7 @@ Result<std::string> render_hosts_file(const std::string& name,
                        "ff02::2\t\tip6-allrouters\n"
                        "127.0.1.1\t" +
                        name + "\n";
-    for (const auto& e : entries)
-        text += e.ip + "\t" + e.name + "\n";
-    return text;
+    return text + FBX_TRY(render_cluster_block(entries));
 }
 
 } // namespace fleetbox::seed

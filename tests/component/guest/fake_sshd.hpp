@@ -1,8 +1,9 @@
 // A small SSH server for the guest-layer tests, built on libssh's server API: it accepts one
-// connection at a time on 127.0.0.1, offers one ed25519 host key, accepts one client key, and
-// runs each exec request with /bin/sh -c (stdin = everything the client sent before EOF,
-// stdout/stderr captured to files, then sent back with exit-status or exit-signal, EOF and
-// CLOSE, as OpenSSH does). Enough to test SshSession/GuestShell without a VM or root.
+// connection at a time on a loopback address (127.0.0.1 unless told), offers one ed25519 host
+// key, accepts one client key, and runs each exec request with /bin/sh -c (stdin = everything
+// the client sent before EOF, stdout/stderr captured to files, then sent back with exit-status
+// or exit-signal, EOF and CLOSE, as OpenSSH does). Enough to test SshSession/GuestShell
+// without a VM or root.
 #pragma once
 
 #include <arpa/inet.h>
@@ -56,12 +57,19 @@ private:
 
 class FakeSshd {
 public:
-    FakeSshd(const TestKey& host_key, const TestKey& client_key, std::string scratch)
+    // Listens on `address`:`port` (port 0: any free one; binding 22 needs root, in a network
+    // namespace of the test's own).
+    FakeSshd(const TestKey& host_key, const TestKey& client_key, std::string scratch,
+             const std::string& address = "127.0.0.1", int port = 0)
         : client_key_(client_key.key()), scratch_(std::move(scratch)) {
         listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int one = 1;
+        ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         sockaddr_in a{};
         a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(static_cast<uint16_t>(port));
+        if (::inet_pton(AF_INET, address.c_str(), &a.sin_addr) != 1)
+            throw std::runtime_error("bad address " + address);
         socklen_t len = sizeof a;
         if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
             ::listen(listen_fd_, 8) != 0) {
@@ -90,6 +98,8 @@ public:
     // Successful key logins (connections() also counts bare TCP probes).
     [[nodiscard]] int logins() const { return logins_; }
     void set_deny_auth(bool deny) { deny_auth_ = deny; }
+    // Commands run in `dir` (default: the test's working directory). Set before connecting.
+    void set_workdir(std::string dir) { workdir_ = std::move(dir); }
     // Breaks the current connection at the TCP level (like a VM that rebooted).
     void drop_connection() {
         std::lock_guard lock(mutex_);
@@ -216,6 +226,8 @@ private:
             ::dup2(in, 0);
             ::dup2(out, 1);
             ::dup2(err, 2);
+            if (!workdir_.empty() && ::chdir(workdir_.c_str()) != 0)
+                ::_exit(126);
             ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
             ::_exit(127);
         }
@@ -253,6 +265,7 @@ private:
 
     ssh_key client_key_;
     std::string scratch_;
+    std::string workdir_;
     int listen_fd_ = -1;
     int port_ = 0;
     ssh_bind bind_ = nullptr;

@@ -131,6 +131,10 @@ TEST_F(FastPath, NoCloudPathStillWorksOnTheSameImage) {
     EXPECT_EQ(guest_line(vm, "sudo -n true && echo ok"), "ok");
     EXPECT_EQ(guest_line(vm, "systemctl is-active cloud-init.service"), "active");
     EXPECT_EQ(guest_line(vm, "systemctl is-active fleetbox-seed.service || true"), "inactive");
+    // /etc/hosts is fleetbox's file (write_files), not cloud-init's template: the own name on
+    // 127.0.1.1 and the cluster block the host keeps current (ADR 0014).
+    EXPECT_THAT(guest_line(vm, "getent ahostsv4 " + vm + " | head -1"), HasSubstr("127.0.1.1"));
+    EXPECT_EQ(guest_line(vm, "grep -c '^# fleetbox cluster begin' /etc/hosts"), "1");
     auto logs = fbx({"logs", vm});
     EXPECT_THAT(logs.out, HasSubstr("cloud-init"));
     // Later `up`s keep the method the VM was created with.
@@ -140,6 +144,8 @@ TEST_F(FastPath, NoCloudPathStillWorksOnTheSameImage) {
     EXPECT_THAT(again.err, HasSubstr("--provisioning ignored"));
     EXPECT_EQ(config_field(vm, "provisioning"), "nocloud");
     EXPECT_EQ(guest_line(vm, "hostname"), vm);
+    EXPECT_EQ(guest_line(vm, "grep -c '^# fleetbox cluster begin' /etc/hosts"), "1")
+        << "a second boot keeps the block";
     EXPECT_EQ(fbx({"rm", "-f", vm}).code, 0);
     expect_nothing_left();
 }

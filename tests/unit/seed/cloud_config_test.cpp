@@ -1,6 +1,6 @@
 // Unit tests for the NoCloud documents: the right fields, JSON that YAML loads to the same
 // data (cloud-init uses yaml.safe_load), determinism, /etc/hosts written from the shared
-// renderer when there are host entries, and validation of every input.
+// renderer (always, with the cluster block), and validation of every input.
 #include "seed/cloud_config.hpp"
 #include "seed/hosts_file.hpp"
 #include "seed_spec_fixture.hpp"
@@ -69,7 +69,7 @@ TEST(UserData, SetsHostnameEtcHostsAndResize) {
     auto doc = parse_user_data(*render_user_data(valid_spec("api-7")));
     EXPECT_EQ(doc["hostname"], "api-7");
     EXPECT_EQ(doc["preserve_hostname"], false);
-    EXPECT_EQ(doc["manage_etc_hosts"], true);
+    EXPECT_EQ(doc["manage_etc_hosts"], false); // write_files writes it (see below)
     EXPECT_EQ(doc["resize_rootfs"], true);
     EXPECT_FALSE(doc.contains("mounts"));
     EXPECT_FALSE(doc.contains("cloud_init_modules")); // module lists are left alone
@@ -92,12 +92,17 @@ TEST(UserData, HostEntriesWriteEtcHostsInsteadOfManagingIt) {
     EXPECT_THAT(file["content"].get<std::string>(), ::testing::HasSubstr("127.0.1.1\tweb-1\n"));
 }
 
-TEST(UserData, NoHostEntriesLeavesEtcHostsToCloudInit) {
+TEST(UserData, NoHostEntriesStillWritesEtcHostsWithAnEmptyClusterBlock) {
+    // cloud-init's manage_etc_hosts would re-render the file at every boot and drop the
+    // cluster block the host pushes later (ADR 0014): the file is always fleetbox's.
     auto spec = valid_spec();
     ASSERT_TRUE(spec.hosts.empty());
     auto doc = parse_user_data(*render_user_data(spec));
-    EXPECT_EQ(doc["manage_etc_hosts"], true);
-    EXPECT_FALSE(doc.contains("write_files"));
+    EXPECT_EQ(doc["manage_etc_hosts"], false);
+    ASSERT_TRUE(doc.contains("write_files"));
+    ASSERT_EQ(doc["write_files"].size(), 1u);
+    EXPECT_EQ(doc["write_files"][0]["path"], "/etc/hosts");
+    EXPECT_EQ(doc["write_files"][0]["content"], *render_hosts_file(spec.name, {}));
 }
 
 TEST(UserData, IsByteIdenticalForIdenticalInput) {

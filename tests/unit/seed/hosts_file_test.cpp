@@ -1,6 +1,7 @@
 // Unit tests for /etc/hosts rendering: the VM's own name on 127.0.1.1, further entries in
-// order (IPv4 and IPv6), and refusal of any name or address that could add a line, a comment
-// or an alias to the file.
+// order (IPv4 and IPv6) inside the cluster block, and refusal of any name or address that could add
+// a line, a comment or an alias to the file.
+#include "seed/cluster_block.hpp"
 #include "seed/hosts_file.hpp"
 #include "util/strings.hpp"
 
@@ -30,8 +31,11 @@ TEST(HostsFile, MapsTheOwnNameTo127011AfterLocalhost) {
     auto ls = lines(*text);
     EXPECT_THAT(ls, ::testing::Contains("127.0.0.1\tlocalhost"));
     EXPECT_THAT(ls, ::testing::Contains("::1\t\tlocalhost ip6-localhost ip6-loopback"));
-    ASSERT_FALSE(ls.empty());
-    EXPECT_EQ(ls.back(), "127.0.1.1\tweb-1");
+    // The own name follows the localhost lines; an empty cluster block closes the file.
+    ASSERT_GE(ls.size(), 3u);
+    EXPECT_EQ(ls[ls.size() - 3], "127.0.1.1\tweb-1");
+    EXPECT_THAT(ls[ls.size() - 2], ::testing::StartsWith("# fleetbox cluster begin"));
+    EXPECT_EQ(ls.back(), "# fleetbox cluster end");
     // Exactly one line names the VM.
     EXPECT_EQ(
         std::count_if(ls.begin(), ls.end(),
@@ -39,17 +43,29 @@ TEST(HostsFile, MapsTheOwnNameTo127011AfterLocalhost) {
         1);
 }
 
-TEST(HostsFile, ExtraEntriesFollowInTheOrderGiven) {
+TEST(HostsFile, ExtraEntriesFollowInTheOrderGivenInsideTheClusterBlock) {
     auto text = render_hosts_file("web-1", {{"192.168.50.12", "web-3"},
                                             {"192.168.50.11", "web-2"},
                                             {"fd00::5", "db.internal"},
                                             {"2001:db8::1", "v6_only"}});
     ASSERT_TRUE(text) << text.error().message();
     auto ls = lines(*text);
-    ASSERT_GE(ls.size(), 5u);
-    EXPECT_THAT(std::vector<std::string>(ls.end() - 5, ls.end()),
-                ElementsAre("127.0.1.1\tweb-1", "192.168.50.12\tweb-3", "192.168.50.11\tweb-2",
-                            "fd00::5\tdb.internal", "2001:db8::1\tv6_only"));
+    ASSERT_GE(ls.size(), 7u);
+    EXPECT_THAT(std::vector<std::string>(ls.end() - 7, ls.end()),
+                ElementsAre("127.0.1.1\tweb-1", ::testing::StartsWith("# fleetbox cluster begin"),
+                            "192.168.50.12\tweb-3", "192.168.50.11\tweb-2", "fd00::5\tdb.internal",
+                            "2001:db8::1\tv6_only", "# fleetbox cluster end"));
+}
+
+TEST(HostsFile, EndsWithTheClusterBlockTheHostPushesLater) {
+    std::vector<HostEntry> entries = {{"10.0.0.2", "web-2"}, {"10.0.0.3", "web-3"}};
+    auto text = render_hosts_file("web-1", entries);
+    auto block = render_cluster_block(entries);
+    ASSERT_TRUE(text && block);
+    ASSERT_GT(text->size(), block->size());
+    EXPECT_EQ(text->substr(text->size() - block->size()), *block);
+    // So a push of the same list onto the seed's file changes nothing.
+    EXPECT_EQ(splice_cluster_block(*text, *block), *text);
 }
 
 TEST(HostsFile, IsDeterministic) {
