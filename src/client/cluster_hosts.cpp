@@ -9,6 +9,7 @@
 // cluster's bridge.
 #include "client/cluster_hosts.hpp"
 
+#include "client/cluster_view.hpp"
 #include "client/member_files.hpp"
 #include "guest/ssh_session.hpp"
 #include "seed/cluster_block.hpp"
@@ -63,13 +64,13 @@ Status push_member_noexcept(const Store& store, const std::string& name,
 Result<std::vector<seed::HostEntry>> cluster_host_entries(const Store& store,
                                                           const std::string& member) {
     FBX_CHECK(validate_vm_name(member));
-    const std::string cluster = cluster_name(member);
+    const std::string cluster = cluster_of(store, member);
     std::vector<seed::HostEntry> entries;
     for (const auto& name : FBX_TRY(store.list())) {
-        if (name == member || cluster_name(name) != cluster)
+        if (name == member)
             continue;
         auto config = store.load(name);
-        if (!config || config->ip.empty())
+        if (!config || config->ip.empty() || config->cluster != cluster)
             continue;
         seed::HostEntry entry{config->ip, name};
         if (seed::validate_host_entries({entry}))
@@ -84,7 +85,7 @@ Result<HostsSyncReport> sync_cluster_hosts(const Store& store, const std::string
     auto members = FBX_TRY(store.list());
     std::vector<std::string> targets;
     for (const auto& name : running) {
-        bool member = cluster_name(name) == cluster &&
+        bool member = cluster_of(store, name) == cluster &&
                       std::find(members.begin(), members.end(), name) != members.end();
         if (member && std::find(targets.begin(), targets.end(), name) == targets.end())
             targets.push_back(name);

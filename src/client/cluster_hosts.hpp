@@ -1,7 +1,7 @@
 // Member names: every member of a cluster resolves every other member through its own
 // /etc/hosts, which the host keeps current (ADR 0014).
 //
-// Why here: the store is the one record of a cluster (members sharing cluster_name(), each
+// Why here: the store is the one record of a cluster (members recorded in one cluster, each
 // with its stable address in config.json), so the host can compute every member's list at
 // any time and needs no daemon, multicast or resolver in the guest. The list reaches a guest
 // twice: in its seed at create (cluster_host_entries -> SeedSpec::hosts) and, whenever a
@@ -24,7 +24,7 @@
 
 namespace fleetbox::client {
 
-// Every other member of `member`'s cluster (store members with the same cluster_name()) whose
+// Every other member of `member`'s cluster (store members recorded in the same cluster) whose
 // config has an address, as "<ip> <name>" entries in store order (by name). Members whose
 // config cannot be read, or whose address or name the hosts file would refuse, are skipped.
 // `member` itself need not exist yet (a VM being created). Errors: an invalid name

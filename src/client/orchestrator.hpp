@@ -102,6 +102,8 @@ private:
     // cluster lock (held until every member is reserved on it).
     Result<std::optional<FileLock>> attach_group_helper(GroupBoot& group);
     Status boot_all(GroupBoot& group);
+    // After a start: push the cluster's names to every running member (warnings only).
+    void publish_names(GroupBoot& group);
     // Stops what the group started; removes the members this call created, keeping their
     // logs. Returns the first failure's error, pointing at the kept logs.
     Error rollback(GroupBoot& group, Error error);

@@ -13,6 +13,7 @@
 // Rollback (the original's disk-safe rule): members this call created are destroyed (their
 // logs kept in failed/), members that existed are only stopped; a member that was running
 // before the call is never touched.
+#include "client/cluster_hosts.hpp"
 #include "client/group_boot.hpp"
 #include "client/preflight.hpp"
 #include "store/names.hpp"
@@ -159,6 +160,7 @@ Result<GroupStart> Orchestrator::start_group(const GroupRequest& request) {
                 (void)store_.forget_failed_boot(m->name); // an earlier attempt's logs are stale
             out.started.push_back(m->name);
         }
+        publish_names(group);
     }
 
     for (std::size_t i = 0, next = 0; i < request.names.size(); ++i) {
@@ -271,6 +273,28 @@ Result<std::optional<FileLock>> Orchestrator::attach_group_helper(GroupBoot& gro
     group.helper.emplace(std::move(cluster.handle));
     group.client = &group.helper->client();
     return std::move(cluster.lock);
+}
+
+void Orchestrator::publish_names(GroupBoot& group) {
+    // A lone member's seed already says all there is (no peers); otherwise every running
+    // member learns the current list, including the members this call just added.
+    auto view = view_cluster(store_, group.cluster);
+    if (!view || view->members.size() < 2)
+        return;
+    std::vector<std::string> running;
+    if (auto list = group.client->list()) {
+        for (const auto& member : list->members)
+            if (member.state == proto::MemberState::Running)
+                running.push_back(member.name);
+    }
+    auto report = sync_cluster_hosts(store_, group.cluster, running);
+    if (!report) {
+        note("warning: could not update the cluster's /etc/hosts: " + report.error().message());
+        return;
+    }
+    for (const auto& failed : report->failed)
+        note(fmt::format("warning: {} may not resolve its peers by name yet: {}", failed.member,
+                         failed.error.message()));
 }
 
 Status Orchestrator::boot_all(GroupBoot& group) {
