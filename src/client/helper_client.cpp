@@ -182,6 +182,14 @@ Status HelperClient::bind() {
 }
 
 Result<proto::NetworkInfo> HelperClient::create_network(const proto::CreateNetwork& request) {
+    // An older helper would ignore the stored subnet and build a network on which the
+    // cluster's stored addresses do not fit; refuse instead.
+    if ((!request.subnet.empty() || !request.avoid.empty()) && !has(proto::kCapClusterNetwork))
+        return fail(ErrorKind::InvalidArgument, "create the network of cluster " + request.cluster,
+                    fmt::format("the fleetbox-helper serving it (pid {}) predates stored cluster "
+                                "networks (no {} capability)",
+                                helper_pid_.load(), proto::kCapClusterNetwork),
+                    "stop its VMs with the fleetbox that started them, then run up again");
     return expect<proto::NetworkInfo>(call(request, options_.rpc_timeout), "createnetwork");
 }
 

@@ -183,6 +183,7 @@ TEST_F(LifetimeTest, AttachNeverKillsAHelperOfAnotherVersion) {
 
 // A helper that does not announce the fast path's capability is never sent a boot-member
 // with kernel command line words (it would drop them); without words it boots as before.
+// Likewise without cluster-network: no createnetwork with a stored subnet.
 TEST_F(LifetimeTest, BootWithKernelWordsNeedsTheCapability) {
     ChildSpec spec;
     spec.argv = {fake_helper(), "--store", store_.root(), "--member",
@@ -195,6 +196,10 @@ TEST_F(LifetimeTest, BootWithKernelWordsNeedsTheCapability) {
     auto remote = HelperClient::connect(store_, "web");
     ASSERT_TRUE(remote) << remote.error().message();
     EXPECT_FALSE((*remote)->has(proto::kCapBootKernelCmdline));
+    // Nor is it asked for a cluster's stored subnet (it would build another network).
+    auto stored = (*remote)->create_network({"web", "203.0.113.0/24", {}});
+    ASSERT_FALSE(stored);
+    EXPECT_THAT(stored.error().message(), ::testing::HasSubstr("predates stored cluster networks"));
     ASSERT_TRUE((*remote)->create_network());
     ASSERT_TRUE((*remote)->reserve("web", ""));
     auto spec_with_words = spec_for("web");
