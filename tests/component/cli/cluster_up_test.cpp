@@ -10,9 +10,11 @@
 #include "store/store.hpp"
 #include "util/strings.hpp"
 
+#include <csignal>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 namespace fleetbox::test {
 namespace {
@@ -152,6 +154,31 @@ TEST_F(ClusterUp, ANewClusterAvoidsTheSubnetsOfStoppedClusters) {
     // A new member never takes a stored member's address (the fake hands out the next range).
     EXPECT_THAT(the_error(run), HasSubstr("injected boot failure"));
     EXPECT_TRUE(store().exists("db-1"));
+}
+
+TEST_F(ClusterUp, AHelperKilledDuringAGroupBootIsOneErrorAndLeavesNothing) {
+    ChildSpec spec;
+    spec.argv = {built("tools/fleetbox/fleetbox"), "up", "web", "-n", "3"};
+    spec.env_set = {"FLEETBOX_HOME=" + root(),
+                    "FLEETBOX_HELPER=" + built("tests/fleetbox-helper-fake"),
+                    "FLEETBOX_FAKE_RECORD=" + record_, "FLEETBOX_FAKE_BOOT_DELAY_MS=120000"};
+    spec.out = spec.err = Stream::Capture;
+    auto up = ChildProcess::spawn(spec);
+    ASSERT_TRUE(up) << up.error().message();
+    // Once all three are booting, SIGKILL the helper.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (calls("boot").size() < 3 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_EQ(calls("boot").size(), 3U) << read_file(record_).value_or("");
+    auto helpers = store_processes(root());
+    ASSERT_EQ(helpers.size(), 1U);
+    ASSERT_EQ(::kill(helpers.front(), SIGKILL), 0);
+    auto status = up->wait(std::chrono::seconds(60));
+    ASSERT_TRUE(status) << status.error().message();
+    CliRun run{status->code, up->captured_stdout(), up->captured_stderr()};
+    EXPECT_THAT(the_error(run), HasSubstr("start cluster web:")) << run;
+    // Every member was new: all are gone, and so is every helper and stand-in.
+    EXPECT_THAT(store().list().value(), IsEmpty());
 }
 
 TEST_F(ClusterUp, BadGroupsAreOneLineAndCreateNothing) {
