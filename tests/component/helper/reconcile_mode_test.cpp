@@ -3,7 +3,9 @@
 // holds the record of a dead owner, with the bridge, tap and firewall table it names. The
 // dry run reports and changes nothing; the real run reclaims exactly that and says so in
 // its one-line JSON report. A live owner's network is listed and left alone. Bad usage is a
-// usage error and exit 1; the fake helper reports an empty reclaim.
+// usage error and exit 1; the fake helper reports an empty reclaim. A normal helper start
+// reclaims too, before its socket answers.
+#include "client/helper_launcher.hpp"
 #include "client/prune.hpp"
 #include "component/net/netns_fixture.hpp"
 #include "net/network.hpp"
@@ -47,8 +49,8 @@ protected:
         ASSERT_TRUE(enslave(tap, bridge));
         ASSERT_TRUE(install_firewall(bridge, private_subnet_24(6)));
     }
-    Result<client::PruneReport> prune(bool dry_run,
-                                      const std::string& helper = "tools/fleetbox/fleetbox-helper") {
+    Result<client::PruneReport>
+    prune(bool dry_run, const std::string& helper = "tools/fleetbox/fleetbox-helper") {
         client::PruneOptions options;
         options.dry_run = dry_run;
         options.helper_path = test::built(helper);
@@ -130,8 +132,9 @@ TEST_F(ReconcileMode, BadUsageFailsWithoutAReport) {
 }
 
 TEST_F(ReconcileMode, AFailingHelperIsOneClearError) {
-    test::write_text(root_.file("fake-helper.sh"), "#!/bin/sh\necho 'fleetbox-helper: reconcile "
-                                                   "fleetbox networks: lock x: Permission denied' >&2\nexit 1\n",
+    test::write_text(root_.file("fake-helper.sh"),
+                     "#!/bin/sh\necho 'fleetbox-helper: reconcile "
+                     "fleetbox networks: lock x: Permission denied' >&2\nexit 1\n",
                      0755);
     client::PruneOptions options;
     options.helper_path = root_.file("fake-helper.sh");
@@ -146,6 +149,23 @@ TEST_F(ReconcileMode, AFailingHelperIsOneClearError) {
     auto corrupt = client::prune(*store_, options);
     ASSERT_FALSE(corrupt);
     EXPECT_EQ(corrupt.error().kind, ErrorKind::Corrupt);
+}
+
+TEST_F(ReconcileMode, EveryHelperStartReclaimsBeforeServing) {
+    leave_dead_network("fbx-0000aaaa", "fbt-0000aaaa");
+    client::HelperLauncher launcher(test::built("tools/fleetbox/fleetbox-helper"));
+    auto helper = launcher.spawn(*store_, "web-1", client::HelperMode::Bound);
+    ASSERT_TRUE(helper) << helper.error().message();
+    // The socket answered, so the start-up reconcile is done.
+    EXPECT_FALSE(link_exists("fbx-0000aaaa"));
+    EXPECT_FALSE(link_exists("fbt-0000aaaa"));
+    EXPECT_FALSE(firewall_exists("fbx-0000aaaa"));
+    EXPECT_FALSE(path_exists(record_path(dir_, "fbx-0000aaaa")));
+    const std::string log = test::read_text(helper->log_path());
+    EXPECT_NE(log.find("reconcile: fbx-0000aaaa 192.168.6.0/24 of dead pid"), std::string::npos)
+        << log;
+    auto closed = helper->close();
+    ASSERT_TRUE(closed) << closed.error().message();
 }
 
 TEST_F(ReconcileMode, TheFakeHelperReportsNothing) {
