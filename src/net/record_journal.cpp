@@ -37,6 +37,9 @@ Result<std::shared_ptr<RecordJournal>> RecordJournal::create(std::string dir, st
 }
 
 Status RecordJournal::save() {
+    if (!written_) // never resurrect a record once the network is gone
+        return fail(ErrorKind::InvalidArgument, "update network record",
+                    "the network has no record (not created, or already removed)");
     auto lock = FBX_TRY(lock_records(dir_));
     FBX_CHECK(write_record(dir_, record_));
     written_ = true;
