@@ -17,8 +17,10 @@ constexpr std::chrono::seconds kPowerdownTcg{90};
 constexpr std::chrono::seconds kPowerdownKvm{30};
 } // namespace
 
-QemuBackend::QemuBackend(const Store& store, AccelChoice accel, SpawnFn spawn)
-    : store_(store), accel_(std::move(accel)), spawn_(std::move(spawn)) {}
+QemuBackend::QemuBackend(const Store& store, AccelChoice accel, SpawnFn spawn,
+                         bool drop_network_when_idle)
+    : store_(store), accel_(std::move(accel)), spawn_(std::move(spawn)),
+      drop_network_when_idle_(drop_network_when_idle) {}
 
 QemuBackend::~QemuBackend() {
     (void)shutdown();
@@ -241,10 +243,18 @@ Result<proto::MemberList> QemuBackend::list() {
 
 Status QemuBackend::stop(const std::string& name) {
     std::unique_lock lock(mutex_);
-    auto it = members_.find(name);
-    if (it == members_.end())
-        return {};
-    return stop_member(lock, name, it->second);
+    Status result;
+    if (auto it = members_.find(name); it != members_.end())
+        result = stop_member(lock, name, it->second);
+    if (drop_network_when_idle_ && network_ && active_locked() == 0) {
+        shutting_down_ = true; // the helper exits after this reply: nothing may start now
+        auto dropped = network_->destroy();
+        network_.reset(); // on a failed destroy the destructor retries; reconcile is the backstop
+        journal_.reset();
+        if (!dropped && result)
+            result = fail(std::move(dropped).error());
+    }
+    return result;
 }
 
 Status QemuBackend::stop_member(std::unique_lock<std::mutex>& lock, const std::string& name,
@@ -282,6 +292,10 @@ Status QemuBackend::stop_member(std::unique_lock<std::mutex>& lock, const std::s
 
 int QemuBackend::active_members() {
     std::lock_guard lock(mutex_);
+    return active_locked();
+}
+
+int QemuBackend::active_locked() const {
     int n = 0;
     for (const auto& [name, m] : members_)
         if (m.state == State::Starting || m.state == State::Running || m.state == State::Stopping)

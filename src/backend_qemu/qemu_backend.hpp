@@ -41,7 +41,11 @@ namespace fleetbox::backend {
 class QemuBackend final : public Backend {
 public:
     using SpawnFn = std::function<Result<ChildProcess>(const ChildSpec&)>;
-    QemuBackend(const Store& store, AccelChoice accel, SpawnFn spawn);
+    // drop_network_when_idle: the helper is detached and exits once its last member stopped;
+    // the stop that leaves no member active then also removes the network (and its record)
+    // before it returns, so a `down` followed at once by `up` finds the subnet free.
+    QemuBackend(const Store& store, AccelChoice accel, SpawnFn spawn,
+                bool drop_network_when_idle = false);
     ~QemuBackend() override;
 
     Result<proto::NetworkInfo> create_network(const proto::CreateNetwork& request) override;
@@ -71,6 +75,7 @@ private:
                                         const std::string& tap);
     Status stop_member(std::unique_lock<std::mutex>& lock, const std::string& name, Member& member);
     static proto::MemberState state_name(State state);
+    int active_locked() const; // caller holds mutex_
     // The member's state as the protocol reports it (a Running member whose QEMU exited turns
     // Failed here). Caller holds mutex_.
     proto::StatusInfo status_locked(const std::string& name, Member& member);
@@ -78,6 +83,7 @@ private:
     const Store& store_;
     AccelChoice accel_;
     SpawnFn spawn_;
+    bool drop_network_when_idle_ = false;
     std::mutex mutex_;
     std::condition_variable changed_;
     std::shared_ptr<RecordJournal> journal_; // the network's record; outlives network_

@@ -22,6 +22,7 @@ Error helper_failed(const CommandOutput& run) {
         why = "fleetbox-helper " + run.status.describe();
     Error e{ErrorKind::ExternalCommand, 0, kOperation, why, {}};
     if (why.find("Operation not permitted") != std::string::npos ||
+        why.find("Permission denied") != std::string::npos ||
         why.find("needs root") != std::string::npos) {
         e.kind = ErrorKind::Permission;
         e.hint = "reclaiming networks needs root (CAP_NET_ADMIN): run it with sudo";

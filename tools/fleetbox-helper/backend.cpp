@@ -43,8 +43,9 @@ Result<std::unique_ptr<backend::Backend>> make_backend(const HelperContext& cont
     auto spawn = [executor](const ChildSpec& spec) {
         return executor->run([&] { return ChildProcess::spawn(spec); });
     };
-    return std::unique_ptr<backend::Backend>(
-        std::make_unique<backend::QemuBackend>(context.store, std::move(accel), std::move(spawn)));
+    const bool detached = context.mode == HelperMode::Detached; // exits with its last member
+    return std::unique_ptr<backend::Backend>(std::make_unique<backend::QemuBackend>(
+        context.store, std::move(accel), std::move(spawn), detached));
 }
 
 Result<proto::PruneReport> reconcile_store(const Store& store, bool dry_run) {

@@ -1,7 +1,8 @@
 // QemuBackend's network, without booting a VM, inside the test's private namespace: the
 // record it keeps in the store (cluster name, subnet, owner), the requested subnet used
 // exactly or refused with what holds it, `avoid` and other records' subnets skipped, a dead
-// helper's leftovers reclaimed before a network is made, and the record gone after shutdown.
+// helper's leftovers reclaimed before a network is made, the record gone after shutdown (and,
+// for a detached helper, at the stop that leaves no member running).
 #include "backend_qemu/qemu_backend.hpp"
 #include "component/net/netns_fixture.hpp"
 #include "net/network_record.hpp"
@@ -55,6 +56,24 @@ TEST_F(QemuNetwork, TheNetworkIsRecordedUnderTheClusterAndForgottenAtShutdown) {
     EXPECT_TRUE(records().empty());
     EXPECT_TRUE(list_links_with_prefix("fbx-")->empty());
     EXPECT_TRUE(list_firewall_tables()->empty());
+}
+
+TEST_F(QemuNetwork, ADetachedHelpersLastStopRemovesTheNetworkBeforeItReturns) {
+    backend::QemuBackend detached(*store_, AccelChoice{}, nullptr, /*drop_network_when_idle=*/true);
+    auto info = detached.create_network({"web", "", {}});
+    ASSERT_TRUE(info) << info.error().message();
+    ASSERT_TRUE(detached.reserve("web-1", ""));
+    ASSERT_TRUE(detached.stop("web-1"));
+    EXPECT_FALSE(link_exists(info->bridge)) << "gone before the stop's reply";
+    EXPECT_TRUE(records().empty());
+    auto again = detached.create_network({"web", "", {}});
+    ASSERT_FALSE(again) << "the helper is on its way out";
+    EXPECT_EQ(again.error().kind, ErrorKind::Busy);
+
+    auto bound = backend(); // a bound helper keeps its network between members
+    ASSERT_TRUE(bound->create_network({"web", "", {}}));
+    ASSERT_TRUE(bound->stop("web-1"));
+    EXPECT_EQ(records().size(), 1U);
 }
 
 TEST_F(QemuNetwork, ARequestedSubnetIsUsedExactlyOrRefusedWithItsHolder) {

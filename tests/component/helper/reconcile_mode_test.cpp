@@ -143,6 +143,8 @@ TEST_F(ReconcileMode, AFailingHelperIsOneClearError) {
     EXPECT_EQ(failed.error().message(),
               "reclaim leftover fleetbox networks: reconcile fleetbox networks: lock x: "
               "Permission denied");
+    EXPECT_EQ(failed.error().kind, ErrorKind::Permission);
+    EXPECT_NE(failed.error().hint.find("sudo"), std::string::npos);
 
     test::write_text(root_.file("liar.sh"), "#!/bin/sh\necho '{\"dry_run\":false}'\n", 0755);
     options.helper_path = root_.file("liar.sh");
