@@ -136,8 +136,7 @@ Result<int> FakeBackend::pick_host(const std::string& ip_hint) const {
     for (int host = 2; host <= 254; ++host)
         if (!taken(host))
             return host;
-    return fail(ErrorKind::NoSpace, "reserve an address",
-                "subnet " + subnet_ + " is full");
+    return fail(ErrorKind::NoSpace, "reserve an address", "subnet " + subnet_ + " is full");
 }
 
 Result<proto::Reservation> FakeBackend::reserve(const std::string& name,

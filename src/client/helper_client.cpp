@@ -182,8 +182,7 @@ Status HelperClient::bind() {
 }
 
 Result<proto::NetworkInfo> HelperClient::create_network(const proto::CreateNetwork& request) {
-    return expect<proto::NetworkInfo>(call(request, options_.rpc_timeout),
-                                      "createnetwork");
+    return expect<proto::NetworkInfo>(call(request, options_.rpc_timeout), "createnetwork");
 }
 
 Result<proto::Reservation> HelperClient::reserve(const std::string& name,

@@ -48,8 +48,8 @@ struct Bind {};
 // one of those). All three are optional on the wire (an empty field means "none").
 struct CreateNetwork {
     std::string cluster;
-    std::string subnet;              // "192.168.N.0/24": the cluster's stored subnet
-    std::vector<std::string> avoid;  // subnets the store holds for other clusters
+    std::string subnet;             // "192.168.N.0/24": the cluster's stored subnet
+    std::vector<std::string> avoid; // subnets the store holds for other clusters
 };
 // Reserve an address for a member; honors ip_hint when free and inside the subnet.
 struct Reserve {
