@@ -1,6 +1,10 @@
 // QemuBackend (see qemu_backend.hpp for why and the threading rules).
 #include "backend_qemu/qemu_backend.hpp"
 
+#include "backend_qemu/network_reconcile.hpp"
+#include "net/names.hpp"
+#include "net/network_record.hpp"
+#include "net/subnet_picker.hpp"
 #include "store/mac.hpp"
 
 #include <fmt/format.h>
@@ -13,8 +17,10 @@ constexpr std::chrono::seconds kPowerdownTcg{90};
 constexpr std::chrono::seconds kPowerdownKvm{30};
 } // namespace
 
-QemuBackend::QemuBackend(const Store& store, AccelChoice accel, SpawnFn spawn)
-    : store_(store), accel_(std::move(accel)), spawn_(std::move(spawn)) {}
+QemuBackend::QemuBackend(const Store& store, AccelChoice accel, SpawnFn spawn,
+                         bool drop_network_when_idle)
+    : store_(store), accel_(std::move(accel)), spawn_(std::move(spawn)),
+      drop_network_when_idle_(drop_network_when_idle) {}
 
 QemuBackend::~QemuBackend() {
     (void)shutdown();
@@ -45,10 +51,35 @@ Result<proto::NetworkInfo> QemuBackend::create_network(const proto::CreateNetwor
         return fail(ErrorKind::InvalidArgument, "create network " + request.subnet,
                     "this helper's network is " + network_->subnet().cidr);
     if (!network_)
-        network_.emplace(FBX_TRY(
-            Network::create(std::set<std::string>(request.avoid.begin(), request.avoid.end()))));
+        FBX_CHECK(build_network(request));
     const auto& subnet = network_->subnet();
     return proto::NetworkInfo{network_->bridge(), subnet.cidr, subnet.gateway, subnet.prefix};
+}
+
+Status QemuBackend::build_network(const proto::CreateNetwork& request) {
+    const std::string dir = FBX_TRY(store_.networks_dir());
+    // Leftovers of a crashed helper first (its subnet may be the one we need). Forwarding is
+    // not restored: this helper is about to need it. A failure here is not ours to report.
+    (void)reconcile_store_networks(store_, false, /*restore_forwarding=*/false);
+    NetworkPlan plan;
+    if (!request.subnet.empty()) {
+        auto subnet = parse_subnet(request.subnet);
+        if (!subnet)
+            return fail(std::move(subnet).error().wrap("create network"));
+        FBX_CHECK(check_subnet_free(*subnet));
+        plan = NetworkPlan{FBX_TRY(new_bridge_name()), *subnet};
+    } else {
+        std::set<std::string> taken(request.avoid.begin(), request.avoid.end());
+        for (const auto& path : FBX_TRY(list_records(dir))) {
+            if (auto record = read_record(path))
+                taken.insert(record->subnet);
+        }
+        plan = FBX_TRY(Network::plan(taken));
+    }
+    auto journal = FBX_TRY(RecordJournal::create(dir, request.cluster));
+    network_.emplace(FBX_TRY(Network::create(plan, journal)));
+    journal_ = std::move(journal);
+    return {};
 }
 
 Result<proto::Reservation> QemuBackend::reserve(const std::string& name,
@@ -124,7 +155,18 @@ Result<proto::Booted> QemuBackend::boot_unlocked(const proto::BootSpec& spec, Me
 
     LaunchOptions options;
     options.qemu_log = spec.member_dir + "/qemu.log";
-    options.spawn = spawn_;
+    std::shared_ptr<RecordJournal> journal;
+    {
+        std::lock_guard lock(mutex_);
+        journal = journal_;
+    }
+    // Every launch (watchdog relaunches too) records the QEMU's pid + start time on its tap.
+    options.spawn = [this, journal, tap](const ChildSpec& child_spec) -> Result<ChildProcess> {
+        auto child = spawn_ ? spawn_(child_spec) : ChildProcess::spawn(child_spec);
+        if (child && journal)
+            (void)journal->qemu_launched(tap, child->pid()); // PDEATHSIG covers the gap
+        return child;
+    };
     options.cancelled = [this, &member] {
         std::lock_guard lock(mutex_);
         return member.cancel;
@@ -201,10 +243,18 @@ Result<proto::MemberList> QemuBackend::list() {
 
 Status QemuBackend::stop(const std::string& name) {
     std::unique_lock lock(mutex_);
-    auto it = members_.find(name);
-    if (it == members_.end())
-        return {};
-    return stop_member(lock, name, it->second);
+    Status result;
+    if (auto it = members_.find(name); it != members_.end())
+        result = stop_member(lock, name, it->second);
+    if (drop_network_when_idle_ && network_ && active_locked() == 0) {
+        shutting_down_ = true; // the helper exits after this reply: nothing may start now
+        auto dropped = network_->destroy();
+        network_.reset(); // on a failed destroy the destructor retries; reconcile is the backstop
+        journal_.reset();
+        if (!dropped && result)
+            result = fail(std::move(dropped).error());
+    }
+    return result;
 }
 
 Status QemuBackend::stop_member(std::unique_lock<std::mutex>& lock, const std::string& name,
@@ -242,6 +292,10 @@ Status QemuBackend::stop_member(std::unique_lock<std::mutex>& lock, const std::s
 
 int QemuBackend::active_members() {
     std::lock_guard lock(mutex_);
+    return active_locked();
+}
+
+int QemuBackend::active_locked() const {
     int n = 0;
     for (const auto& [name, m] : members_)
         if (m.state == State::Starting || m.state == State::Running || m.state == State::Stopping)
@@ -259,10 +313,11 @@ Status QemuBackend::shutdown() {
             result = st;
     }
     if (network_) {
-        auto st = network_->destroy();
+        auto st = network_->destroy(); // removes the record once everything is gone
         if (!st && result)
             result = st;
         network_.reset();
+        journal_.reset();
     }
     return result;
 }

@@ -11,11 +11,19 @@
 // boot sets the member's cancel flag; the booting thread notices within one poll interval,
 // kills QEMU, removes the tap and returns "member X was stopped during boot"; stop() waits
 // for that before it replies, so no QEMU outlives a stop.
+//
+// Records: the network is built with a RecordJournal over the store's networks/ (write-ahead
+// record naming the bridge, every tap, and each QEMU's pid + start time as it is launched,
+// including watchdog relaunches), so a crashed helper's leftovers are reclaimed by the next
+// helper's reconcile (network_reconcile.hpp). A requested subnet (the cluster's stored one)
+// is used exactly or refused with what holds it; otherwise the first free /24 outside the
+// client's `avoid` list and every other record's subnet is taken.
 #pragma once
 
 #include "backend/backend.hpp"
 #include "host/accel.hpp"
 #include "net/network.hpp"
+#include "net/record_journal.hpp"
 #include "store/store.hpp"
 #include "sys/child_process.hpp"
 #include "vm/qemu_vm.hpp"
@@ -33,7 +41,11 @@ namespace fleetbox::backend {
 class QemuBackend final : public Backend {
 public:
     using SpawnFn = std::function<Result<ChildProcess>(const ChildSpec&)>;
-    QemuBackend(const Store& store, AccelChoice accel, SpawnFn spawn);
+    // drop_network_when_idle: the helper is detached and exits once its last member stopped;
+    // the stop that leaves no member active then also removes the network (and its record)
+    // before it returns, so a `down` followed at once by `up` finds the subnet free.
+    QemuBackend(const Store& store, AccelChoice accel, SpawnFn spawn,
+                bool drop_network_when_idle = false);
     ~QemuBackend() override;
 
     Result<proto::NetworkInfo> create_network(const proto::CreateNetwork& request) override;
@@ -58,10 +70,12 @@ private:
         std::optional<QemuVm> vm;
     };
 
+    Status build_network(const proto::CreateNetwork& request); // caller holds mutex_
     Result<proto::Booted> boot_unlocked(const proto::BootSpec& spec, Member& member,
                                         const std::string& tap);
     Status stop_member(std::unique_lock<std::mutex>& lock, const std::string& name, Member& member);
     static proto::MemberState state_name(State state);
+    int active_locked() const; // caller holds mutex_
     // The member's state as the protocol reports it (a Running member whose QEMU exited turns
     // Failed here). Caller holds mutex_.
     proto::StatusInfo status_locked(const std::string& name, Member& member);
@@ -69,8 +83,10 @@ private:
     const Store& store_;
     AccelChoice accel_;
     SpawnFn spawn_;
+    bool drop_network_when_idle_ = false;
     std::mutex mutex_;
     std::condition_variable changed_;
+    std::shared_ptr<RecordJournal> journal_; // the network's record; outlives network_
     std::optional<Network> network_;
     std::map<std::string, Member> members_;
     bool shutting_down_ = false;

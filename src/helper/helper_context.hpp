@@ -4,11 +4,13 @@
 // drives is decided by the binary that links it. tools/fleetbox-helper defines make_backend
 // with the real (QEMU + netlink + nftables) backend; the test-only fleetbox-helper-fake
 // defines it with the fake. There is deliberately no runtime switch a user could flip.
+// reconcile_store is the same seam for the helper's reconcile mode.
 #pragma once
 
 #include "backend/backend.hpp"
 #include "helper/main_thread_executor.hpp"
 #include "proto/helper_mode.hpp"
+#include "proto/prune_report.hpp"
 #include "store/store.hpp"
 #include "util/error.hpp"
 
@@ -31,5 +33,11 @@ struct HelperContext {
 // Defined once per helper binary. Called on the main thread before the helper listens; a
 // failure is printed as "fleetbox-helper: <error>" and the helper exits 1.
 Result<std::unique_ptr<backend::Backend>> make_backend(const HelperContext& context);
+
+// Defined once per helper binary, for `fleetbox-helper --reconcile`: reclaim the networks
+// that dead fleetbox processes left in `store` (dry_run: report only). The real helper runs
+// the net layer's reconcile over store.networks_dir(); the fake owns no host network and
+// reports nothing.
+Result<proto::PruneReport> reconcile_store(const Store& store, bool dry_run);
 
 } // namespace fleetbox::helper

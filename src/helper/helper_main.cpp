@@ -15,6 +15,7 @@
 #include <CLI/CLI.hpp>
 #pragma GCC diagnostic pop
 
+#include "proto/prune_report.hpp"
 #include "store/names.hpp"
 
 #include <csignal>
@@ -63,25 +64,54 @@ Result<int> run(const HelperOptions& options) {
     return code;
 }
 
+// --reconcile: one JSON object on stdout, nothing else.
+int run_reconcile(const HelperOptions& options) {
+    auto report = [&]() -> Result<proto::PruneReport> {
+        Store store = FBX_TRY(Store::open(options.store_root));
+        return reconcile_store(store, options.dry_run);
+    }();
+    if (!report)
+        return startup_failure(report.error());
+    const std::string line = proto::encode_prune_report(*report) + "\n";
+    std::fputs(line.c_str(), stdout);
+    return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
 } // namespace
 
 void add_helper_options(CLI::App& app, HelperOptions& options) {
     app.add_option("--store", options.store_root, "store root (FLEETBOX_HOME)")->required();
-    app.add_option("--member", options.member, "the member this helper serves first")->required();
+    auto* member =
+        app.add_option("--member", options.member, "the member this helper serves first");
     app.add_option_function<std::string>(
-           "--mode",
-           [&options](const std::string& mode) {
-               auto parsed = proto::parse_helper_mode(mode);
-               if (!parsed)
-                   throw CLI::ValidationError("--mode", "must be bound or detached, not " + mode);
-               options.mode = *parsed;
-           },
-           "bound (dies with its client) or detached (outlives it)")
-        ->required();
+        "--mode",
+        [&options](const std::string& mode) {
+            auto parsed = proto::parse_helper_mode(mode);
+            if (!parsed)
+                throw CLI::ValidationError("--mode", "must be bound or detached, not " + mode);
+            options.mode = *parsed;
+        },
+        "bound (dies with its client) or detached (outlives it)");
     app.add_option("--parent-pid", options.parent_pid, "bound: exit when this parent goes away");
+    auto* reconcile = app.add_flag("--reconcile", options.reconcile,
+                                   "reclaim networks of dead fleetbox processes, print a JSON "
+                                   "report and exit");
+    app.add_flag("--dry-run", options.dry_run, "with --reconcile: report only, change nothing")
+        ->needs(reconcile);
+    reconcile->excludes(member)->excludes("--mode")->excludes("--parent-pid");
+    app.callback([&app, &options] {
+        if (options.reconcile)
+            return;
+        for (const char* required : {"--member", "--mode"}) {
+            if (app.count(required) == 0)
+                throw CLI::RequiredError(required);
+        }
+    });
 }
 
 int run_helper(const HelperOptions& options) {
+    if (options.reconcile)
+        return run_reconcile(options);
     block_termination_signals();
     if (options.mode == HelperMode::Detached) {
         if (::getsid(0) != ::getpid())

@@ -1,6 +1,11 @@
 // The fleetbox-helper process entry: command-line options and the helper's whole life.
 //
 //   fleetbox-helper --store ROOT --member NAME --mode bound|detached [--parent-pid PID]
+//   fleetbox-helper --reconcile --store ROOT [--dry-run]
+//
+// The second form (reconcile mode) needs CAP_NET_ADMIN like the helper itself: it reclaims
+// the networks of dead fleetbox processes, prints one JSON report (proto/prune_report.hpp)
+// on stdout and exits 0, or prints "fleetbox-helper: <error>" on stderr and exits 1.
 //
 // Why split from main(): the real binary (tools/fleetbox-helper) and the test-only
 // fleetbox-helper-fake share everything except make_backend() and, for the fake only, a
@@ -16,7 +21,8 @@ class App;
 
 namespace fleetbox::helper {
 
-// Registers --store, --member, --mode and --parent-pid.
+// Registers --store, --member, --mode, --parent-pid, --reconcile and --dry-run. --member and
+// --mode are required unless --reconcile is given (and refused with it).
 void add_helper_options(CLI::App& app, HelperOptions& options);
 
 // Runs the helper until it shuts down; returns the process exit code (0 after a graceful

@@ -35,6 +35,8 @@ struct HelperOptions {
     pid_t parent_pid = 0;                           // bound: exit when getppid() differs
     int protocol_version = proto::kProtocolVersion; // only the test-only binary changes it
     std::vector<std::string> capabilities = proto::helper_capabilities(); // likewise
+    bool reconcile = false; // --reconcile: reclaim dead networks, print the report, exit
+    bool dry_run = false;   // with --reconcile: report only
 };
 
 // Busy when a live helper already answers on `name`'s socket (a stale socket file is fine:

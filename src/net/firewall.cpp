@@ -72,8 +72,25 @@ bool is_new_state(const json& right) {
     return right.is_array() && right.size() == 1 && right[0] == "new";
 }
 
+// The two inter-bridge drop rules (see firewall.hpp); returns which one `exprs` is (0: none).
+int isolation_rule(const json& exprs, const std::string& bridge) {
+    if (!has_verdict(exprs, "drop"))
+        return 0;
+    const auto is_bridge = [&](const json& r) { return r == bridge; };
+    const auto any_fleetbox = [](const json& r) { return r == std::string(kBridgePrefix) + "*"; };
+    if (has_match(exprs, "iifname", "==", any_fleetbox) &&
+        has_match(exprs, "iifname", "!=", is_bridge) &&
+        has_match(exprs, "oifname", "==", is_bridge))
+        return 1;
+    if (has_match(exprs, "iifname", "==", is_bridge) &&
+        has_match(exprs, "oifname", "==", any_fleetbox) &&
+        has_match(exprs, "oifname", "!=", is_bridge))
+        return 2;
+    return 0;
+}
+
 void check_rule(const json& rule, const std::string& bridge, const Subnet& subnet,
-                FirewallInfo& info) {
+                FirewallInfo& info, int& isolation_seen) {
     const json& exprs = rule.contains("expr") ? rule["expr"] : json::array();
     const auto is_bridge = [&](const json& r) { return r == bridge; };
     const auto in_subnet = [&](const json& r) { return is_prefix(r, subnet); };
@@ -89,6 +106,8 @@ void check_rule(const json& rule, const std::string& bridge, const Subnet& subne
         has_match(exprs, "daddr", "==", in_subnet)) {
         info.forward_drop = true;
     }
+    if (chain == "forward")
+        isolation_seen |= isolation_rule(exprs, bridge); // 1 | 2 = both present
 }
 
 Result<json> parse_listing(const std::string& operation, const std::string& text) {
@@ -111,6 +130,7 @@ Result<std::string> firewall_script(const std::string& bridge, const Subnet& sub
     FBX_CHECK(check_bridge(bridge, "write firewall rules for " + bridge));
     const std::string table = "ip " + firewall_table_name(bridge);
     const std::string quoted = "\"" + bridge + "\"";
+    const std::string any_bridge = "\"" + std::string(kBridgePrefix) + "*\"";
     return "add table " + table + "\n" + "delete table " + table + "\n" + "table " + table +
            " {\n" + "\tchain postrouting {\n" +
            "\t\ttype nat hook postrouting priority srcnat; policy accept;\n" + "\t\tip saddr " +
@@ -118,7 +138,9 @@ Result<std::string> firewall_script(const std::string& bridge, const Subnet& sub
            "\tchain forward {\n" +
            "\t\ttype filter hook forward priority filter; policy accept;\n" +
            "\t\tct state new iifname != " + quoted + " ip daddr " + subnet.cidr + " drop\n" +
-           "\t}\n" + "}\n";
+           "\t\tiifname " + any_bridge + " iifname != " + quoted + " oifname " + quoted +
+           " drop\n" + "\t\tiifname " + quoted + " oifname " + any_bridge +
+           " oifname != " + quoted + " drop\n" + "\t}\n" + "}\n";
 }
 
 Status install_firewall(const std::string& bridge, const Subnet& subnet) {
@@ -134,6 +156,8 @@ Status install_firewall(const std::string& bridge, const Subnet& subnet) {
         return fail(ErrorKind::Internal, op, "nft masquerade rule missing after install");
     if (!info.forward_drop)
         return fail(ErrorKind::Internal, op, "nft forward rule missing after install");
+    if (!info.isolation)
+        return fail(ErrorKind::Internal, op, "nft isolation rules missing after install");
     return {};
 }
 
@@ -161,13 +185,15 @@ Result<FirewallInfo> inspect_firewall(const std::string& bridge, const Subnet& s
     const std::string text = FBX_TRY(nft_list_json(op, "list table ip " + table));
     const json items = FBX_TRY(parse_listing(op, text));
     info.table = true;
+    int isolation_seen = 0;
     try {
         for (const json& item : items) {
             if (item.is_object() && item.contains("rule") &&
                 item["rule"].value("table", "") == table) {
-                check_rule(item["rule"], bridge, subnet, info);
+                check_rule(item["rule"], bridge, subnet, info, isolation_seen);
             }
         }
+        info.isolation = isolation_seen == 3;
     } catch (const json::exception& e) {
         return fail(ErrorKind::Corrupt, op, std::string("unexpected nftables JSON: ") + e.what());
     }

@@ -28,19 +28,22 @@ Status check_name(const std::string& ifname, const std::string& operation) {
 
 } // namespace
 
-Status enable_forwarding(const std::string& ifname) {
-    const std::string op = "enable IPv4 forwarding on " + ifname;
+Status set_forwarding(const std::string& ifname, bool on) {
+    const std::string op = std::string(on ? "enable" : "disable") + " IPv4 forwarding on " + ifname;
     FBX_CHECK(check_name(ifname, op));
     const std::string path = sysctl_path(ifname);
     Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
     if (!fd)
         return fail(net_errno_error(op + ": open " + path, errno));
-    static constexpr char kOne[] = "1\n";
-    const ssize_t n = ::write(fd.get(), kOne, sizeof kOne - 1);
-    if (n != static_cast<ssize_t>(sizeof kOne - 1)) {
+    const char* value = on ? "1\n" : "0\n";
+    const ssize_t n = ::write(fd.get(), value, 2);
+    if (n != 2)
         return fail(net_errno_error(op + ": write " + path, n < 0 ? errno : EIO));
-    }
     return {};
+}
+
+Status enable_forwarding(const std::string& ifname) {
+    return set_forwarding(ifname, true);
 }
 
 Result<bool> forwarding_enabled(const std::string& ifname) {
@@ -49,6 +52,13 @@ Result<bool> forwarding_enabled(const std::string& ifname) {
     auto text = read_file(sysctl_path(ifname));
     if (!text)
         return fail(std::move(text).error().wrap(op));
+    return trim(*text) == "1";
+}
+
+Result<bool> global_forwarding_enabled() {
+    auto text = read_file(sysctl_path("all"));
+    if (!text)
+        return fail(std::move(text).error().wrap("read IPv4 forwarding of all interfaces"));
     return trim(*text) == "1";
 }
 

@@ -13,9 +13,12 @@
 
 namespace fleetbox {
 
-// Write "1\n" to conf/<ifname>/forwarding.
+// Write "1\n" (or "0\n") to conf/<ifname>/forwarding. "all" and "default" are refused.
+Status set_forwarding(const std::string& ifname, bool on);
 Status enable_forwarding(const std::string& ifname);
 // Read conf/<ifname>/forwarding.
 Result<bool> forwarding_enabled(const std::string& ifname);
+// Read conf/all/forwarding (the host-wide switch fleetbox reads but never writes).
+Result<bool> global_forwarding_enabled();
 
 } // namespace fleetbox

@@ -3,8 +3,8 @@
 // way the rest of fleetbox does. Every libnl object is held by a unique_ptr with its put/free.
 #include "net/netlink.hpp"
 
-#include "net/errors.hpp"
 #include "net/ipv4.hpp"
+#include "net/nl_common.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -23,9 +23,6 @@ namespace fleetbox {
 
 namespace {
 
-struct SockFree {
-    void operator()(nl_sock* p) const { nl_socket_free(p); }
-};
 struct LinkPut {
     void operator()(rtnl_link* p) const { rtnl_link_put(p); }
 };
@@ -35,70 +32,15 @@ struct AddrPut {
 struct NlAddrPut {
     void operator()(nl_addr* p) const { nl_addr_put(p); }
 };
-struct CacheFree {
-    void operator()(nl_cache* p) const { nl_cache_free(p); }
-};
-using SockPtr = std::unique_ptr<nl_sock, SockFree>;
+using nl::CachePtr;
+using nl::connect_route;
+using nl::is_missing;
 using LinkPtr = std::unique_ptr<rtnl_link, LinkPut>;
 using AddrPtr = std::unique_ptr<rtnl_addr, AddrPut>;
 using NlAddrPtr = std::unique_ptr<nl_addr, NlAddrPut>;
-using CachePtr = std::unique_ptr<nl_cache, CacheFree>;
-
-int errno_of(int nlerr) {
-    switch (nlerr < 0 ? -nlerr : nlerr) {
-    case NLE_PERM:
-        return EPERM;
-    case NLE_NOACCESS:
-        return EACCES;
-    case NLE_EXIST:
-        return EEXIST;
-    case NLE_NODEV:
-        return ENODEV;
-    case NLE_OBJ_NOTFOUND:
-        return ENOENT;
-    case NLE_BUSY:
-        return EBUSY;
-    case NLE_INVAL:
-        return EINVAL;
-    case NLE_NOMEM:
-        return ENOMEM;
-    case NLE_AGAIN:
-        return EAGAIN;
-    case NLE_INTR:
-        return EINTR;
-    case NLE_RANGE:
-        return ERANGE;
-    case NLE_OPNOTSUPP:
-        return EOPNOTSUPP;
-    case NLE_AF_NOSUPPORT:
-        return EAFNOSUPPORT;
-    case NLE_NOADDR:
-        return EADDRNOTAVAIL;
-    case NLE_MSGSIZE:
-        return EMSGSIZE;
-    default:
-        return 0;
-    }
-}
-
-bool is_missing(int nlerr) {
-    return nlerr == -NLE_NODEV || nlerr == -NLE_OBJ_NOTFOUND;
-}
 
 Error nl_error(std::string operation, int nlerr) {
-    if (const int e = errno_of(nlerr); e != 0)
-        return net_errno_error(std::move(operation), e);
-    return Error{ErrorKind::Io, 0, std::move(operation), nl_geterror(nlerr), {}};
-}
-
-Result<SockPtr> connect_route(const std::string& operation) {
-    SockPtr sock(nl_socket_alloc());
-    if (!sock)
-        return fail_errno(operation + ": allocate netlink socket", ENOMEM);
-    if (const int err = nl_connect(sock.get(), NETLINK_ROUTE); err < 0) {
-        return fail(nl_error(operation + ": connect to rtnetlink", err));
-    }
-    return sock;
+    return nl::error(std::move(operation), nlerr);
 }
 
 Result<LinkPtr> get_link(nl_sock* sock, const std::string& name, const std::string& operation) {

@@ -1,7 +1,8 @@
 // fleetbox-helper-fake: the TEST-ONLY helper binary. It is the real helper server driving the
 // FakeBackend (instant boots, one `sleep` stand-in per member, calls recorded to
 // FLEETBOX_FAKE_RECORD), so coordination tests need neither root nor VMs. It alone accepts
-// --protocol-version, to provoke a version mismatch. It is never installed.
+// --protocol-version, to provoke a version mismatch. It is never installed. In --reconcile
+// mode it reports an empty reclaim (it owns no host network).
 // CLI11 2.1's inline CLI::detail::split trips g++ 12's -Wnull-dereference (false positive).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wnull-dereference"
@@ -22,6 +23,13 @@ Result<std::unique_ptr<backend::Backend>> make_backend(const HelperContext& cont
         return executor.run([&] { return ChildProcess::spawn(spec); });
     };
     return std::unique_ptr<backend::Backend>(new backend::FakeBackend(std::move(options)));
+}
+
+// The fake backend makes no host network, so there is never anything to reclaim.
+Result<proto::PruneReport> reconcile_store(const Store& /*store*/, bool dry_run) {
+    proto::PruneReport report;
+    report.dry_run = dry_run;
+    return report;
 }
 
 } // namespace fleetbox::helper

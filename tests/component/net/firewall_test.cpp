@@ -26,7 +26,7 @@ int rule_count(const std::string& table) {
     return n;
 }
 
-TEST_F(Firewall, InstallCreatesTheTableWithBothRules) {
+TEST_F(Firewall, InstallCreatesTheTableWithItsRules) {
     const Subnet subnet = private_subnet_24(0);
     auto installed = install_firewall(kBridge, subnet);
     ASSERT_TRUE(installed) << installed.error().message();
@@ -36,6 +36,7 @@ TEST_F(Firewall, InstallCreatesTheTableWithBothRules) {
     EXPECT_TRUE(info->table);
     EXPECT_TRUE(info->masquerade);
     EXPECT_TRUE(info->forward_drop);
+    EXPECT_TRUE(info->isolation);
     EXPECT_EQ(*list_firewall_tables(), std::vector<std::string>{"fbx_0000aaaa"});
 
     const std::string text = run_out({"nft", "list", "table", "ip", "fbx_0000aaaa"});
@@ -51,14 +52,22 @@ TEST_F(Firewall, InstallCreatesTheTableWithBothRules) {
     EXPECT_NE(text.find("ct state new iifname != \"fbx-0000aaaa\" ip daddr 192.168.0.0/24 drop"),
               std::string::npos)
         << text;
-    EXPECT_EQ(rule_count("fbx_0000aaaa"), 2);
+    EXPECT_NE(
+        text.find("iifname \"fbx-*\" iifname != \"fbx-0000aaaa\" oifname \"fbx-0000aaaa\" drop"),
+        std::string::npos)
+        << text;
+    EXPECT_NE(
+        text.find("iifname \"fbx-0000aaaa\" oifname \"fbx-*\" oifname != \"fbx-0000aaaa\" drop"),
+        std::string::npos)
+        << text;
+    EXPECT_EQ(rule_count("fbx_0000aaaa"), 4);
 }
 
 TEST_F(Firewall, ReinstallReplacesRatherThanDuplicates) {
     ASSERT_TRUE(install_firewall(kBridge, private_subnet_24(0)));
     auto again = install_firewall(kBridge, private_subnet_24(1));
     ASSERT_TRUE(again) << again.error().message();
-    EXPECT_EQ(rule_count("fbx_0000aaaa"), 2);
+    EXPECT_EQ(rule_count("fbx_0000aaaa"), 4);
     EXPECT_TRUE(inspect_firewall(kBridge, private_subnet_24(1))->masquerade);
     EXPECT_FALSE(inspect_firewall(kBridge, private_subnet_24(0))->masquerade);
 }
@@ -71,6 +80,24 @@ TEST_F(Firewall, InspectionNoticesAMissingRule) {
     EXPECT_TRUE(info->table);
     EXPECT_TRUE(info->masquerade);
     EXPECT_FALSE(info->forward_drop);
+    EXPECT_FALSE(info->isolation);
+}
+
+TEST_F(Firewall, InspectionNoticesAMissingIsolationRule) {
+    ASSERT_TRUE(install_firewall(kBridge, private_subnet_24(0)));
+    const auto j =
+        nlohmann::json::parse(run_out({"nft", "-j", "list", "table", "ip", "fbx_0000aaaa"}));
+    std::string last_handle;
+    for (const auto& item : j["nftables"]) {
+        if (item.contains("rule"))
+            last_handle = std::to_string(item["rule"]["handle"].get<int>());
+    }
+    ASSERT_FALSE(last_handle.empty());
+    run_out({"nft", "delete", "rule", "ip", "fbx_0000aaaa", "forward", "handle", last_handle});
+    auto info = inspect_firewall(kBridge, private_subnet_24(0));
+    ASSERT_TRUE(info);
+    EXPECT_TRUE(info->forward_drop);
+    EXPECT_FALSE(info->isolation) << "one direction alone is not isolation";
 }
 
 TEST_F(Firewall, RemoveDeletesTheTableAndMissingIsSuccess) {

@@ -328,6 +328,20 @@ protected:
             << " still running";
         EXPECT_EQ(net_links(), std::vector<std::string>{"lo"});
         EXPECT_FALSE(any_contains(nft_tables(), "fbx_")) << ::testing::PrintToString(nft_tables());
+        EXPECT_TRUE(network_records().empty()) << "a network record outlived its network";
+    }
+
+    // The write-ahead records in <store>/networks (ADR 0013), parsed.
+    [[nodiscard]] std::vector<nlohmann::json> network_records() const {
+        std::vector<nlohmann::json> out;
+        const std::string dir = root() + "/networks";
+        auto names = list_dir(dir);
+        for (const auto& name : names ? *names : std::vector<std::string>{}) {
+            if (name.rfind("fbx-", 0) == 0 && name.size() > 5 &&
+                name.compare(name.size() - 5, 5, ".json") == 0)
+                out.push_back(nlohmann::json::parse(read_text(dir + "/" + name)));
+        }
+        return out;
     }
 
     std::unique_ptr<ScratchStore> store_;

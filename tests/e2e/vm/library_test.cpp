@@ -80,6 +80,14 @@ TEST_F(LibraryVm, StartSshDestroy) {
     ASSERT_TRUE(after) << after.error().message();
     EXPECT_EQ(after->out, "e2e-lib\n");
 
+    // The helper's network record names the VM's tap and the QEMU running on it.
+    const auto records = network_records();
+    ASSERT_EQ(records.size(), 1u);
+    ASSERT_EQ(records[0]["taps"].size(), 1u) << records[0].dump();
+    const int qemu_pid = records[0]["taps"][0]["qemu_pid"].get<int>();
+    EXPECT_GT(qemu_pid, 0) << records[0].dump();
+    EXPECT_TRUE(path_exists("/proc/" + std::to_string(qemu_pid))) << records[0].dump();
+
     // stop(): the handle unbinds, so the helper stops QEMU, removes the network and exits on
     // its bind connection's EOF (this process is alive: the parent-pid backstop cannot fire).
     std::string helper_log = store_->member_dir("e2e-lib") + "/helper.log";
