@@ -1,11 +1,12 @@
 // The public cluster API (include/fleetbox/fleetbox.hpp): fleetbox::Cluster, start_cluster,
-// add_member. Thin wrappers over Orchestrator::start_group.
+// add_member (thin wrappers over Orchestrator::start_group) and prune (client::prune).
 //
 // Why the Cluster owns the helper and its members only attach: one bound helper serves every
 // member, so the members' lifetime is the Cluster's (closing it stops them all and removes
 // the network at once), while each Vm handle can still stop or ssh into its own member.
 #include "client/cluster_view.hpp"
 #include "client/orchestrator.hpp"
+#include "client/prune.hpp"
 #include "client/vm_impl.hpp"
 #include "store/names.hpp"
 
@@ -165,6 +166,22 @@ Result<Vm> add_member(const std::string& sibling, const std::string& name, const
         impl->helper_ = std::move(started.helper); // detached: closing only drops connections
     }
     return Vm(std::move(impl));
+}
+
+Result<PruneReport> prune(bool dry_run, std::optional<std::string> store_root) {
+    auto store = FBX_TRY(Store::open(std::move(store_root)));
+    auto report = FBX_TRY(client::prune(store, dry_run));
+    PruneReport out;
+    out.dry_run = report.dry_run;
+    for (auto& net : report.reclaimed)
+        out.reclaimed.push_back({net.bridge, net.subnet, net.cluster, net.owner_pid, net.taps,
+                                 net.killed_qemu_pids, net.removed, net.errors});
+    for (const auto& live : report.live)
+        out.live.push_back(live.bridge);
+    for (const auto& fwd : report.forwarding_restored)
+        out.forwarding_restored.push_back(fwd.interface + "=" + std::to_string(fwd.value));
+    out.errors = std::move(report.errors);
+    return out;
 }
 
 } // namespace fleetbox

@@ -38,6 +38,11 @@ void install_ssh(CLI::App& app, Globals& globals, Action& action);
 void install_logs(CLI::App& app, Globals& globals, Action& action);
 void install_down(CLI::App& app, Globals& globals, Action& action);
 void install_rm(CLI::App& app, Globals& globals, Action& action);
+void install_prune(CLI::App& app, Globals& globals, Action& action);
+
+// Reclaim what crashed fleetbox processes left (as `prune`), printing only notes of what was
+// reclaimed; a failure is one warning line, never an error (up and down run it first).
+void reconcile_quietly();
 
 // `fleetbox ssh` with the raw words after the subcommand (NAME [-- CMD...]).
 Result<int> run_ssh_words(const std::vector<std::string>& words);

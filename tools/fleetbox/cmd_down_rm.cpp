@@ -25,6 +25,7 @@ struct TargetArgs {
 Result<int> run_down(const TargetArgs& args) {
     auto orchestrator = FBX_TRY(client::Orchestrator::open(std::nullopt));
     auto targets = FBX_TRY(client::resolve_targets(orchestrator.store(), args.selection));
+    reconcile_quietly();
     int failures = 0;
     for (const auto& name : targets.found) {
         auto st = orchestrator.status(name);

@@ -96,6 +96,7 @@ Result<int> run_up(const UpArgs& args, const CLI::App& cmd) {
     FBX_CHECK(client::check_start_options(req.options));
     auto log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
     auto orchestrator = FBX_TRY(client::Orchestrator::open(std::nullopt, log));
+    reconcile_quietly();
 
     std::vector<std::string> starting;
     for (const auto& name : req.names) {
