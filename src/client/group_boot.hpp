@@ -39,8 +39,8 @@ struct Orchestrator::MemberBoot {
     bool reserved = false;
     std::vector<PhaseTiming> timings;
     int boot_attempts = 1;
-    std::atomic<bool> in_boot_rpc{false}; // a stop cancels it at once
-    std::unique_ptr<Vm::Impl> vm;         // once its SSH answers
+    bool in_boot_rpc = false;     // under GroupBoot::failure_mutex; a stop cancels it at once
+    std::unique_ptr<Vm::Impl> vm; // once its SSH answers
 };
 
 struct Orchestrator::GroupBoot {

@@ -129,11 +129,18 @@ Status Orchestrator::boot_member(MemberBoot& m, GroupBoot& group) {
     spec.cpus = m.config.cpus;
     spec.memory_mb = static_cast<std::uint64_t>(m.config.memory_mb);
     spec.boot_timeout_s = static_cast<int>(remaining(group.deadline).count());
-    if (group.cancelled)
-        return fail(ErrorKind::Interrupted, "boot " + m.name, "another member failed");
-    m.in_boot_rpc = true;
+    {
+        // Atomic with the canceller's look at in_boot_rpc (orchestrator_group.cpp).
+        std::lock_guard lock(group.failure_mutex);
+        if (group.cancelled)
+            return fail(ErrorKind::Interrupted, "boot " + m.name, "another member failed");
+        m.in_boot_rpc = true;
+    }
     auto booted = client.boot(spec);
-    m.in_boot_rpc = false;
+    {
+        std::lock_guard lock(group.failure_mutex);
+        m.in_boot_rpc = false;
+    }
     if (!booted)
         return fail(std::move(booted).error());
     for (const auto& t : booted->timings)

@@ -298,11 +298,20 @@ void Orchestrator::publish_names(GroupBoot& group) {
 }
 
 Status Orchestrator::boot_all(GroupBoot& group) {
+    // A member still in boot-member when the group is cancelled. Under failure_mutex, so a
+    // member either sees the cancel before it sends boot-member or is seen here.
+    auto still_booting = [&](const MemberBoot& self) {
+        std::vector<std::string> names;
+        std::lock_guard lock(group.failure_mutex);
+        for (const auto& other : group.members)
+            if (other.get() != &self && other->in_boot_rpc)
+                names.push_back(other->name);
+        return names;
+    };
     auto run = [&](MemberBoot& m) {
         auto booted = boot_member(m, group);
         if (booted)
             return;
-        std::vector<std::string> to_cancel;
         {
             std::lock_guard lock(group.failure_mutex);
             if (group.failure)
@@ -310,13 +319,15 @@ Status Orchestrator::boot_all(GroupBoot& group) {
             group.failure = std::move(booted).error();
             group.failed_member = m.name;
             group.cancelled = true;
-            for (const auto& other : group.members)
-                if (other.get() != &m && other->in_boot_rpc)
-                    to_cancel.push_back(other->name);
         }
-        // A stop of a member whose QEMU is still starting ends its boot-member at once.
-        for (const auto& name : to_cancel)
-            (void)group.client->stop(name);
+        // A stop of a member whose QEMU is starting ends its boot-member at once. A stop that
+        // reaches the helper just before that member's boot-member does is a no-op, so repeat
+        // until no other member is left in boot-member.
+        for (auto names = still_booting(m); !names.empty(); names = still_booting(m)) {
+            for (const auto& name : names)
+                (void)group.client->stop(name);
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
     };
     if (group.members.size() == 1) {
         run(*group.members.front());

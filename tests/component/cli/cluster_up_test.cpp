@@ -1,15 +1,16 @@
 // Component: `fleetbox up` of a group (`up web -n 3`, `up a b c`) through the real CLI and the
 // fake helper (no VM boots; FLEETBOX_FAKE_RECORD shows what the helper was asked). The fake
 // never gets a guest to answer SSH, so these tests drive the group's failure paths: parallel
-// boots with the first failure stopping the others, one deadline for the whole group, the
+// boots under one deadline for the whole group, the first failure stopping the others, the
 // disk-safe rollback (created members destroyed, existing ones only stopped), the cluster's
 // stored /24 asked for again and other clusters' /24s avoided, and bad input refused before
 // anything is created.
-#include "component/cli/standin_image.hpp"
+#include "component/cli/fake_cli_fixture.hpp"
 #include "e2e/vm/e2e_fixture.hpp"
 #include "store/store.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -24,48 +25,19 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 
-class ClusterUp : public ::testing::Test {
+class ClusterUp : public FakeHelperCli {
 protected:
     void SetUp() override {
-        if (::geteuid() != 0)
-            GTEST_SKIP() << "the CLI's root check (CAP_NET_ADMIN) comes first";
-        if (find_program("qemu-img").empty())
-            GTEST_SKIP() << "qemu-img is not installed";
-        auto why = enter_private_netns();
-        ASSERT_TRUE(why.empty()) << why;
-        scratch_ = std::make_unique<ScratchStore>();
-        record_ = root() + "/record.jsonl";
-        ASSERT_NO_FATAL_FAILURE(make_standin_image(root(), true));
-    }
-    void TearDown() override {
-        if (scratch_) {
-            EXPECT_TRUE(wait_no_store_processes(root(), std::chrono::seconds(10)))
-                << "a helper or stand-in was left running";
+        FakeHelperCli::SetUp();
+        if (!IsSkipped() && !HasFatalFailure()) {
+            ASSERT_NO_FATAL_FAILURE(make_standin_image(root(), true));
         }
-        scratch_.reset();
     }
-    [[nodiscard]] const std::string& root() const { return scratch_->root(); }
-
-    CliRun up(std::vector<std::string> args, std::vector<std::string> env = {}) {
-        CliOptions options;
-        options.env_set = {"FLEETBOX_HELPER=" + built("tests/fleetbox-helper-fake"),
-                           "FLEETBOX_FAKE_RECORD=" + record_};
-        options.env_set.insert(options.env_set.end(), env.begin(), env.end());
-        options.timeout = std::chrono::seconds(90);
+    CliRun up(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
         args.insert(args.begin(), "up");
-        return run_fleetbox(root(), args, options);
+        return fleetbox(args, env);
     }
-    // Every recorded call named `call` (in order).
-    std::vector<nlohmann::json> calls(const std::string& call) {
-        std::vector<nlohmann::json> out;
-        for (const auto& line : split(read_file(record_).value_or(""), '\n')) {
-            auto j = nlohmann::json::parse(line, nullptr, false);
-            if (j.is_object() && j.value("call", "") == call)
-                out.push_back(j);
-        }
-        return out;
-    }
-    std::vector<std::string> names_of(const std::string& call) {
+    std::vector<std::string> names_of(const std::string& call) const {
         std::vector<std::string> out;
         for (const auto& j : calls(call))
             out.push_back(j.value("name", ""));
@@ -84,14 +56,11 @@ protected:
         write_text(dir + "/disk.qcow2", "data that must survive\n");
         write_text(dir + "/seed.tar", "seed\n");
     }
-
-    std::unique_ptr<ScratchStore> scratch_;
-    std::string record_;
 };
 
-TEST_F(ClusterUp, MembersBootInParallelAndTheFirstFailureStopsTheOthers) {
-    // web-1 and web-3 would stay "starting" for two minutes: only a parallel boot that stops
-    // them when web-2 fails can end within the test's bound.
+TEST_F(ClusterUp, TheFirstFailureStopsTheOtherMembersAtOnce) {
+    // web-1 and web-3 would stay "starting" for two minutes: the up can only end within the
+    // test's bound because web-2's failure stops them (or keeps them from starting at all).
     auto run = up({"web", "-n", "3"},
                   {"FLEETBOX_FAKE_FAIL_BOOT=web-2", "FLEETBOX_FAKE_BOOT_DELAY_MS=120000"});
     EXPECT_EQ(run.code, 1) << run;
@@ -99,18 +68,22 @@ TEST_F(ClusterUp, MembersBootInParallelAndTheFirstFailureStopsTheOthers) {
     EXPECT_THAT(the_error(run), HasSubstr("start cluster web: boot web-2"));
     EXPECT_THAT(the_error(run), HasSubstr("injected boot failure"));
     auto booted = names_of("boot");
-    EXPECT_THAT(booted, Contains("web-1"));
-    EXPECT_THAT(booted, Contains("web-2"));
-    EXPECT_THAT(booted, Contains("web-3"));
     auto stopped = names_of("stop");
-    EXPECT_THAT(stopped, Contains("web-1"));
-    EXPECT_THAT(stopped, Contains("web-3"));
+    EXPECT_THAT(booted, Contains("web-2"));
+    for (const char* other : {"web-1", "web-3"}) {
+        bool started = std::find(booted.begin(), booted.end(), other) != booted.end();
+        if (started) {
+            EXPECT_THAT(stopped, Contains(other)) << other << " kept booting";
+        }
+    }
     // All three were created by this call: none is left, and one helper served them all.
     EXPECT_THAT(store().list().value(), IsEmpty());
     EXPECT_EQ(calls("create_network").size(), 1U);
 }
 
-TEST_F(ClusterUp, TheGroupSharesOneDeadline) {
+TEST_F(ClusterUp, MembersBootInParallelUnderOneDeadline) {
+    // No member ever finishes: each boot-member is sent at once (all three are in flight
+    // together) with no more than the group's time left, and the group ends at that deadline.
     auto run = up({"a", "b", "c", "--boot-timeout", "2"}, {"FLEETBOX_FAKE_BOOT_DELAY_MS=600000"});
     EXPECT_EQ(run.code, 1) << run;
     EXPECT_THAT(the_error(run), HasSubstr("start cluster a:"));

@@ -6,7 +6,7 @@
 // built before it, which must still boot through cloud-init's NoCloud seed).
 // Bad input: an unknown method, or the fast path asked of an image that lacks it, is one
 // error line, before "Starting", with nothing created.
-#include "component/cli/standin_image.hpp"
+#include "component/cli/fake_cli_fixture.hpp"
 #include "e2e/vm/e2e_fixture.hpp"
 #include "image/manifest.hpp"
 #include "util/strings.hpp"
@@ -23,50 +23,23 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-class Provisioning : public ::testing::Test {
+class Provisioning : public FakeHelperCli {
 protected:
-    void SetUp() override {
-        if (::geteuid() != 0)
-            GTEST_SKIP() << "the CLI's root check (CAP_NET_ADMIN) comes first";
-        if (find_program("qemu-img").empty())
-            GTEST_SKIP() << "qemu-img is not installed";
-        auto why = enter_private_netns();
-        ASSERT_TRUE(why.empty()) << why;
-        store_ = std::make_unique<ScratchStore>();
-        record_ = root() + "/record.jsonl";
-    }
-    void TearDown() override {
-        if (store_) {
-            EXPECT_THAT(store_processes(root()), IsEmpty()) << "a helper was left running";
-        }
-        store_.reset();
-    }
-    [[nodiscard]] const std::string& root() const { return store_->root(); }
-
     void make_image(bool fast) { make_standin_image(root(), fast); }
     // up NAME ARGS with the fake helper failing the boot (so nothing waits for SSH).
     CliRun up(const std::string& name, std::vector<std::string> extra = {}) {
-        CliOptions options;
-        options.env_set = {"FLEETBOX_HELPER=" + built("tests/fleetbox-helper-fake"),
-                           "FLEETBOX_FAKE_FAIL_BOOT=" + name, "FLEETBOX_FAKE_RECORD=" + record_};
-        options.timeout = std::chrono::seconds(60);
         std::vector<std::string> args{"up", name};
         args.insert(args.end(), extra.begin(), extra.end());
-        return run_fleetbox(root(), args, options);
+        return fleetbox(args, {"FLEETBOX_FAKE_FAIL_BOOT=" + name});
     }
     // The recorded boot-member of NAME ({} when there was none).
-    nlohmann::json boot_record(const std::string& name) {
+    nlohmann::json boot_record(const std::string& name) const {
         nlohmann::json found;
-        for (const auto& line : split(read_file(record_).value_or(""), '\n')) {
-            auto j = nlohmann::json::parse(line, nullptr, false);
-            if (j.is_object() && j.value("call", "") == "boot" && j.value("name", "") == name)
-                found = j;
-        }
+        for (const auto& boot : calls("boot"))
+            if (boot.value("name", "") == name)
+                found = boot;
         return found;
     }
-
-    std::unique_ptr<ScratchStore> store_;
-    std::string record_;
 };
 
 TEST_F(Provisioning, ABuiltImageBootsTheFastPathByDefault) {
