@@ -44,7 +44,7 @@ in_ns() { ip netns exec "$ns" "$@"; }
 store_pids() {
     local needle=$1 kind=${2:-} p argv a
     for p in /proc/[0-9]*; do
-        mapfile -d '' -t argv < "$p/cmdline" 2>/dev/null || continue
+        { mapfile -d '' -t argv < "$p/cmdline"; } 2>/dev/null || continue
         [[ ${#argv[@]} -gt 0 ]] || continue
         case ${argv[0]##*/} in qemu-system* | fleetbox-helper*) ;; *) continue ;; esac
         [[ -z $kind || ${argv[0]##*/} == "$kind"* ]] || continue
