@@ -400,6 +400,9 @@ TEST_F(ClusterLifetime, BoundCloseAndDetachedSigkill) {
         EXPECT_TRUE(wait_no_store_processes(root(), 5s))
             << ::testing::PrintToString(store_processes(root())) << " still running 5 s after "
             << "the helper was killed";
+        // What the dead helper could not remove (prune's work below), for the record.
+        std::cout << "left by the killed helper: links " << ::testing::PrintToString(net_links())
+                  << ", tables " << ::testing::PrintToString(nft_tables()) << "\n";
         auto ls = listed();
         EXPECT_EQ(ls["k-1"].value("state", ""), "stopped");
         EXPECT_EQ(ls["k-2"].value("state", ""), "stopped");
