@@ -30,10 +30,11 @@ auto timed(std::vector<PhaseTiming>& timings, const char* phase, F&& f) -> declt
     return result;
 }
 
-// The group's deadline as a timeout from now (at least 1 s, so a late member still gets a
-// clear timeout error rather than none).
+// The group's deadline as a timeout from now, rounded up to whole seconds (truncating would
+// turn `--boot-timeout 2` into a 1 s wait, since some milliseconds have always passed), and
+// at least 1 s, so a late member still gets a clear timeout error rather than none.
 std::chrono::seconds remaining(Clock::time_point deadline) {
-    auto left = std::chrono::duration_cast<std::chrono::seconds>(deadline - Clock::now());
+    auto left = std::chrono::ceil<std::chrono::seconds>(deadline - Clock::now());
     return std::max(left, std::chrono::seconds(1));
 }
 } // namespace

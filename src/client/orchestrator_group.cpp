@@ -281,6 +281,18 @@ void Orchestrator::publish_names(GroupBoot& group) {
     auto view = view_cluster(store_, group.cluster);
     if (!view || view->members.size() < 2)
         return;
+    // Nor is there anything to push when this call created every member the store holds now
+    // (a new `up web -n 3`): each seed was written after all of them were reserved and lists
+    // them all. A member recorded since (a concurrent `up web-4`) makes the store differ, and
+    // one that records itself after this check pushes to these members itself. Saves one
+    // SSH login per member (~3 s of a 3-member `up` under TCG).
+    auto created_here = [&group](const std::string& name) {
+        return std::any_of(group.members.begin(), group.members.end(),
+                           [&](const auto& m) { return m->created && m->name == name; });
+    };
+    if (std::all_of(view->members.begin(), view->members.end(),
+                    [&](const auto& stored) { return created_here(stored.name); }))
+        return;
     std::vector<std::string> running;
     if (auto list = group.client->list()) {
         for (const auto& member : list->members)

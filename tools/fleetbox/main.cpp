@@ -50,6 +50,15 @@ int main(int argc, char** argv) {
     } catch (const CLI::Success& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
+        // A first word that is no command leaves none parsed: CLI11 then only says one is
+        // required, which hides the typo (or a command this build does not have).
+        if (app.get_subcommands().empty() && argc >= 2 && argv[1][0] != '-') {
+            fmt::print(stderr,
+                       "error: unknown command \"{}\"\nhint: run '{} --help' for the "
+                       "commands\n",
+                       argv[1], app.get_name());
+            return 2;
+        }
         fmt::print(stderr, "error: {}\nhint: run '{} --help' for usage\n", e.what(),
                    app.get_name());
         return 2;

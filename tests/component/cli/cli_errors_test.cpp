@@ -196,6 +196,17 @@ TEST_F(CliErrors, SshArgumentErrors) {
     EXPECT_THAT(the_error(fbx({"ssh", "Bad", "--", "true"})), StartsWith("error: invalid VM name"));
 }
 
+TEST_F(CliErrors, AnUnknownCommandIsNamed) {
+    auto typo = fbx({"frob", "web"});
+    EXPECT_EQ(typo.code, 2) << typo;
+    EXPECT_EQ(typo.err, "error: unknown command \"frob\"\n"
+                        "hint: run 'fleetbox --help' for the commands\n");
+    auto none = fbx({});
+    EXPECT_EQ(none.code, 2) << none;
+    EXPECT_THAT(none.err, StartsWith("error: A subcommand is required")) << none;
+    EXPECT_THAT(members(), IsEmpty());
+}
+
 TEST_F(CliErrors, DownAndRmNeedTargets) {
     for (const char* cmd : {"down", "rm"}) {
         auto none = fbx({cmd});
