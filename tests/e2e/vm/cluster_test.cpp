@@ -21,7 +21,7 @@
 //    both and removes the network (bound helper);
 //  - CLI: SIGKILL of the detached helper of `up k -n 2` takes its QEMUs along (their
 //    PR_SET_PDEATHSIG), then `fleetbox prune` reclaims what the dead helper left (bridge,
-//    nftables table, network records) when this build has it.
+//    nftables table, network records); `prune --dry-run` lists it first and changes nothing.
 #include "e2e/vm/e2e_fixture.hpp"
 #include "util/strings.hpp"
 
@@ -410,27 +410,19 @@ TEST_F(ClusterLifetime, BoundCloseAndDetachedSigkill) {
 
     {
         SCOPED_TRACE("fleetbox prune reclaims the dead helper's network");
+        auto dry = fbx({"prune", "--dry-run"});
+        EXPECT_EQ(dry.code, 0) << dry;
+        EXPECT_THAT(dry.out, ::testing::HasSubstr("Would reclaim network fbx-")) << dry;
+        EXPECT_THAT(net_links(), ::testing::Contains(::testing::StartsWith("fbx-")))
+            << "a dry run changed nothing";
         auto prune = fbx({"prune"});
-        const bool unavailable =
-            prune.code != 0 && (prune.err.find("A subcommand is required") != std::string::npos ||
-                                prune.err.find("not expected") != std::string::npos ||
-                                prune.err.find("unknown") != std::string::npos);
-        if (unavailable) {
-            // Not in this build yet: record it, do not fail (to be tightened once prune lands).
-            RecordProperty("prune", "unavailable");
-            std::cout << "note: fleetbox prune is not available in this build; its checks "
-                         "were not run\n"
-                      << prune;
-        } else {
-            RecordProperty("prune", "checked");
-            EXPECT_EQ(prune.code, 0) << prune;
-            expect_prune_reclaimed_everything();
-        }
+        EXPECT_EQ(prune.code, 0) << prune;
+        EXPECT_THAT(prune.out, ::testing::HasSubstr("Reclaimed network fbx-")) << prune;
+        expect_prune_reclaimed_everything();
         auto rm = fbx({"rm", "-f", "--all"});
         EXPECT_EQ(rm.code, 0) << rm;
         EXPECT_TRUE(wait_no_store_processes(root(), 60s));
-        if (!unavailable)
-            expect_nothing_left();
+        expect_nothing_left();
     }
 }
 
