@@ -2,9 +2,11 @@
 // fake helper (no VM boots; FLEETBOX_FAKE_RECORD shows what the helper was asked). The fake
 // never gets a guest to answer SSH, so these tests drive the group's failure paths: parallel
 // boots under one deadline for the whole group, the first failure stopping the others, the
-// disk-safe rollback (created members destroyed, existing ones only stopped), the cluster's
+// disk-safe rollback (created members destroyed, existing ones only stopped, one that was
+// running before joined and never touched), the cluster's
 // stored /24 asked for again and other clusters' /24s avoided, and bad input refused before
 // anything is created.
+#include "client/helper_client.hpp"
 #include "component/cli/fake_cli_fixture.hpp"
 #include "e2e/vm/e2e_fixture.hpp"
 #include "store/store.hpp"
@@ -113,6 +115,56 @@ TEST_F(ClusterUp, RollbackStopsMembersThatExistedAndKeepsTheirDisks) {
     auto network = calls("create_network");
     ASSERT_EQ(network.size(), 1U);
     EXPECT_EQ(network.front().value("subnet", ""), "203.0.113.0/24");
+}
+
+TEST_F(ClusterUp, AMemberRunningBeforeTheUpIsJoinedAndNeverTouched) {
+    // web-1 runs on a detached (fake) helper, as an earlier `up web-1` leaves it.
+    ChildSpec spec;
+    spec.argv = {built("tests/fleetbox-helper-fake"),
+                 "--store",
+                 root(),
+                 "--member",
+                 "web-1",
+                 "--mode",
+                 "detached"};
+    spec.env_set = {"FLEETBOX_FAKE_RECORD=" + record_, "FLEETBOX_FAKE_FAIL_BOOT=web-3"};
+    spec.out = spec.err = Stream::Null;
+    auto helper = ChildProcess::spawn(spec);
+    ASSERT_TRUE(helper) << helper.error().message();
+    auto s = store();
+    auto remote = client::HelperClient::connect(
+        s, "web-1", client::HelperClientOptions{std::chrono::seconds(10)});
+    ASSERT_TRUE(remote) << remote.error().message();
+    ASSERT_TRUE((*remote)->create_network({"web", "", {}}));
+    auto reserved = (*remote)->reserve("web-1", "");
+    ASSERT_TRUE(reserved) << reserved.error().message();
+    ASSERT_NO_FATAL_FAILURE(existing("web-1", reserved->ip, "web"));
+    proto::BootSpec boot;
+    boot.name = "web-1";
+    boot.member_dir = s.member_dir("web-1").value();
+    boot.disk_path = boot.member_dir + "/disk.qcow2";
+    boot.seed_path = boot.member_dir + "/seed.tar";
+    boot.kernel_path = s.images_dir() + "/debian-12/vmlinuz";
+    boot.initrd_path = s.images_dir() + "/debian-12/initrd.img";
+    boot.mac = "52:54:00:12:34:56";
+    auto booted = (*remote)->boot(boot);
+    ASSERT_TRUE(booted) << booted.error().message();
+
+    auto run = up({"web", "-n", "3"});
+    EXPECT_THAT(the_error(run), HasSubstr("boot web-3")) << run;
+    EXPECT_THAT(run.out, HasSubstr("Starting web-2, web-3...")) << run;
+    EXPECT_THAT(run.err, HasSubstr("Adding web-2 to the cluster")) << run;
+    // The new members booted on web-1's helper and network; web-1 was never stopped.
+    EXPECT_EQ(calls("create_network").back().value("subnet", ""), "203.0.113.0/24");
+    EXPECT_THAT(names_of("stop"), Not(Contains("web-1")));
+    auto status = (*remote)->status("web-1");
+    ASSERT_TRUE(status) << status.error().message();
+    EXPECT_EQ(status->state, proto::MemberState::Running);
+    EXPECT_TRUE(s.exists("web-1"));
+    EXPECT_FALSE(s.exists("web-2"));
+    EXPECT_FALSE(s.exists("web-3"));
+    ASSERT_TRUE((*remote)->stop("web-1")); // its last member: the detached helper exits
+    EXPECT_TRUE(helper->wait(std::chrono::seconds(10)));
 }
 
 TEST_F(ClusterUp, ANewClusterAvoidsTheSubnetsOfStoppedClusters) {
