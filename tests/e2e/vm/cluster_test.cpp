@@ -327,13 +327,6 @@ TEST_F(ClusterCli, UpJoinIsolateRestartRemove) {
 
 class ClusterLifetime : public ClusterCli {
 protected:
-    void SetUp() override {
-        ClusterCli::SetUp();
-        if (IsSkipped() || HasFatalFailure())
-            return;
-        helper_env_.emplace("FLEETBOX_HELPER", built("tools/fleetbox/fleetbox-helper"));
-    }
-
     // What `fleetbox prune` must leave after the helper that owned a network was killed: no
     // fleetbox links, no fleetbox nftables tables, no network records or forwarding markers in
     // the store.
@@ -349,8 +342,6 @@ protected:
                 records.push_back(e.path().filename());
         EXPECT_TRUE(records.empty()) << "left in networks/: " << ::testing::PrintToString(records);
     }
-
-    std::optional<ScopedEnv> helper_env_;
 };
 
 TEST_F(ClusterLifetime, BoundCloseAndDetachedSigkill) {

@@ -316,6 +316,9 @@ protected:
         store_ = std::make_unique<ScratchStore>();
         auto linked = link_cached_image(store_->root(), /*build_if_missing=*/true);
         ASSERT_TRUE(linked) << linked.error().message();
+        // The library, run in this process, finds the built real helper (the CLI finds the
+        // one next to it: the same file; a run that wants the fake sets its own).
+        helper_env_.emplace("FLEETBOX_HELPER", built("tools/fleetbox/fleetbox-helper"));
     }
     void TearDown() override { store_.reset(); }
 
@@ -345,6 +348,7 @@ protected:
     }
 
     std::unique_ptr<ScratchStore> store_;
+    std::optional<ScopedEnv> helper_env_;
 };
 
 } // namespace fleetbox::test

@@ -26,12 +26,6 @@ using namespace std::chrono_literals;
 
 class LibraryVm : public VmTest {
 protected:
-    void SetUp() override {
-        VmTest::SetUp();
-        if (IsSkipped() || HasFatalFailure())
-            return;
-        helper_env_.emplace("FLEETBOX_HELPER", built("tools/fleetbox/fleetbox-helper"));
-    }
     [[nodiscard]] Options options() const {
         Options o;
         o.store_root = root();
@@ -39,7 +33,6 @@ protected:
         o.memory_mb = 1024;
         return o;
     }
-    std::optional<ScopedEnv> helper_env_;
 };
 
 TEST_F(LibraryVm, StartSshDestroy) {

@@ -26,16 +26,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using namespace std::chrono_literals;
 
-class MemberNames : public VmTest {
-protected:
-    void SetUp() override {
-        VmTest::SetUp();
-        if (IsSkipped() || HasFatalFailure())
-            return;
-        helper_env_.emplace("FLEETBOX_HELPER", built("tools/fleetbox/fleetbox-helper"));
-    }
-    std::optional<ScopedEnv> helper_env_;
-};
+class MemberNames : public VmTest {};
 
 // Output of a guest command that must succeed.
 std::string out_of(Vm& vm, const std::string& command) {
