@@ -237,6 +237,15 @@ Error child_error(const ChildSpec& spec, const ChildFailure& failure) {
 
 } // namespace
 
+RunAs current_credentials() {
+    RunAs as{::geteuid(), ::getegid(), {}};
+    int n = ::getgroups(0, nullptr);
+    as.groups.resize(static_cast<size_t>(std::max(n, 0)));
+    if (n > 0 && ::getgroups(n, as.groups.data()) != n)
+        as.groups.clear();
+    return as;
+}
+
 Result<ChildProcess> ChildProcess::spawn(const ChildSpec& spec) {
     if (spec.argv.empty())
         return fail(ErrorKind::Internal, "spawn", "empty argv");

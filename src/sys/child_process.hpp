@@ -33,6 +33,10 @@ struct RunAs {
     std::vector<gid_t> groups; // supplementary groups; empty: none
 };
 
+// This process's effective uid and gid and its supplementary groups: a RunAs that changes
+// nothing (and so needs no privilege).
+RunAs current_credentials();
+
 struct ChildSpec {
     std::vector<std::string> argv;      // argv[0] is looked up on PATH when it has no '/'
     std::vector<std::string> env_set;   // "KEY=VALUE" entries added to (or replacing in) the env
