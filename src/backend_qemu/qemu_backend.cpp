@@ -5,6 +5,7 @@
 #include "net/names.hpp"
 #include "net/network_record.hpp"
 #include "net/subnet_picker.hpp"
+#include "net/tap.hpp"
 #include "store/mac.hpp"
 
 #include <fmt/format.h>
@@ -138,14 +139,17 @@ Result<proto::Booted> QemuBackend::boot(const proto::BootSpec& spec) {
 
 Result<proto::Booted> QemuBackend::boot_unlocked(const proto::BootSpec& spec, Member& member,
                                                  const std::string& tap) {
+    if (spec.base_image_path.empty())
+        return fail(ErrorKind::InvalidArgument, "boot " + spec.name, "spec has no base_image_path",
+                    "this fleetbox-helper needs a client of the same version");
     QemuConfig config;
     config.name = spec.name;
     config.kernel = spec.kernel_path;
     config.initrd = spec.initrd_path;
     config.disk = spec.disk_path;
+    config.base_image = spec.base_image_path;
     config.seed = spec.seed_path;
     config.cmdline_extra = spec.kernel_cmdline_extra;
-    config.tap = tap;
     config.mac = spec.mac;
     config.cpus = static_cast<unsigned>(spec.cpus);
     config.memory_mb = static_cast<unsigned>(spec.memory_mb);
@@ -155,6 +159,7 @@ Result<proto::Booted> QemuBackend::boot_unlocked(const proto::BootSpec& spec, Me
 
     LaunchOptions options;
     options.qemu_log = spec.member_dir + "/qemu.log";
+    options.open_tap = [tap] { return open_tap(tap); }; // QEMU cannot: it has no CAP_NET_ADMIN
     std::shared_ptr<RecordJournal> journal;
     {
         std::lock_guard lock(mutex_);

@@ -122,6 +122,7 @@ Status Orchestrator::boot_member(MemberBoot& m, GroupBoot& group) {
     spec.name = m.name;
     spec.member_dir = m.files.dir;
     spec.disk_path = m.files.disk;
+    spec.base_image_path = m.image.disk_path;
     spec.seed_path = seed_path(m.files, m.method);
     spec.kernel_cmdline_extra = m.kernel_cmdline;
     spec.kernel_path = m.image.kernel_path;

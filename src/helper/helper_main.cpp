@@ -5,7 +5,9 @@
 // that vanished must not kill the helper mid-write). A detached helper makes sure it leads
 // its own session (setsid) and leaves the caller's working directory, like any daemon.
 // Teardown order matters: the server joins every connection thread before the backend is
-// destroyed, and the backend's destructor kills anything still running.
+// destroyed, and the backend's destructor kills anything still running. The very first step,
+// before any thread exists (capabilities are per thread), is the privilege drop
+// (privileges.hpp): store check, umask 077, CAP_NET_ADMIN only, the invoking user's uid.
 #include "helper/helper_main.hpp"
 
 // CLI11 2.1's inline CLI::detail::split trips g++ 12's -Wnull-dereference (a false positive
@@ -15,6 +17,7 @@
 #include <CLI/CLI.hpp>
 #pragma GCC diagnostic pop
 
+#include "helper/privileges.hpp"
 #include "proto/prune_report.hpp"
 #include "store/names.hpp"
 
@@ -98,6 +101,9 @@ void add_helper_options(CLI::App& app, HelperOptions& options) {
                                    "report and exit");
     app.add_flag("--dry-run", options.dry_run, "with --reconcile: report only, change nothing")
         ->needs(reconcile);
+    app.add_option("--user", options.user,
+                   "UID:GID of the store's owner: the helper checks the store is theirs and "
+                   "drops to them, keeping only CAP_NET_ADMIN (default: its own uid:gid)");
     reconcile->excludes(member)->excludes("--mode")->excludes("--parent-pid");
     app.callback([&app, &options] {
         if (options.reconcile)
@@ -110,6 +116,12 @@ void add_helper_options(CLI::App& app, HelperOptions& options) {
 }
 
 int run_helper(const HelperOptions& options) {
+    auto secured = [&]() -> Status {
+        HelperUser user = options.user.empty() ? own_user() : FBX_TRY(parse_user(options.user));
+        return secure_helper(options.store_root, user);
+    }();
+    if (!secured)
+        return startup_failure(secured.error());
     if (options.reconcile)
         return run_reconcile(options);
     block_termination_signals();

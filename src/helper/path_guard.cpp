@@ -76,7 +76,8 @@ Status check_boot_paths(const std::string& store_root, const proto::BootSpec& sp
                         std::string("spec has no ") + field);
         FBX_CHECK(check_inside_store(store_root, *value));
     }
-    for (const std::string* optional : {&spec.kernel_path, &spec.initrd_path})
+    for (const std::string* optional :
+         {&spec.base_image_path, &spec.kernel_path, &spec.initrd_path})
         if (!optional->empty())
             FBX_CHECK(check_inside_store(store_root, *optional));
     return {};

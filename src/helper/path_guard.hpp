@@ -18,8 +18,8 @@ namespace fleetbox::helper {
 //   boot-member: path /etc/shadow is outside the store /root/.fleetbox
 Status check_inside_store(const std::string& store_root, const std::string& path);
 
-// Checks member_dir, disk_path, seed_path, kernel_path and initrd_path of a spec (empty
-// optional paths are skipped; member_dir, disk_path and seed_path are required).
+// Checks member_dir, disk_path, seed_path, base_image_path, kernel_path and initrd_path of a
+// spec (empty optional paths are skipped; member_dir, disk_path and seed_path are required).
 Status check_boot_paths(const std::string& store_root, const proto::BootSpec& spec);
 
 } // namespace fleetbox::helper

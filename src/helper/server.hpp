@@ -37,6 +37,7 @@ struct HelperOptions {
     std::vector<std::string> capabilities = proto::helper_capabilities(); // likewise
     bool reconcile = false; // --reconcile: reclaim dead networks, print the report, exit
     bool dry_run = false;   // with --reconcile: report only
+    std::string user;       // --user UID:GID: whom the helper works for (empty: its own ids)
 };
 
 // Busy when a live helper already answers on `name`'s socket (a stale socket file is fine:

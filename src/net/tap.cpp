@@ -1,7 +1,9 @@
 // Tap devices through /dev/net/tun ioctls (see tap.hpp for why they are persistent).
 // Kernel behavior relied on: TUNSETIFF with IFF_TUN_EXCL returns EBUSY when the name
 // exists; TUNSETPERSIST 1 keeps the device after close; TUNSETIFF without IFF_TUN_EXCL on
-// an existing persistent tap attaches this fd to it.
+// an existing persistent tap attaches this fd to it. Opening /dev/net/tun is a plain file
+// permission check: a helper that dropped to the invoking user needs the device to be
+// usable by that user (mode 0666, udev's default on Debian).
 #include "net/tap.hpp"
 
 #include "net/errors.hpp"
@@ -13,6 +15,7 @@
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 namespace fleetbox {
 
@@ -27,6 +30,13 @@ Result<Fd> open_tun(const std::string& operation) {
         if (e == ENOENT || e == ENODEV || e == ENXIO) {
             return fail(ErrorKind::MissingDependency, operation, "the kernel has no /dev/net/tun",
                         "load the tun module: modprobe tun");
+        }
+        if (e == EACCES && ::geteuid() != 0) {
+            // The helper runs as the invoking user with CAP_NET_ADMIN only (no DAC override).
+            Error error = net_errno_error(operation + ": open " + kTunDevice, e);
+            error.hint = "the fleetbox helper runs as you: /dev/net/tun must be readable and "
+                         "writable by you (Debian's default mode is 0666)";
+            return fail(std::move(error));
         }
         return fail(net_errno_error(operation + ": open " + kTunDevice, e));
     }

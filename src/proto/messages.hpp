@@ -28,9 +28,13 @@ inline constexpr const char* kCapBootKernelCmdline = "boot-kernel-cmdline";
 //  - cluster-network: createnetwork honors cluster/subnet/avoid (a stored subnet is reused,
 //    other clusters' subnets are never picked).
 inline constexpr const char* kCapClusterNetwork = "cluster-network";
+//  - boot-base-image: boot-member takes base_image_path and gives QEMU an explicit disk chain
+//    (overlay backed by exactly that base, read-only); the real helper refuses a spec without
+//    it. An older helper ignores the field and lets QEMU follow the overlay's header.
+inline constexpr const char* kCapBootBaseImage = "boot-base-image";
 // What this build's helper supports.
 inline std::vector<std::string> helper_capabilities() {
-    return {kCapBootKernelCmdline, kCapClusterNetwork};
+    return {kCapBootKernelCmdline, kCapClusterNetwork, kCapBootBaseImage};
 }
 
 // ---- requests -------------------------------------------------------------------------
@@ -70,6 +74,10 @@ struct BootSpec {
     // Appended to the kernel command line: the image's words for the provisioning method
     // (optional on the wire; printable ASCII, at most kMaxCmdlineExtra bytes).
     std::string kernel_cmdline_extra;
+    // The overlay's base image (qcow2), attached read-only as its backing: QEMU never opens
+    // the backing file the overlay's header names (optional on the wire; the real helper
+    // refuses a spec without it, see kCapBootBaseImage).
+    std::string base_image_path;
 };
 inline constexpr std::size_t kMaxCmdlineExtra = 1024;
 struct BootMember {

@@ -6,6 +6,8 @@
 // stderr must be available to turn a failure into one readable error line. Captured output
 // goes to memfd files rather than pipes, so a chatty child can never block on a full pipe.
 // Waiting with a timeout uses a pidfd, so there is no polling and no SIGCHLD handler.
+// The helper starts QEMU as the invoking user with no way to regain privileges (run_as,
+// no_new_privs, umask) and hands it pre-opened descriptors (inherit_fds, e.g. its tap).
 #pragma once
 
 #include "sys/fd.hpp"
@@ -15,11 +17,25 @@
 #include <optional>
 #include <string>
 #include <sys/types.h>
+#include <utility>
 #include <vector>
 
 namespace fleetbox {
 
 enum class Stream { Inherit, Null, Capture, File };
+
+// Credentials the child switches to before exec: setgroups(groups), setresgid(gid x3),
+// setresuid(uid x3). setgroups is skipped when the process already has exactly `groups`
+// (so a caller without CAP_SETGID can still "switch" to its own credentials).
+struct RunAs {
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::vector<gid_t> groups; // supplementary groups; empty: none
+};
+
+// This process's effective uid and gid and its supplementary groups: a RunAs that changes
+// nothing (and so needs no privilege).
+RunAs current_credentials();
 
 struct ChildSpec {
     std::vector<std::string> argv;      // argv[0] is looked up on PATH when it has no '/'
@@ -33,7 +49,15 @@ struct ChildSpec {
     int err_file = -1;
     bool new_session = false;       // setsid(): detached from our terminal and group
     bool own_process_group = false; // setpgid(0,0): kill() reaches its whole tree
-    int parent_death_signal = 0;    // PR_SET_PDEATHSIG, e.g. SIGKILL
+    int parent_death_signal = 0;    // PR_SET_PDEATHSIG, e.g. SIGKILL (set after run_as, which
+                                    // would clear it)
+    std::optional<RunAs> run_as;    // switch credentials first; failure is a spawn error
+    bool no_new_privs = false;      // PR_SET_NO_NEW_PRIVS: exec can never grant privileges
+    std::optional<mode_t> umask;    // the child's umask (default: inherited)
+    // Parent fd -> fd number in the child, kept open across exec (FD_CLOEXEC cleared). The
+    // parent fds are not consumed; numbers may overlap freely (a parent fd 5 -> 6 and 6 -> 5
+    // swap). Child numbers must be >= 3 and distinct.
+    std::vector<std::pair<int, int>> inherit_fds;
     std::string
         missing_hint; // hint when argv[0] is not installed, e.g. "apt-get install qemu-utils"
 };

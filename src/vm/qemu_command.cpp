@@ -5,7 +5,16 @@
 // - microvm takes virtio-*-device (virtio-mmio) devices, q35 takes virtio-*-pci.
 // - rtc=on gives the guest a CMOS clock, so the first boot has a sane wall time.
 // - The root overlay is the first block device, so it is /dev/vda; the seed is /dev/vdb.
-// - -chardev/-drive values are QEMU option strings: commas in paths must be doubled.
+// - -chardev/-netdev values are QEMU option strings: commas in paths must be doubled.
+//   -blockdev takes JSON (a value starting with '{'), which needs no comma escaping and can
+//   say "backing": null (the key=value form has no null; "backing=" is deprecated).
+// - A qcow2 node whose "backing" is a node name uses that node, never the header's backing
+//   file name; "backing": null opens no backing at all. virtio-blk takes read-only from a
+//   read-only node. The device's write cache stays on (writeback), as with -drive.
+// - -netdev tap,fd=N probes IFF_VNET_HDR on the descriptor, so a tap opened with it keeps
+//   the offloads QEMU would enable when opening the tap itself.
+// - The serial file chardev with append=on never truncates (the caller removes the file
+//   before each launch, so a boot never sees the previous boot's output).
 // - -display none (not -nographic) keeps QEMU away from stdio entirely.
 // - tsc_early_khz= (TCG only): the guest's TSC is the host's; telling the kernel its rate
 //   avoids PIT calibration, which fails on microvm under host load and then hangs the boot.
@@ -16,6 +25,7 @@
 #include "vm/qemu_command.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace fleetbox {
 
@@ -45,24 +55,49 @@ void add_accel(std::vector<std::string>& argv, const QemuConfig& c) {
         add(argv, {"-accel", "tcg,thread=multi,tb-size=256", "-cpu", "max"});
 }
 
+void add_blockdev(std::vector<std::string>& argv, const nlohmann::json& node) {
+    add(argv, {"-blockdev", node.dump()});
+}
+
+// A "file" protocol node for one host file.
+nlohmann::json file_node(const std::string& name, const std::string& path, bool read_only) {
+    return {{"driver", "file"}, {"node-name", name}, {"filename", path}, {"read-only", read_only}};
+}
+
 void add_disks(std::vector<std::string>& argv, const QemuConfig& c) {
     const char* blk = device_names(c.machine).block;
-    if (!c.disk.empty())
-        add(argv,
-            {"-drive", fmt::format("id=root,file={},format=qcow2,if=none", qemu_opt_escape(c.disk)),
-             "-device", fmt::format("{},drive=root", blk)});
-    if (!c.seed.empty())
-        add(argv,
-            {"-drive",
-             fmt::format("id=seed,file={},format=raw,if=none,readonly=on", qemu_opt_escape(c.seed)),
-             "-device", fmt::format("{},drive=seed", blk)});
+    if (!c.disk.empty()) {
+        nlohmann::json backing = nullptr;
+        if (!c.base_image.empty()) {
+            add_blockdev(argv, file_node("base-file", c.base_image, true));
+            add_blockdev(argv, {{"driver", "qcow2"},
+                                {"node-name", "base"},
+                                {"file", "base-file"},
+                                {"read-only", true},
+                                {"backing", nullptr}});
+            backing = "base";
+        }
+        add_blockdev(argv, file_node("root-file", c.disk, false));
+        add_blockdev(argv, {{"driver", "qcow2"},
+                            {"node-name", "root"},
+                            {"file", "root-file"},
+                            {"read-only", false},
+                            {"backing", backing}});
+        add(argv, {"-device", fmt::format("{},drive=root", blk)});
+    }
+    if (!c.seed.empty()) {
+        add_blockdev(argv, file_node("seed-file", c.seed, true));
+        add_blockdev(
+            argv,
+            {{"driver", "raw"}, {"node-name", "seed"}, {"file", "seed-file"}, {"read-only", true}});
+        add(argv, {"-device", fmt::format("{},drive=seed", blk)});
+    }
 }
 
 void add_nic(std::vector<std::string>& argv, const QemuConfig& c) {
-    if (c.tap.empty())
+    if (c.tap_fd < 0)
         return;
-    add(argv, {"-netdev",
-               fmt::format("tap,id=n0,ifname={},script=no,downscript=no", qemu_opt_escape(c.tap))});
+    add(argv, {"-netdev", fmt::format("tap,id=n0,fd={}", c.tap_fd)});
     std::string device = fmt::format("{},netdev=n0", device_names(c.machine).net);
     if (!c.mac.empty())
         device += ",mac=" + qemu_opt_escape(c.mac);
@@ -71,9 +106,9 @@ void add_nic(std::vector<std::string>& argv, const QemuConfig& c) {
 
 void add_consoles(std::vector<std::string>& argv, const QemuConfig& c) {
     if (!c.serial_log.empty())
-        add(argv,
-            {"-chardev", fmt::format("file,id=serial0,path={}", qemu_opt_escape(c.serial_log)),
-             "-serial", "chardev:serial0"});
+        add(argv, {"-chardev",
+                   fmt::format("file,id=serial0,path={},append=on", qemu_opt_escape(c.serial_log)),
+                   "-serial", "chardev:serial0"});
     if (!c.qmp_socket.empty())
         add(argv,
             {"-chardev",

@@ -3,10 +3,16 @@
 // Why a pure function: the flags are the product of measurements (reference/boot-tcg.md) and
 // must be unit-testable without QEMU. The line is: microvm (ACPI on, so QMP system_powerdown
 // reaches the guest), direct kernel boot of the image's kernel and initrd, the VM's qcow2
-// overlay as /dev/vda and the NoCloud seed as a read-only second disk, a virtio-net NIC on an
-// existing tap, the serial console to a file, and QMP on a unix socket. Under TCG the
-// translation cache is capped (tb-size=256, RSS ~600 MB instead of ~1 GB) and -cpu max is used;
-// under KVM -cpu host. q35 with virtio-pci devices is kept as a fallback machine.
+// overlay as /dev/vda and the NoCloud seed as a read-only second disk, a virtio-net NIC on a
+// tap handed over as an open descriptor, the serial console to a file, and QMP on a unix
+// socket. Under TCG the translation cache is capped (tb-size=256, RSS ~600 MB instead of
+// ~1 GB) and -cpu max is used; under KVM -cpu host. q35 with virtio-pci devices is kept as a
+// fallback machine.
+//
+// The disk chain is explicit (-blockdev nodes): base image file (read-only) -> qcow2 node
+// with no backing, overlay file -> qcow2 node backed by that base node. QEMU never follows a
+// backing file named in an image header, so a rewritten overlay header cannot make it open
+// any other file. The tap is never opened by name: QEMU runs without CAP_NET_ADMIN.
 #pragma once
 
 #include "host/accel.hpp"
@@ -27,12 +33,14 @@ struct QemuConfig {
     std::string cmdline_extra; // appended to the default kernel command line (the image's
                                // words selecting how its guest is configured)
     std::string disk;          // qcow2 overlay, becomes /dev/vda (empty: none)
+    std::string base_image;    // the overlay's backing qcow2, opened read-only (empty: the
+                               // disk gets no backing, whatever its header names)
     std::string seed;          // NoCloud seed ISO, attached read-only (empty: none)
-    std::string tap;           // existing tap device for the NIC (empty: no NIC)
+    int tap_fd = -1;           // QEMU's descriptor number of an open tap for the NIC (-1: none)
     std::string mac;           // the NIC's MAC, e.g. 52:54:00:12:34:56
     unsigned cpus = 2;         // never 1 under TCG: every boot phase is ~1.5x slower
     unsigned memory_mb = 1024;
-    std::string serial_log; // serial console (ttyS0) written to this file (truncated)
+    std::string serial_log; // serial console (ttyS0) appended to this file (append=on)
     std::string qmp_socket; // QMP unix socket path (< 108 bytes)
     AccelChoice::Kind accel = AccelChoice::Tcg;
     // Under TCG, the host TSC rate (host/host_tsc.hpp), passed as tsc_early_khz= with
@@ -50,6 +58,8 @@ inline constexpr const char* kQemuPackage = "qemu-system-x86";
 std::string kernel_cmdline(const QemuConfig& config);
 
 // argv[0] is kQemuProgram; empty optional fields (disk, seed, tap, serial, qmp) are left out.
+// Block nodes: "root" (with "root-file", and "base" + "base-file" when base_image is set)
+// and "seed" (with "seed-file").
 std::vector<std::string> qemu_argv(const QemuConfig& config);
 
 // QEMU option values use ',' as separator; a literal comma is written ",,".

@@ -1,8 +1,10 @@
 // QemuVm launch and boot wait. Relies on: QEMU creating the QMP socket early and greeting on
 // it only after machine init (kernel and initrd loaded, disks and tap opened), so a QMP
 // greeting means "QEMU started"; QEMU printing the reason for an early exit as the last line
-// of its stderr; the file chardev truncating serial.log at start (it is also removed here first,
-// so the watchdog never sees the previous boot's output); and PR_SET_PDEATHSIG (see header).
+// of its stderr; serial.log being removed here before every launch and re-created by QEMU
+// (append=on never truncates), so the watchdog never sees the previous boot's output; and
+// PR_SET_PDEATHSIG (see header). qemu.log is opened relative to its directory, opened with
+// O_NOFOLLOW, and itself with O_NOFOLLOW: a symlink planted there is never followed.
 // Under TCG the guest TSC is pinned to the measured host rate (host/host_tsc.hpp): without it,
 // most microvm boots on a loaded host hang in PIT calibration, and relaunching cannot help.
 #include "vm/qemu_vm.hpp"
@@ -13,12 +15,15 @@
 #include "sys/tcp_connect.hpp"
 #include "util/console_markers.hpp"
 #include "util/strings.hpp"
+#include "vm/qcow2_header.hpp"
 
 #include <cerrno>
 #include <csignal>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <poll.h>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
@@ -40,6 +45,21 @@ std::chrono::milliseconds left_until(Clock::time_point deadline) {
 void remove_file(const std::string& path) {
     if (!path.empty())
         ::unlink(path.c_str());
+}
+
+// Opens `path` for appending (truncated first when `truncate`) without following a symlink,
+// neither as its last component nor as its directory's.
+Result<Fd> open_log(const std::string& path, bool truncate) {
+    const std::string op = "open " + path;
+    Fd dir(::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir)
+        return fail_errno(op, errno);
+    Fd log(::openat(
+        dir.get(), base_name(path).c_str(),
+        O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0600));
+    if (!log)
+        return fail_errno(op, errno);
+    return log;
 }
 
 // The last line QEMU wrote in this attempt (qemu.log from `offset` on).
@@ -86,6 +106,10 @@ Result<QemuVm> QemuVm::launch(const QemuConfig& config, const LaunchOptions& opt
     if (config.qmp_socket.empty())
         return fail(ErrorKind::InvalidArgument, "start QEMU for " + config.name,
                     "no QMP socket path");
+    for (const std::string* disk : {&config.disk, &config.base_image})
+        if (!disk->empty())
+            FBX_CHECK(check_qcow2_has_no_data_file(*disk).map_error(
+                [&](Error e) { return e.wrap("start QEMU for " + config.name); }));
     QemuVm vm(config, options);
     vm.first_launch_ = Clock::now();
     if (options.pin_tsc && config.accel == AccelChoice::Tcg && config.tsc_khz == 0) {
@@ -99,11 +123,12 @@ Result<QemuVm> QemuVm::launch(const QemuConfig& config, const LaunchOptions& opt
 Status QemuVm::start_attempt() {
     remove_file(config_.serial_log);
     remove_file(config_.qmp_socket);
+    const std::string op = "start QEMU for " + config_.name;
     bool first = report_.retries.empty();
-    Fd log(::open(options_.qemu_log.c_str(),
-                  O_WRONLY | O_CREAT | O_CLOEXEC | (first ? O_TRUNC : O_APPEND), 0644));
-    if (!log)
-        return fail_errno("open " + options_.qemu_log, errno);
+    auto opened = open_log(options_.qemu_log, first);
+    if (!opened)
+        return fail(std::move(opened).error().wrap(op));
+    Fd log = std::move(*opened);
     if (!first) {
         std::string marker = fmt::format("fleetbox: relaunching QEMU (attempt {}): {}\n",
                                          report_.attempts, report_.retries.back());
@@ -111,22 +136,40 @@ Status QemuVm::start_attempt() {
     }
     log_offset_ = ::lseek(log.get(), 0, SEEK_END);
 
+    Fd tap;
+    if (options_.open_tap) {
+        auto opened_tap = options_.open_tap();
+        if (!opened_tap)
+            return fail(std::move(opened_tap).error().wrap(op));
+        tap = std::move(*opened_tap);
+        config_.tap_fd = kTapFd;
+    }
     ChildSpec spec;
-    spec.argv = qemu_argv(config_);
+    try {
+        spec.argv = qemu_argv(config_);
+    } catch (const nlohmann::json::exception&) { // a disk path that is not UTF-8
+        return fail(ErrorKind::InvalidArgument, op, "a disk path is not valid UTF-8");
+    }
     spec.argv[0] = options_.program;
     spec.out = Stream::File;
     spec.err = Stream::File;
     spec.out_file = log.get();
     spec.err_file = log.get();
     spec.parent_death_signal = SIGKILL;
+    spec.run_as = options_.run_as ? *options_.run_as : current_credentials();
+    spec.no_new_privs = true;
+    spec.umask = 077;
+    if (tap)
+        spec.inherit_fds = {{tap.get(), kTapFd}};
     spec.missing_hint = fmt::format("apt-get install {}", kQemuPackage);
     attempt_started_ = Clock::now();
     watchdog_.restart(attempt_started_);
     console_watch_.restart();
     qmp_.reset();
     auto child = options_.spawn ? options_.spawn(spec) : ChildProcess::spawn(spec);
+    tap.reset(); // QEMU holds the only attachment to the tap now
     if (!child)
-        return fail(std::move(child).error().wrap("start QEMU for " + config_.name));
+        return fail(std::move(child).error().wrap(op));
     child_ = std::move(*child);
     FBX_CHECK(connect_monitor());
     report_.seconds_to_qemu_started = seconds_since(first_launch_);
@@ -145,6 +188,9 @@ Status QemuVm::connect_monitor() {
             auto qmp = Qmp::handshake(std::move(*fd), left_until(deadline));
             if (qmp) {
                 qmp_ = std::move(*qmp);
+                // QEMU made it under umask 077 (0700); the execute bit means nothing on a
+                // socket, and every fleetbox socket is 0600.
+                (void)::fchmodat(AT_FDCWD, config_.qmp_socket.c_str(), 0600, AT_SYMLINK_NOFOLLOW);
                 return {};
             }
             // A QEMU that dies during machine init closes the socket before greeting.

@@ -11,6 +11,13 @@
 // early-boot hang the watchdog exists for is PIT calibration failing, which on a loaded host
 // happens on nearly every microvm boot, so relaunching alone would not get a VM up.
 //
+// QEMU gets no privilege: it runs with the launching process's credentials (or
+// LaunchOptions::run_as), PR_SET_NO_NEW_PRIVS and umask 077, so a helper that kept only
+// CAP_NET_ADMIN hands it no capability at all. Its tap comes as an open descriptor
+// (LaunchOptions::open_tap, called afresh for every launch, watchdog relaunches included);
+// qemu.log is opened here without following symlinks; serial.log, the disks and the QMP
+// socket are opened or created by QEMU itself, with its own (the user's) rights.
+//
 // Threading: PR_SET_PDEATHSIG fires when the *thread* that forked QEMU exits, not the process.
 // launch() (and wait_until_reachable(), which may relaunch) must run on a thread that lives
 // as long as the helper, i.e. its main thread.
@@ -50,10 +57,18 @@ struct LaunchOptions {
     // PR_SET_PDEATHSIG is tied to a thread that lives as long as the helper while the
     // boot wait itself runs on a connection thread. Default: ChildProcess::spawn here.
     std::function<Result<ChildProcess>(const ChildSpec&)> spawn;
+    // Opens the VM's tap (a fresh descriptor per launch), handed to QEMU as kTapFd; unset:
+    // no NIC.
+    std::function<Result<Fd>()> open_tap;
+    // Whom QEMU runs as; nullopt: the launching process's own credentials.
+    std::optional<RunAs> run_as;
     // Polled while waiting for the guest; true aborts the wait with ErrorKind::Interrupted
     // (a `stop` that arrives during boot).
     std::function<bool()> cancelled;
 };
+
+// The descriptor number QEMU finds its tap under (-netdev tap,fd=3).
+inline constexpr int kTapFd = 3;
 
 struct BootReport {
     int attempts = 1;                   // launches, including watchdog relaunches

@@ -107,6 +107,7 @@ protected:
         spec.name = name;
         spec.member_dir = dir;
         spec.disk_path = dir + "/disk.qcow2";
+        spec.base_image_path = store_.images_dir() + "/debian-12/disk.qcow2";
         spec.seed_path = dir + "/seed.iso";
         spec.kernel_path = store_.images_dir() + "/debian-12/vmlinuz";
         spec.initrd_path = store_.images_dir() + "/debian-12/initrd.img";

@@ -51,9 +51,9 @@ TEST_F(PathGuardTest, DotDotAndSymlinkEscapesAreRefused) {
 }
 
 TEST_F(PathGuardTest, EveryBootPathIsChecked) {
-    for (auto field :
-         {&proto::BootSpec::member_dir, &proto::BootSpec::disk_path, &proto::BootSpec::seed_path,
-          &proto::BootSpec::kernel_path, &proto::BootSpec::initrd_path}) {
+    for (auto field : {&proto::BootSpec::member_dir, &proto::BootSpec::disk_path,
+                       &proto::BootSpec::seed_path, &proto::BootSpec::kernel_path,
+                       &proto::BootSpec::initrd_path, &proto::BootSpec::base_image_path}) {
         auto spec = spec_for("web");
         spec.*field = "/etc/passwd";
         auto refused = check_boot_paths(store_.root(), spec);

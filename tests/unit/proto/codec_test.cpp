@@ -48,8 +48,10 @@ TEST(Codec, RequestsRoundTrip) {
                   4,
                   3072,
                   900,
-                  "fleetbox.seed=/dev/vdb"};
+                  "fleetbox.seed=/dev/vdb",
+                  "/i/disk.qcow2"};
     auto boot = std::get<BootMember>(round_trip(BootMember{spec}));
+    EXPECT_EQ(boot.spec.base_image_path, "/i/disk.qcow2");
     EXPECT_EQ(boot.spec.name, "web-1");
     EXPECT_EQ(boot.spec.member_dir, spec.member_dir);
     EXPECT_EQ(boot.spec.disk_path, spec.disk_path);

@@ -1,10 +1,12 @@
 // Unit tests for vm/qemu_command: the flags each configuration must produce (TCG vs KVM,
-// microvm vs q35 devices, read-only seed, tap and MAC, serial file, QMP socket, escaping).
+// microvm vs q35 devices, the explicit disk chain and read-only seed, the tap descriptor and
+// MAC, serial file, QMP socket, escaping).
 #include "vm/qemu_command.hpp"
 
 #include <algorithm>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace fleetbox {
 namespace {
@@ -19,8 +21,9 @@ QemuConfig sample() {
     c.kernel = "/m/vmlinuz";
     c.initrd = "/m/initrd.img";
     c.disk = "/m/disk.qcow2";
+    c.base_image = "/i/disk.qcow2";
     c.seed = "/m/seed.iso";
-    c.tap = "fbt0";
+    c.tap_fd = 3;
     c.mac = "52:54:00:12:34:56";
     c.cpus = 2;
     c.memory_mb = 768;
@@ -80,17 +83,71 @@ TEST(QemuCommand, Q35UsesVirtioPci) {
                 Contains("virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56"));
 }
 
-TEST(QemuCommand, RootOverlayFirstThenReadOnlySeed) {
-    auto drives = values_of(qemu_argv(sample()), "-drive");
-    ASSERT_EQ(drives.size(), 2u);
-    EXPECT_EQ(drives[0], "id=root,file=/m/disk.qcow2,format=qcow2,if=none"); // becomes /dev/vda
-    EXPECT_EQ(drives[1], "id=seed,file=/m/seed.iso,format=raw,if=none,readonly=on");
-    EXPECT_THAT(drives[0], Not(HasSubstr("readonly")));
+// Every -blockdev node, parsed, in order.
+std::vector<nlohmann::json> blockdevs(const std::vector<std::string>& argv) {
+    std::vector<nlohmann::json> nodes;
+    for (const auto& value : values_of(argv, "-blockdev"))
+        nodes.push_back(nlohmann::json::parse(value));
+    return nodes;
 }
 
-TEST(QemuCommand, TapNicWithoutScripts) {
+TEST(QemuCommand, ExplicitDiskChainThenReadOnlySeed) {
     auto argv = qemu_argv(sample());
-    EXPECT_EQ(value_of(argv, "-netdev"), "tap,id=n0,ifname=fbt0,script=no,downscript=no");
+    EXPECT_THAT(argv, Not(Contains("-drive")));
+    auto nodes = blockdevs(argv);
+    ASSERT_EQ(nodes.size(), 6u);
+    // The base: its file read-only, its qcow2 node read-only and without any backing.
+    EXPECT_EQ(nodes[0], nlohmann::json({{"driver", "file"},
+                                        {"node-name", "base-file"},
+                                        {"filename", "/i/disk.qcow2"},
+                                        {"read-only", true}}));
+    EXPECT_EQ(nodes[1], nlohmann::json({{"driver", "qcow2"},
+                                        {"node-name", "base"},
+                                        {"file", "base-file"},
+                                        {"read-only", true},
+                                        {"backing", nullptr}}));
+    // The overlay, backed by exactly that node: the header's backing name is never used.
+    EXPECT_EQ(nodes[2], nlohmann::json({{"driver", "file"},
+                                        {"node-name", "root-file"},
+                                        {"filename", "/m/disk.qcow2"},
+                                        {"read-only", false}}));
+    EXPECT_EQ(nodes[3], nlohmann::json({{"driver", "qcow2"},
+                                        {"node-name", "root"},
+                                        {"file", "root-file"},
+                                        {"read-only", false},
+                                        {"backing", "base"}}));
+    EXPECT_EQ(nodes[4], nlohmann::json({{"driver", "file"},
+                                        {"node-name", "seed-file"},
+                                        {"filename", "/m/seed.iso"},
+                                        {"read-only", true}}));
+    EXPECT_EQ(nodes[5], nlohmann::json({{"driver", "raw"},
+                                        {"node-name", "seed"},
+                                        {"file", "seed-file"},
+                                        {"read-only", true}}));
+    // The overlay is the first block device: /dev/vda.
+    auto devices = values_of(argv, "-device");
+    auto root = std::find(devices.begin(), devices.end(), "virtio-blk-device,drive=root");
+    auto seed = std::find(devices.begin(), devices.end(), "virtio-blk-device,drive=seed");
+    ASSERT_NE(root, devices.end());
+    EXPECT_LT(root, seed);
+}
+
+TEST(QemuCommand, ADiskWithoutBaseOpensNoBackingAtAll) {
+    auto c = sample();
+    c.base_image.clear();
+    auto nodes = blockdevs(qemu_argv(c));
+    ASSERT_EQ(nodes.size(), 4u);
+    EXPECT_EQ(nodes[0]["node-name"], "root-file");
+    EXPECT_EQ(nodes[1]["node-name"], "root");
+    EXPECT_TRUE(nodes[1].contains("backing"));
+    EXPECT_TRUE(nodes[1]["backing"].is_null());
+}
+
+TEST(QemuCommand, TapComesAsAnInheritedDescriptor) {
+    auto argv = qemu_argv(sample());
+    EXPECT_EQ(value_of(argv, "-netdev"), "tap,id=n0,fd=3");
+    for (const auto& a : argv)
+        EXPECT_THAT(a, Not(HasSubstr("ifname")));
 }
 
 TEST(QemuCommand, SizesSerialQmpAndNoDefaults) {
@@ -102,7 +159,7 @@ TEST(QemuCommand, SizesSerialQmpAndNoDefaults) {
     EXPECT_EQ(value_of(argv, "-display"), "none");
     EXPECT_THAT(argv, Not(Contains("-nographic")));
     auto chardevs = values_of(argv, "-chardev");
-    EXPECT_THAT(chardevs, Contains("file,id=serial0,path=/m/serial.log"));
+    EXPECT_THAT(chardevs, Contains("file,id=serial0,path=/m/serial.log,append=on"));
     EXPECT_THAT(chardevs, Contains("socket,id=qmp,path=/m/qmp.sock,server=on,wait=off"));
     EXPECT_EQ(value_of(argv, "-serial"), "chardev:serial0");
     EXPECT_EQ(value_of(argv, "-mon"), "chardev=qmp,mode=control");
@@ -163,7 +220,7 @@ TEST(QemuCommand, OptionalPartsAreLeftOut) {
     QemuConfig c;
     c.qmp_socket = "/m/q.sock";
     auto argv = qemu_argv(c);
-    EXPECT_THAT(argv, Not(Contains("-drive")));
+    EXPECT_THAT(argv, Not(Contains("-blockdev")));
     EXPECT_THAT(argv, Not(Contains("-netdev")));
     EXPECT_THAT(argv, Not(Contains("-serial")));
     EXPECT_THAT(argv, Not(Contains("-kernel")));
@@ -176,8 +233,9 @@ TEST(QemuCommand, CommasInPathsAreDoubled) {
     c.disk = "/a,b/disk.qcow2";
     c.serial_log = "/a,b/serial.log";
     auto argv = qemu_argv(c);
-    EXPECT_EQ(values_of(argv, "-drive")[0], "id=root,file=/a,,b/disk.qcow2,format=qcow2,if=none");
-    EXPECT_THAT(values_of(argv, "-chardev"), Contains("file,id=serial0,path=/a,,b/serial.log"));
+    EXPECT_EQ(blockdevs(argv)[2]["filename"], "/a,b/disk.qcow2"); // JSON: no escaping
+    EXPECT_THAT(values_of(argv, "-chardev"),
+                Contains("file,id=serial0,path=/a,,b/serial.log,append=on"));
     EXPECT_EQ(qemu_opt_escape("x,,y"), "x,,,,y");
 }
 
