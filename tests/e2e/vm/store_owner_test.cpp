@@ -7,7 +7,10 @@
 // Why nobody: it exists on every Debian machine, so the test needs no useradd. Its home
 // (/nonexistent) is never used: FLEETBOX_HOME names the store. The image is copied (not
 // hardlinked like other tests) and given to 65534, because the store's files must be the
-// owner's and the shared cache must stay root's.
+// owner's and the shared cache must stay root's. The helper opens /dev/net/tun as the user:
+// Debian's udev makes it 0666, a container may not, so the test puts a 0666 node over
+// /dev/net in a private mount namespace (gtest runs each test in its own process; the CLI,
+// helper and QEMU inherit the namespace; the host's /dev is untouched).
 #include "e2e/vm/e2e_fixture.hpp"
 
 #include "util/strings.hpp"
@@ -15,7 +18,9 @@
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 namespace fleetbox::test {
 namespace {
@@ -67,6 +72,11 @@ protected:
         VmTest::SetUp();
         if (IsSkipped() || HasFatalFailure())
             return;
+        ASSERT_EQ(::unshare(CLONE_NEWNS), 0) << std::strerror(errno);
+        ASSERT_EQ(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0);
+        ASSERT_EQ(::mount("fbx-tun", "/dev/net", "tmpfs", 0, "mode=0755"), 0);
+        ASSERT_EQ(::mknod("/dev/net/tun", S_IFCHR | 0666, ::makedev(10, 200)), 0);
+        ASSERT_EQ(::chmod("/dev/net/tun", 0666), 0);
         // The scratch root stays root's; the store inside it is nobody's.
         ASSERT_EQ(::chmod(root().c_str(), 0711), 0);
         home_ = root() + "/u";
