@@ -93,12 +93,25 @@ void add_helper_options(CLI::App& app, HelperOptions& options) {
         },
         "bound (dies with its client) or detached (outlives it)");
     app.add_option("--parent-pid", options.parent_pid, "bound: exit when this parent goes away");
+    app.add_option_function<long>(
+           "--idle-exit-after",
+           [&options](long seconds) {
+               if (seconds < 0)
+                   throw CLI::ValidationError("--idle-exit-after", "must be 0 or more seconds");
+               options.idle_exit_after = std::chrono::seconds(seconds);
+           },
+           "detached: exit after this many seconds with no member running and no client "
+           "(0: never; default 30)")
+        ->type_name("SECONDS");
     auto* reconcile = app.add_flag("--reconcile", options.reconcile,
                                    "reclaim networks of dead fleetbox processes, print a JSON "
                                    "report and exit");
     app.add_flag("--dry-run", options.dry_run, "with --reconcile: report only, change nothing")
         ->needs(reconcile);
-    reconcile->excludes(member)->excludes("--mode")->excludes("--parent-pid");
+    reconcile->excludes(member)
+        ->excludes("--mode")
+        ->excludes("--parent-pid")
+        ->excludes("--idle-exit-after");
     app.callback([&app, &options] {
         if (options.reconcile)
             return;

@@ -71,9 +71,9 @@ void add_nic(std::vector<std::string>& argv, const QemuConfig& c) {
 
 void add_consoles(std::vector<std::string>& argv, const QemuConfig& c) {
     if (!c.serial_log.empty())
-        add(argv,
-            {"-chardev", fmt::format("file,id=serial0,path={}", qemu_opt_escape(c.serial_log)),
-             "-serial", "chardev:serial0"});
+        add(argv, {"-chardev",
+                   fmt::format("file,id=serial0,path={},append=on", qemu_opt_escape(c.serial_log)),
+                   "-serial", "chardev:serial0"});
     if (!c.qmp_socket.empty())
         add(argv,
             {"-chardev",

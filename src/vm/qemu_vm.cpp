@@ -1,8 +1,10 @@
 // QemuVm launch and boot wait. Relies on: QEMU creating the QMP socket early and greeting on
 // it only after machine init (kernel and initrd loaded, disks and tap opened), so a QMP
 // greeting means "QEMU started"; QEMU printing the reason for an early exit as the last line
-// of its stderr; the file chardev truncating serial.log at start (it is also removed here first,
-// so the watchdog never sees the previous boot's output); and PR_SET_PDEATHSIG (see header).
+// of its stderr; serial.log being removed here before each launch (so the watchdog never sees
+// the previous boot's output) and written by the file chardev with append=on, like qemu.log
+// with O_APPEND, so the helper's log cap can truncate both in place (sys/log_cap.hpp); and
+// PR_SET_PDEATHSIG (see header).
 // Under TCG the guest TSC is pinned to the measured host rate (host/host_tsc.hpp): without it,
 // most microvm boots on a loaded host hang in PIT calibration, and relaunching cannot help.
 #include "vm/qemu_vm.hpp"
@@ -101,7 +103,7 @@ Status QemuVm::start_attempt() {
     remove_file(config_.qmp_socket);
     bool first = report_.retries.empty();
     Fd log(::open(options_.qemu_log.c_str(),
-                  O_WRONLY | O_CREAT | O_CLOEXEC | (first ? O_TRUNC : O_APPEND), 0644));
+                  O_WRONLY | O_CREAT | O_CLOEXEC | O_APPEND | (first ? O_TRUNC : 0), 0644));
     if (!log)
         return fail_errno("open " + options_.qemu_log, errno);
     if (!first) {

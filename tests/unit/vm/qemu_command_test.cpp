@@ -102,7 +102,7 @@ TEST(QemuCommand, SizesSerialQmpAndNoDefaults) {
     EXPECT_EQ(value_of(argv, "-display"), "none");
     EXPECT_THAT(argv, Not(Contains("-nographic")));
     auto chardevs = values_of(argv, "-chardev");
-    EXPECT_THAT(chardevs, Contains("file,id=serial0,path=/m/serial.log"));
+    EXPECT_THAT(chardevs, Contains("file,id=serial0,path=/m/serial.log,append=on"));
     EXPECT_THAT(chardevs, Contains("socket,id=qmp,path=/m/qmp.sock,server=on,wait=off"));
     EXPECT_EQ(value_of(argv, "-serial"), "chardev:serial0");
     EXPECT_EQ(value_of(argv, "-mon"), "chardev=qmp,mode=control");
@@ -177,7 +177,8 @@ TEST(QemuCommand, CommasInPathsAreDoubled) {
     c.serial_log = "/a,b/serial.log";
     auto argv = qemu_argv(c);
     EXPECT_EQ(values_of(argv, "-drive")[0], "id=root,file=/a,,b/disk.qcow2,format=qcow2,if=none");
-    EXPECT_THAT(values_of(argv, "-chardev"), Contains("file,id=serial0,path=/a,,b/serial.log"));
+    EXPECT_THAT(values_of(argv, "-chardev"),
+                Contains("file,id=serial0,path=/a,,b/serial.log,append=on"));
     EXPECT_EQ(qemu_opt_escape("x,,y"), "x,,,,y");
 }
 
