@@ -58,7 +58,7 @@ TEST_F(IdleExit, AConnectedClientOrARunningMemberKeepsItAlive) {
     EXPECT_TRUE(wait_gone(pid));
 }
 
-TEST_F(IdleExit, TheGraceIsAnOptionOfTheHelper) {
+TEST_F(IdleExit, ANegativeGraceIsAUsageError) {
     ChildSpec spec;
     spec.argv = {fake_helper(), "--store",  store_.root(),       "--member", "web",
                  "--mode",      "detached", "--idle-exit-after", "-3"};
