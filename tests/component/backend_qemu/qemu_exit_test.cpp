@@ -6,22 +6,28 @@
 // backend's handler hears of it without anyone asking, the tap is gone from the host and from
 // the network record, the member reads stopped, or error naming the signal and both logs, and
 // boots again. A detached helper's backend also drops its network when no member is left.
+// A running member's serial.log and qemu.log are capped (sys/log_cap.hpp).
 #include "backend_qemu/qemu_backend.hpp"
 #include "component/net/netns_fixture.hpp"
 #include "component/vm/fake_guest.hpp"
 #include "net/network_record.hpp"
 #include "store/store.hpp"
 #include "support/test_support.hpp"
+#include "sys/fd.hpp"
 #include "sys/fs.hpp"
+#include "sys/log_cap.hpp"
 
 #include <arpa/inet.h>
 #include <condition_variable>
 #include <csignal>
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <mutex>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
 
 namespace fleetbox {
 namespace {
@@ -164,6 +170,35 @@ TEST_F(QemuExit, ACleanExitIsStoppedACrashIsAnErrorAndTheMemberBootsAgain) {
     EXPECT_EQ(status->error, "");
     ASSERT_TRUE(b->shutdown());
     EXPECT_TRUE(records().empty());
+}
+
+TEST_F(QemuExit, ARunningMembersLogsAreCapped) {
+    auto b = make(/*detached=*/false);
+    auto booted = boot(*b, "fake-1");
+    ASSERT_GT(booted.qemu_pid, 0);
+    const std::string dir = *store_->member_dir("fake-1");
+    // A guest that floods its console (appended as QEMU appends), and a chatty QEMU.
+    auto flood = [](const std::string& path, std::size_t bytes) {
+        Fd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+        ASSERT_TRUE(fd) << path;
+        std::string chunk(1 << 20, 'x');
+        for (std::size_t done = 0; done < bytes; done += chunk.size())
+            ASSERT_EQ(::write(fd.get(), chunk.data(), chunk.size()),
+                      static_cast<ssize_t>(chunk.size()));
+    };
+    ASSERT_NO_FATAL_FAILURE(flood(dir + "/serial.log", kSerialLogCap + (1 << 20)));
+    ASSERT_NO_FATAL_FAILURE(flood(dir + "/qemu.log", kQemuLogCap + (1 << 20)));
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while ((!path_exists(dir + "/serial.log.1") || !path_exists(dir + "/qemu.log.1")) &&
+           std::chrono::steady_clock::now() < give_up)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_LE(file_size(dir + "/serial.log").value_or(0), kSerialLogCap);
+    EXPECT_GT(file_size(dir + "/serial.log.1").value_or(0), kSerialLogCap);
+    EXPECT_LE(file_size(dir + "/qemu.log").value_or(0), kQemuLogCap);
+    EXPECT_GT(file_size(dir + "/qemu.log.1").value_or(0), kQemuLogCap);
+    // The fake guest ignores the ACPI power button: end QEMU quickly rather than through stop.
+    ASSERT_EQ(::kill(booted.qemu_pid, SIGKILL), 0);
+    EXPECT_EQ(heard(1).size(), 1U);
 }
 
 TEST_F(QemuExit, ADetachedBackendDropsItsNetworkWhenItsLastQemuExits) {
