@@ -14,9 +14,21 @@
 #include "proto/messages.hpp"
 #include "util/error.hpp"
 
+#include <functional>
 #include <string>
 
 namespace fleetbox::backend {
+
+// A member whose VM process ended by itself (guest poweroff, crash, kill), not through stop():
+// the state it now has (stopped after a clean exit, error otherwise) and, for an error, why.
+// `idle`: no member is starting or running any more (a detached helper exits on it).
+struct MemberExit {
+    std::string name;
+    proto::MemberState state = proto::MemberState::Stopped;
+    std::string error;
+    bool idle = false;
+};
+using MemberExitHandler = std::function<void(const MemberExit&)>;
 
 class Backend {
 public:
@@ -47,6 +59,10 @@ public:
     virtual int active_members() = 0;
     // Stop every member and remove the network. Idempotent.
     virtual Status shutdown() = 0;
+    // Called (on a backend thread, never with the backend's lock held) each time a member's VM
+    // process ends by itself, once the backend has cleaned up after it. An empty handler (the
+    // default) unsets it; once this returns, the previous handler is no longer running.
+    virtual void on_member_exit(MemberExitHandler handler) { (void)handler; }
 };
 
 } // namespace fleetbox::backend

@@ -238,7 +238,18 @@ Result<proto::StatusInfo> FakeBackend::status(const std::string& name) {
     auto it = members_.find(name);
     if (it == members_.end())
         return proto::StatusInfo{name, proto::MemberState::Stopped, "", 0, 0, ""};
+    refresh(it->second);
     return status_of(name, it->second);
+}
+
+void FakeBackend::refresh(Member& m) {
+    if (m.state != proto::MemberState::Running || !m.standin)
+        return;
+    if (auto ended = m.standin->try_wait()) {
+        m.state = proto::MemberState::Error;
+        m.error = "the stand-in " + ended->describe();
+        m.standin.reset();
+    }
 }
 
 proto::StatusInfo FakeBackend::status_of(const std::string& name, const Member& m) {
@@ -255,6 +266,7 @@ void FakeBackend::stop_locked(std::unique_lock<std::mutex>& lock, Member& m) {
         m.standin.reset();
     }
     m.state = proto::MemberState::Stopped;
+    m.error.clear();
 }
 
 Status FakeBackend::stop(const std::string& name) {
@@ -286,16 +298,18 @@ Result<proto::MemberList> FakeBackend::list() {
     proto::MemberList out;
     if (network_)
         out.network = network_info();
-    for (const auto& [name, m] : members_)
+    for (auto& [name, m] : members_) {
+        refresh(m);
         out.members.push_back(status_of(name, m));
+    }
     return out;
 }
 
 int FakeBackend::active_members() {
     std::lock_guard lock(mutex_);
     int n = 0;
-    for (const auto& [name, m] : members_)
-        if (active(m.state))
+    for (auto& [name, m] : members_)
+        if (refresh(m); active(m.state))
             ++n;
     return n;
 }

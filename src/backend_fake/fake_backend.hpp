@@ -15,6 +15,8 @@
 //   delay cancels it (boot returns "member X was stopped during boot"); a delay longer than
 //   the spec's boot_timeout_s ends the boot with a Timeout error after that timeout.
 // - FLEETBOX_FAKE_FAIL_BOOT=<name> makes that member's boot fail.
+// - A running member whose stand-in exited (a test killed it: the fake's "QEMU crashed") reads
+//   as `error` from then on, until it is stopped or booted again.
 // - FLEETBOX_FAKE_RECORD=<file> appends one JSON line per call ({"call":"boot","name":...},
 //   with the request's details: boot's seed file name, kernel_cmdline_extra and
 //   boot_timeout_s; createnetwork's subnet and avoid; reserve's ip_hint), each with a single
@@ -82,6 +84,8 @@ private:
     proto::NetworkInfo network_info() const; // caller holds mutex_
     // A known member's status. Caller holds mutex_.
     static proto::StatusInfo status_of(const std::string& name, const Member& member);
+    // A running member whose stand-in is gone turns error. Caller holds mutex_.
+    static void refresh(Member& member);
     Result<ChildProcess> spawn_standin(const std::string& name);
     // Waits out the boot delay (or a cancelling stop) and marks the member running.
     Result<proto::Booted> finish_boot(std::unique_lock<std::mutex>& lock, Member& m,

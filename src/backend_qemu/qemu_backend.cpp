@@ -9,6 +9,7 @@
 #include "store/mac.hpp"
 
 #include <fmt/format.h>
+#include <sys/eventfd.h>
 
 namespace fleetbox::backend {
 
@@ -21,10 +22,16 @@ constexpr std::chrono::seconds kPowerdownKvm{30};
 QemuBackend::QemuBackend(const Store& store, AccelChoice accel, SpawnFn spawn,
                          bool drop_network_when_idle)
     : store_(store), accel_(std::move(accel)), spawn_(std::move(spawn)),
-      drop_network_when_idle_(drop_network_when_idle) {}
+      drop_network_when_idle_(drop_network_when_idle),
+      wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    // Without the eventfd (fd exhaustion) the watcher still notices exits; it only learns of a
+    // new running member at its next tick.
+    watcher_ = std::thread([this] { watch(); });
+}
 
 QemuBackend::~QemuBackend() {
     (void)shutdown();
+    stop_watcher();
 }
 
 proto::MemberState QemuBackend::state_name(State state) {
@@ -113,6 +120,7 @@ Result<proto::Booted> QemuBackend::boot(const proto::BootSpec& spec) {
     member.cancel = false;
     member.error.clear();
     member.tap = tap;
+    member.dir = spec.member_dir;
     lock.unlock();
 
     auto booted = boot_unlocked(spec, member, tap);
@@ -134,6 +142,7 @@ Result<proto::Booted> QemuBackend::boot(const proto::BootSpec& spec) {
     }
     member.state = State::Running;
     changed_.notify_all();
+    wake_watcher(); // watch its QEMU from now on
     return booted;
 }
 
@@ -207,10 +216,8 @@ Result<proto::StatusInfo> QemuBackend::status(const std::string& name) {
 proto::StatusInfo QemuBackend::status_locked(const std::string& name, Member& m) {
     proto::StatusInfo info{name, proto::MemberState::Stopped, "", static_cast<int>(::getpid()), 0,
                            ""};
-    if (m.state == State::Running && m.vm && !m.vm->running()) {
-        m.state = State::Failed; // QEMU died under us (guest poweroff, crash)
-        m.error = "QEMU exited";
-    }
+    if (m.state == State::Running && m.vm && !m.vm->running())
+        end_member_locked(name, m); // exited before the watcher woke: the same outcome
     info.state = state_name(m.state);
     info.ip = m.state == State::Running || m.state == State::Starting ? m.ip : "";
     info.qemu_pid = m.vm && m.vm->running() ? m.vm->pid() : 0;
@@ -251,14 +258,9 @@ Status QemuBackend::stop(const std::string& name) {
     Status result;
     if (auto it = members_.find(name); it != members_.end())
         result = stop_member(lock, name, it->second);
-    if (drop_network_when_idle_ && network_ && active_locked() == 0) {
-        shutting_down_ = true; // the helper exits after this reply: nothing may start now
-        auto dropped = network_->destroy();
-        network_.reset(); // on a failed destroy the destructor retries; reconcile is the backstop
-        journal_.reset();
-        if (!dropped && result)
-            result = fail(std::move(dropped).error());
-    }
+    // The helper exits after this reply when nothing is left running.
+    if (auto dropped = drop_network_if_idle_locked(); !dropped && result)
+        result = fail(std::move(dropped).error());
     return result;
 }
 
@@ -291,6 +293,7 @@ Status QemuBackend::stop_member(std::unique_lock<std::mutex>& lock, const std::s
         (void)network_->remove_tap(m.tap);
     m.tap.clear();
     m.state = State::Stopped;
+    m.error.clear(); // a stopped member carries no stale error (e.g. from a QEMU crash)
     changed_.notify_all();
     return result;
 }
@@ -309,6 +312,7 @@ int QemuBackend::active_locked() const {
 }
 
 Status QemuBackend::shutdown() {
+    stop_watcher(); // exits from here on are ours, not news
     std::unique_lock lock(mutex_);
     shutting_down_ = true;
     Status result;

@@ -12,6 +12,15 @@
 // kills QEMU, removes the tap and returns "member X was stopped during boot"; stop() waits
 // for that before it replies, so no QEMU outlives a stop.
 //
+// QEMU exits are noticed at once: a watcher thread polls the pidfd of every running member's
+// QEMU (plus an eventfd that wakes it when the set changes). When one exits by itself (guest
+// poweroff, crash, kill) the watcher reaps it, removes its tap (and so its record entry),
+// marks the member stopped (QEMU exited with status 0: the guest powered off) or error (the
+// exit status or signal, and where its qemu.log and serial.log are), and, in a detached
+// helper that has no member left running, drops the network like the stop of the last member
+// does. Then it tells the on_member_exit handler (the helper server, which exits when idle).
+// Once a second the same thread caps the logs of every member with a QEMU (sys/log_cap.hpp).
+//
 // Records: the network is built with a RecordJournal over the store's networks/ (write-ahead
 // record naming the bridge, every tap, and each QEMU's pid + start time as it is launched,
 // including watchdog relaunches), so a crashed helper's leftovers are reclaimed by the next
@@ -26,6 +35,7 @@
 #include "net/record_journal.hpp"
 #include "store/store.hpp"
 #include "sys/child_process.hpp"
+#include "sys/fd.hpp"
 #include "vm/qemu_vm.hpp"
 
 #include <condition_variable>
@@ -35,6 +45,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace fleetbox::backend {
 
@@ -58,6 +70,7 @@ public:
     Result<proto::MemberList> list() override;
     int active_members() override;
     Status shutdown() override;
+    void on_member_exit(MemberExitHandler handler) override;
 
 private:
     enum class State { Reserved, Starting, Running, Stopping, Stopped, Failed };
@@ -67,6 +80,7 @@ private:
         std::string tap;
         std::string error;
         bool cancel = false;
+        std::string dir; // the member directory (its serial.log and qemu.log)
         std::optional<QemuVm> vm;
     };
 
@@ -79,6 +93,16 @@ private:
     // The member's state as the protocol reports it (a Running member whose QEMU exited turns
     // Failed here). Caller holds mutex_.
     proto::StatusInfo status_locked(const std::string& name, Member& member);
+    // A Running member whose QEMU exited: clean up (tap, record) and queue the exit for the
+    // handler. Caller holds mutex_.
+    void end_member_locked(const std::string& name, Member& member);
+    // Detached: with no member active, remove the network (the helper is on its way out).
+    // Caller holds mutex_.
+    Status drop_network_if_idle_locked();
+    void watch();        // the watcher thread's body
+    void stop_watcher(); // idempotent; never with mutex_ held
+    void wake_watcher();
+    void cap_member_logs();
 
     const Store& store_;
     AccelChoice accel_;
@@ -90,6 +114,12 @@ private:
     std::optional<Network> network_;
     std::map<std::string, Member> members_;
     bool shutting_down_ = false;
+    std::vector<MemberExit> exits_; // noticed, not yet handed to the handler
+    bool watcher_stop_ = false;
+    Fd wake_; // eventfd: the set of running members changed, or the watcher must stop
+    std::mutex handler_mutex_; // held while the handler runs
+    MemberExitHandler handler_;
+    std::thread watcher_; // last: started once everything above exists
 };
 
 } // namespace fleetbox::backend

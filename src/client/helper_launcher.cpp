@@ -118,7 +118,9 @@ Result<HelperLauncher> HelperLauncher::create(LaunchOptions options) {
 Result<HelperHandle> HelperLauncher::spawn(const Store& store, const std::string& member,
                                            HelperMode mode) const {
     std::string log_path = FBX_TRY(store.ensure_member_dir(member)) + "/helper.log";
-    Fd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    // O_APPEND: the helper caps its log by truncating it in place (sys/log_cap.hpp), and every
+    // write then lands at the new end. O_NOFOLLOW: a symlink planted as helper.log is refused.
+    Fd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!log)
         return fail_errno("open " + log_path, errno);
 

@@ -7,10 +7,13 @@
 //   No PR_SET_PDEATHSIG on the helper: the library runs inside arbitrary caller code, and the
 //   death signal would fire when the *thread* that spawned the helper exits.
 // - Detached (CLI): the helper starts in its own session (setsid) and is released after the
-//   handshake; it outlives the command and exits when its last member stops.
+//   handshake; it outlives the command and exits when its last member stops (or its QEMU
+//   exits), or after its idle grace with nothing running and no client (the helper's
+//   --idle-exit-after; the launcher leaves the default).
 //
-// The helper's stdout/stderr go to <member dir>/helper.log; when it dies during startup, the
-// error quotes that log's last line. A helper answering with another protocol version is
+// The helper's stdout/stderr go to <member dir>/helper.log (O_APPEND, so the helper can cap it
+// by truncating in place; O_NOFOLLOW); when it dies during startup, the error quotes that
+// log's last line. A helper answering with another protocol version is
 // killed (it is stale: an old FLEETBOX_HELPER or an old install).
 #pragma once
 

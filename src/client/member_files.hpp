@@ -29,8 +29,12 @@ struct MemberFiles {
     std::string serial_log;
 
     static Result<MemberFiles> of(const Store& store, const std::string& name);
-    // The logs a boot writes (plain names in dir): kept when a new VM's first boot fails.
-    static std::vector<std::string> log_names() { return {"serial.log", "qemu.log", "helper.log"}; }
+    // The logs a boot writes (plain names in dir), with what their cap rotated out (.1): kept
+    // when a new VM's first boot fails.
+    static std::vector<std::string> log_names() {
+        return {"serial.log", "serial.log.1", "qemu.log",
+                "qemu.log.1", "helper.log",   "helper.log.1"};
+    }
 };
 
 // The seed file of a VM configured by `method` (seed.iso or seed.tar in its directory).

@@ -76,7 +76,9 @@ Result<std::unique_ptr<Vm::Impl>> Orchestrator::attach(const std::string& name) 
 
 Result<bool> Orchestrator::stop(const std::string& name) {
     auto st = FBX_TRY(status(name));
-    if (!proto::is_active(st.state))
+    // Any state but stopped goes to the helper: an errored member's helper cleans up after it
+    // (and, detached, exits when nothing is left), so `down` never leaves a dead end.
+    if (st.state == proto::MemberState::Stopped)
         return false;
     auto remote = FBX_TRY(launcher_.attach(store_, name));
     FBX_CHECK(

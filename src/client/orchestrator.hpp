@@ -79,7 +79,8 @@ public:
     Result<std::unique_ptr<Vm::Impl>> attach(const std::string& name);
     // Running, starting, stopped or error; a VM with no live helper is stopped.
     Result<proto::StatusInfo> status(const std::string& name) const;
-    // Stops a running VM; success (with was_running=false) when it is not running.
+    // Stops a VM in any state but stopped (running, starting, or error: the helper then cleans
+    // up after it); success with false when it is stopped (no helper holds it).
     Result<bool> stop(const std::string& name);
     // Stops it if running, then deletes its directory. A missing VM is NotFound.
     Status destroy(const std::string& name);

@@ -96,6 +96,16 @@ void add_helper_options(CLI::App& app, HelperOptions& options) {
         },
         "bound (dies with its client) or detached (outlives it)");
     app.add_option("--parent-pid", options.parent_pid, "bound: exit when this parent goes away");
+    app.add_option_function<long>(
+           "--idle-exit-after",
+           [&options](long seconds) {
+               if (seconds < 0)
+                   throw CLI::ValidationError("--idle-exit-after", "must be 0 or more seconds");
+               options.idle_exit_after = std::chrono::seconds(seconds);
+           },
+           "detached: exit after this many seconds with no member running and no client "
+           "(0: never; default 30)")
+        ->type_name("SECONDS");
     auto* reconcile = app.add_flag("--reconcile", options.reconcile,
                                    "reclaim networks of dead fleetbox processes, print a JSON "
                                    "report and exit");
@@ -104,7 +114,10 @@ void add_helper_options(CLI::App& app, HelperOptions& options) {
     app.add_option("--user", options.user,
                    "UID:GID of the store's owner: the helper checks the store is theirs and "
                    "drops to them, keeping only CAP_NET_ADMIN (default: its own uid:gid)");
-    reconcile->excludes(member)->excludes("--mode")->excludes("--parent-pid");
+    reconcile->excludes(member)
+        ->excludes("--mode")
+        ->excludes("--parent-pid")
+        ->excludes("--idle-exit-after");
     app.callback([&app, &options] {
         if (options.reconcile)
             return;

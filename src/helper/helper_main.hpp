@@ -1,7 +1,7 @@
 // The fleetbox-helper process entry: command-line options and the helper's whole life.
 //
 //   fleetbox-helper --store ROOT --member NAME --mode bound|detached [--parent-pid PID]
-//                   [--user UID:GID]
+//                   [--idle-exit-after SECONDS] [--user UID:GID]
 //   fleetbox-helper --reconcile --store ROOT [--dry-run] [--user UID:GID]
 //
 // The second form (reconcile mode) needs CAP_NET_ADMIN like the helper itself: it reclaims
@@ -22,8 +22,8 @@ class App;
 
 namespace fleetbox::helper {
 
-// Registers --store, --member, --mode, --parent-pid, --reconcile, --dry-run and --user.
-// --member and --mode are required unless --reconcile is given (and refused with it).
+// Registers --store, --member, --mode, --parent-pid, --idle-exit-after, --reconcile, --dry-run
+// and --user. --member and --mode are required unless --reconcile is given (and refused with it).
 void add_helper_options(CLI::App& app, HelperOptions& options);
 
 // Runs the helper until it shuts down; returns the process exit code (0 after a graceful

@@ -8,6 +8,7 @@
 
 #include "helper/connection.hpp"
 #include "store/timestamp.hpp"
+#include "sys/log_cap.hpp"
 #include "sys/unix_socket.hpp"
 
 #include <cerrno>
@@ -59,8 +60,11 @@ Result<std::unique_ptr<HelperServer>> HelperServer::create(const Store& store,
     Fd stop(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!stop)
         return fail_errno("eventfd", errno);
-    return std::unique_ptr<HelperServer>(new HelperServer(
+    auto server = std::unique_ptr<HelperServer>(new HelperServer(
         store, std::move(options), executor, backend, std::move(signals), std::move(stop)));
+    HelperServer* raw = server.get(); // the destructor unsets the handler before it goes
+    backend.on_member_exit([raw](const backend::MemberExit& exit) { raw->on_member_exit(exit); });
+    return server;
 }
 
 HelperServer::HelperServer(const Store& store, HelperOptions options, MainThreadExecutor& executor,
@@ -69,6 +73,7 @@ HelperServer::HelperServer(const Store& store, HelperOptions options, MainThread
       signals_(std::move(signals)), stop_(std::move(stop)) {}
 
 HelperServer::~HelperServer() {
+    backend_.on_member_exit({});
     reap_connections(true);
     remove_sockets();
 }
@@ -159,6 +164,46 @@ void HelperServer::on_tick() {
     if (options_.parent_pid > 0 && ::getppid() != options_.parent_pid)
         request_shutdown(fmt::format("parent process {} is gone", options_.parent_pid));
     reap_connections(false);
+    check_idle();
+    if (auto dir = store_.member_dir(options_.member)) {
+        auto capped = cap_log_in(*dir, "helper.log", kHelperLogCap);
+        if (!capped)
+            log("cap helper.log: " + capped.error().message());
+        else if (*capped)
+            log("helper.log reached its cap: the older lines are in helper.log.1");
+    }
+}
+
+// Any thread (the backend's watcher); never blocks on the backend.
+void HelperServer::on_member_exit(const backend::MemberExit& exit) {
+    log(fmt::format("{}: QEMU exited: {}{}", exit.name, proto::to_string(exit.state),
+                    exit.error.empty() ? "" : " (" + exit.error + ")"));
+    if (options_.mode == HelperMode::Detached && exit.idle)
+        request_shutdown("its last member's QEMU exited");
+}
+
+void HelperServer::check_idle() {
+    if (options_.mode != HelperMode::Detached || options_.idle_exit_after.count() <= 0)
+        return;
+    auto now = std::chrono::steady_clock::now();
+    if (backend_.active_members() != 0 || open_connections() != 0) {
+        idle_since_.reset();
+        return;
+    }
+    if (!idle_since_)
+        idle_since_ = now;
+    if (now - *idle_since_ >= options_.idle_exit_after)
+        request_shutdown(fmt::format("no member running and no client for {} s",
+                                     options_.idle_exit_after.count()));
+}
+
+int HelperServer::open_connections() {
+    std::lock_guard lock(connections_mutex_);
+    int n = 0;
+    for (const auto& conn : connections_)
+        if (!conn->done)
+            ++n;
+    return n;
 }
 
 void HelperServer::reap_connections(bool all) {

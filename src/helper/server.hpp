@@ -8,6 +8,13 @@
 // last member stopped in detached mode) removes the sockets, then a reaper thread stops the
 // backend, shuts down and joins every connection while the main thread keeps pumping the
 // executor, so a boot that needs the main thread mid-shutdown cannot deadlock.
+//
+// Lifetime of a detached helper without dead ends: it exits when the stop of its last member
+// leaves nothing running, when its last running member's QEMU exits by itself (the backend
+// reports it through on_member_exit), and when, for `idle_exit_after`, no member has been
+// starting or running and no client connection has been open (a CLI killed between spawning
+// the helper and booting its member must not leave the helper and its bridge behind). Each
+// tick also caps helper.log (sys/log_cap.hpp).
 #pragma once
 
 #include "backend/backend.hpp"
@@ -18,15 +25,19 @@
 #include "sys/fd.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <list>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <sys/types.h>
 #include <thread>
 
 namespace fleetbox::helper {
+
+inline constexpr std::chrono::seconds kDefaultIdleExitAfter{30};
 
 struct HelperOptions {
     std::string store_root;
@@ -38,6 +49,11 @@ struct HelperOptions {
     bool reconcile = false; // --reconcile: reclaim dead networks, print the report, exit
     bool dry_run = false;   // with --reconcile: report only
     std::string user;       // --user UID:GID: whom the helper works for (empty: its own ids)
+    // Detached: exit after this long with no member starting or running and no client
+    // connected; 0 never. 30 s: well beyond the launcher's 10 s wait for a new helper's socket
+    // and the gaps between a CLI's requests, yet short enough that a killed CLI's helper and
+    // bridge are gone by the time anyone looks (`--idle-exit-after`, tests shorten it).
+    std::chrono::seconds idle_exit_after = kDefaultIdleExitAfter;
 };
 
 // Busy when a live helper already answers on `name`'s socket (a stale socket file is fine:
@@ -97,6 +113,10 @@ private:
     void poll_once();
     void accept_from(int listen_fd);
     void on_tick();
+    void on_member_exit(const backend::MemberExit& exit);
+    // Detached: shut down once idle (no active member, no connection) for idle_exit_after.
+    void check_idle();
+    int open_connections();
     void reap_connections(bool all);
     void remove_sockets();
     void shut_down();
@@ -111,6 +131,7 @@ private:
     std::mutex connections_mutex_;
     std::list<std::unique_ptr<Connection>> connections_;
     std::atomic<bool> stopping_{false};
+    std::optional<std::chrono::steady_clock::time_point> idle_since_; // main thread only
     std::mutex log_mutex_;
 };
 

@@ -2,9 +2,11 @@
 // it only after machine init (kernel and initrd loaded, disks and tap opened), so a QMP
 // greeting means "QEMU started"; QEMU printing the reason for an early exit as the last line
 // of its stderr; serial.log being removed here before every launch and re-created by QEMU
-// (append=on never truncates), so the watchdog never sees the previous boot's output; and
-// PR_SET_PDEATHSIG (see header). qemu.log is opened relative to its directory, opened with
-// O_NOFOLLOW, and itself with O_NOFOLLOW: a symlink planted there is never followed.
+// (so the watchdog never sees the previous boot's output) and written by the file chardev with
+// append=on, like qemu.log with O_APPEND, so the helper's log cap can truncate both in place
+// (sys/log_cap.hpp); and PR_SET_PDEATHSIG (see header). qemu.log is opened relative to its
+// directory, opened with O_NOFOLLOW, and itself with O_NOFOLLOW: a planted symlink is never
+// followed.
 // Under TCG the guest TSC is pinned to the measured host rate (host/host_tsc.hpp): without it,
 // most microvm boots on a loaded host hang in PIT calibration, and relaunching cannot help.
 #include "vm/qemu_vm.hpp"

@@ -110,6 +110,12 @@ public:
 
     [[nodiscard]] pid_t pid() const { return child_ ? child_->pid() : -1; }
     [[nodiscard]] bool running();
+    // The QEMU process's pidfd (readable once it exited), -1 when none was started.
+    [[nodiscard]] int exit_fd() const { return child_ ? child_->exit_fd() : -1; }
+    // How QEMU ended (reaping it), nullopt while it runs.
+    [[nodiscard]] std::optional<ExitStatus> exit_status() {
+        return child_ ? child_->try_wait() : std::nullopt;
+    }
     [[nodiscard]] const BootReport& report() const { return report_; }
     [[nodiscard]] const QemuConfig& config() const { return config_; }
     [[nodiscard]] const std::string& qemu_log() const { return options_.qemu_log; }

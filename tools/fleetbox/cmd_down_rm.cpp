@@ -29,7 +29,8 @@ Result<int> run_down(const TargetArgs& args) {
     int failures = 0;
     for (const auto& name : targets.found) {
         auto st = orchestrator.status(name);
-        if (!st || !proto::is_active(st->state)) {
+        // Every state but stopped is ended, an errored member's too (its helper cleans up).
+        if (!st || st->state == proto::MemberState::Stopped) {
             fmt::print("{} is not running\n", name);
             continue;
         }

@@ -1,5 +1,6 @@
 // `fleetbox logs NAME [-f]`: the VM's serial console (kernel, systemd and cloud-init output).
-// -f follows the file as it grows, like `tail -f`, until Ctrl-C. For a name whose first boot
+// -f follows the file as it grows, like `tail -f` (and, like `tail -F`, across the helper's
+// log cap truncating it and a new boot replacing it), until Ctrl-C. For a name whose first boot
 // failed (the VM was rolled back), it prints the kept serial log from the store's failed/.
 #include "cli.hpp"
 #include "client/member_files.hpp"
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <fcntl.h>
 #include <fmt/core.h>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
@@ -23,6 +25,22 @@ struct LogsArgs {
     std::string name;
     bool follow = false;
 };
+
+// -f: the helper caps serial.log by truncating it in place (the older lines go to
+// serial.log.1) and a new boot replaces the file: either way, start over at its beginning.
+void follow_rotation(Fd& fd, const std::string& path) {
+    struct stat open_st {};
+    struct stat path_st {};
+    if (::fstat(fd.get(), &open_st) != 0)
+        return;
+    if (::stat(path.c_str(), &path_st) == 0 &&
+        (path_st.st_ino != open_st.st_ino || path_st.st_dev != open_st.st_dev)) {
+        fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        return;
+    }
+    if (open_st.st_size < ::lseek(fd.get(), 0, SEEK_CUR))
+        (void)::lseek(fd.get(), 0, SEEK_SET);
+}
 
 // Copies what is readable now; returns false on a read error.
 bool pump(int fd) {
@@ -84,6 +102,9 @@ Result<int> run_logs(const LogsArgs& args) {
             if (!fd)
                 continue;
         }
+        follow_rotation(fd, files.serial_log);
+        if (!fd)
+            continue;
         if (!pump(fd.get()))
             return fail_errno("read " + files.serial_log, errno);
         std::fflush(stdout);

@@ -1,7 +1,8 @@
 // e2e: one VM's whole life through the real fleetbox CLI, run as child processes with
 // FLEETBOX_HOME pointing at a scratch store, inside the test's private network namespace:
 // up -> ssh (exit codes, hostname, sudo) -> ls -> logs -> down -> ssh refused -> up again
-// (the disk kept what was written) -> rm -> nothing left (processes, links, nft tables).
+// (the disk kept what was written) -> guest poweroff (ls shows stopped by itself, the helper
+// and network go) -> up again -> rm -> nothing left (processes, links, nft tables).
 // The CLI's helper is detached, so the checks between commands see what a user would see.
 // Two concurrent `up` of one name boot it once: the member lock serializes them and the
 // second finds the VM running (never a second QEMU on the same disk).
@@ -119,6 +120,28 @@ TEST_F(CliLifecycle, UpSshDownUpRm) {
     auto kept = guest("cat ~/kept");
     EXPECT_EQ(kept.code, 0) << kept;
     EXPECT_EQ(kept.out, "kept\n");
+
+    // poweroff inside the guest: the helper notices QEMU's exit by itself, so `ls` shows the
+    // VM stopped (never "error") without anyone running `down`, the helper and network are
+    // gone, and `up` boots it again. The ssh session may die with the guest: its code is moot.
+    (void)guest("sudo systemctl poweroff");
+    std::string state;
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+    while (std::chrono::steady_clock::now() < give_up) {
+        auto polled = fbx({"ls", "-o", "json"});
+        auto j = nlohmann::json::parse(polled.out, nullptr, false);
+        state = j.is_array() && j.size() == 1 ? j[0].value("state", "") : "";
+        if (state != "running")
+            break;
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+    EXPECT_EQ(state, "stopped");
+    expect_nothing_left();
+    auto revived = fbx({"up", kVm});
+    ASSERT_EQ(revived.code, 0) << revived;
+    auto still = guest("cat ~/kept");
+    EXPECT_EQ(still.code, 0) << still;
+    EXPECT_EQ(still.out, "kept\n");
 
     // rm -f: stops it and deletes its directory; nothing of it is left anywhere.
     auto rm = fbx({"rm", "-f", kVm});
