@@ -148,7 +148,7 @@ Result<proto::Booted> QemuBackend::boot(const proto::BootSpec& spec) {
 
 Result<proto::Booted> QemuBackend::boot_unlocked(const proto::BootSpec& spec, Member& member,
                                                  const std::string& tap) {
-    if (spec.base_image_path.empty())
+    if (!spec.disk_path.empty() && spec.base_image_path.empty()) // the disk chain is ours to fix
         return fail(ErrorKind::InvalidArgument, "boot " + spec.name, "spec has no base_image_path",
                     "this fleetbox-helper needs a client of the same version");
     QemuConfig config;
