@@ -5,9 +5,14 @@
 // PR_SET_PDEATHSIG, which fires when the *thread* that forked exits (callers that need it
 // fork from a long-lived thread). Exec failures travel back through a CLOEXEC pipe so the
 // parent reports "not found" instead of a child exiting 127.
+// A child spawned with regain_root (a dropped sudo client starting fleetbox-helper) runs as
+// root while this process does not: kill(2) then needs root too, so signal() raises the
+// effective uid for the one kill of its own unreaped child (the pid cannot be reused before
+// it is reaped), and drops it again at once.
 #include "sys/child_process.hpp"
 
 #include "sys/fs.hpp"
+#include "sys/privileges.hpp"
 #include "util/strings.hpp"
 
 #include <cerrno>
@@ -88,6 +93,20 @@ std::string read_capture(const Fd& fd) {
     return out;
 }
 
+// What the child reports through the pipe when it cannot exec.
+struct ChildFailure {
+    int stage = 0; // kStageExec or kStageRegainRoot
+    int err = 0;
+};
+constexpr int kStageExec = 0;
+constexpr int kStageRegainRoot = 1;
+
+[[noreturn]] void report_and_exit(int report_fd, int stage, int err) {
+    ChildFailure failure{stage, err};
+    (void)!::write(report_fd, &failure, sizeof failure);
+    ::_exit(127);
+}
+
 // Runs in the child between fork and exec: only async-signal-safe calls.
 [[noreturn]] void exec_child(const ChildSpec& spec, int in_fd, int out_fd, int err_fd,
                              int report_fd, char* const* argv, char* const* envp,
@@ -121,15 +140,14 @@ std::string read_capture(const Fd& fd) {
                 ::close(fd);
     }
     ::fcntl(report_fd, F_SETFD, FD_CLOEXEC);
-    if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0) {
-        int e = errno;
-        (void)!::write(report_fd, &e, sizeof e);
-        ::_exit(127);
+    if (spec.regain_root) {
+        if (int e = regain_root_in_child(); e != 0)
+            report_and_exit(report_fd, kStageRegainRoot, e);
     }
+    if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0)
+        report_and_exit(report_fd, kStageExec, errno);
     ::execve(program, argv, envp);
-    int e = errno;
-    (void)!::write(report_fd, &e, sizeof e);
-    ::_exit(127);
+    report_and_exit(report_fd, kStageExec, errno);
 }
 
 } // namespace
@@ -190,23 +208,31 @@ Result<ChildProcess> ChildProcess::spawn(const ChildSpec& spec) {
     report_write.reset();
     child.pid_ = pid;
     child.group_ = spec.own_process_group || spec.new_session;
+    child.root_child_ = spec.regain_root;
     child.pidfd_.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    int child_errno = 0;
+    ChildFailure failure;
     ssize_t n;
     do {
-        n = ::read(report_read.get(), &child_errno, sizeof child_errno);
+        n = ::read(report_read.get(), &failure, sizeof failure);
     } while (n < 0 && errno == EINTR);
-    if (n == sizeof child_errno) {
+    if (n == sizeof failure) {
         child.reap_blocking();
-        return fail_errno("run " + spec.argv[0], child_errno);
+        if (failure.stage == kStageRegainRoot) {
+            Error e = errno_error("run " + spec.argv[0] + " as root", failure.err);
+            e.kind = ErrorKind::Permission;
+            e.context = "this process cannot become root again (its saved uid is not 0)";
+            return fail(std::move(e).with_hint("run it with sudo"));
+        }
+        return fail_errno("run " + spec.argv[0], failure.err);
     }
     return child;
 }
 
 ChildProcess::ChildProcess(ChildProcess&& o) noexcept
-    : pid_(std::exchange(o.pid_, -1)), group_(o.group_), pidfd_(std::move(o.pidfd_)),
-      out_capture_(std::move(o.out_capture_)), err_capture_(std::move(o.err_capture_)),
-      program_(std::move(o.program_)), status_(std::exchange(o.status_, std::nullopt)) {}
+    : pid_(std::exchange(o.pid_, -1)), group_(o.group_), root_child_(o.root_child_),
+      pidfd_(std::move(o.pidfd_)), out_capture_(std::move(o.out_capture_)),
+      err_capture_(std::move(o.err_capture_)), program_(std::move(o.program_)),
+      status_(std::exchange(o.status_, std::nullopt)) {}
 
 ChildProcess& ChildProcess::operator=(ChildProcess&& o) noexcept {
     if (this != &o) {
@@ -214,6 +240,7 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& o) noexcept {
             kill();
         pid_ = std::exchange(o.pid_, -1);
         group_ = o.group_;
+        root_child_ = o.root_child_;
         pidfd_ = std::move(o.pidfd_);
         out_capture_ = std::move(o.out_capture_);
         err_capture_ = std::move(o.err_capture_);
@@ -302,6 +329,12 @@ Status ChildProcess::signal(int sig) {
     if (!running())
         return {};
     int rc = group_ ? ::kill(-pid_, sig) : ::kill(pid_, sig);
+    if (rc != 0 && errno == EPERM && root_child_ && can_regain_root()) {
+        if (auto root = ScopedRoot::enter("signal " + program_); root)
+            rc = group_ ? ::kill(-pid_, sig) : ::kill(pid_, sig);
+        else
+            errno = EPERM;
+    }
     if (rc != 0 && errno != ESRCH)
         return fail_errno("signal " + program_, errno);
     return {};

@@ -34,6 +34,11 @@ struct ChildSpec {
     bool new_session = false;       // setsid(): detached from our terminal and group
     bool own_process_group = false; // setpgid(0,0): kill() reaches its whole tree
     int parent_death_signal = 0;    // PR_SET_PDEATHSIG, e.g. SIGKILL
+    // Become root again in the child before exec (setresuid/setresgid 0, no supplementary
+    // groups): for a client that dropped to the invoking user under sudo and keeps saved uid
+    // 0 (sys/privileges.hpp). A no-op when already root; spawn fails with Permission when the
+    // saved uid is not 0. Only fleetbox-helper spawns set it.
+    bool regain_root = false;
     std::string
         missing_hint; // hint when argv[0] is not installed, e.g. "apt-get install qemu-utils"
 };
@@ -82,6 +87,7 @@ private:
 
     pid_t pid_ = -1;
     bool group_ = false;
+    bool root_child_ = false; // spawned with regain_root: signals may need root
     Fd pidfd_;
     Fd out_capture_;
     Fd err_capture_;
