@@ -59,17 +59,9 @@ Status create_root(const std::string& root, const InvokingUser& user) {
     return ensure_owned_dir(root, kStoreDirMode, user);
 }
 
-// The root, opened without following a final symlink, must be a directory of the invoking
-// user that nobody else can write to: everything fleetbox later reads from it (configs,
-// disks, keys) is trusted because of that.
-Status check_store_root(const std::string& root, const InvokingUser& user) {
+// Owner and mode of the store root: one line saying what is wrong and what to do.
+Status check_root_stat(const std::string& root, const struct stat& st, const InvokingUser& user) {
     const std::string what = "use the fleetbox store " + root;
-    auto fd = open_dir_nofollow(root);
-    if (!fd)
-        return fail(std::move(fd).error().wrap("open the fleetbox store"));
-    struct stat st {};
-    if (::fstat(fd->get(), &st) != 0)
-        return fail_errno(what, errno);
     if (st.st_uid != user.uid)
         return fail(ErrorKind::Permission, what,
                     "it belongs to " + describe_uid(st.st_uid) + ", not to " +
@@ -81,6 +73,23 @@ Status check_store_root(const std::string& root, const InvokingUser& user) {
                     fmt::format("it is writable by {} (mode {:04o})", who, st.st_mode & 07777),
                     "chmod 700 " + root);
     }
+    return {};
+}
+
+// The root must be a directory of the invoking user that nobody else can write to:
+// everything fleetbox later reads from it (configs, disks, keys) is trusted because of that.
+// lstat(2) first, so a root the user cannot even open still gets the owner line; then the
+// verdict that counts, on the directory opened without following a final symlink.
+Status check_store_root(const std::string& root, const InvokingUser& user) {
+    struct stat st {};
+    if (::lstat(root.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        FBX_CHECK(check_root_stat(root, st, user));
+    auto fd = open_dir_nofollow(root);
+    if (!fd)
+        return fail(std::move(fd).error().wrap("open the fleetbox store"));
+    if (::fstat(fd->get(), &st) != 0)
+        return fail_errno("use the fleetbox store " + root, errno);
+    FBX_CHECK(check_root_stat(root, st, user));
     return tighten_fd(fd->get(), root, kStoreDirMode);
 }
 
