@@ -63,13 +63,13 @@ Result<Fd> open_dir_nofollow(const std::string& path) {
     return fail_errno("open directory " + path, err);
 }
 
-Status tighten_fd(int fd, const std::string& path, mode_t mode) {
+Status tighten_fd(int fd, const std::string& path, mode_t mode, uid_t owner) {
     struct stat st {};
     if (::fstat(fd, &st) != 0)
         return fail_errno("inspect " + path, errno);
     if ((st.st_mode & 07777) == mode)
         return {};
-    if (::geteuid() != 0 && st.st_uid != ::geteuid())
+    if (st.st_uid != ::geteuid() && !(::geteuid() == 0 && st.st_uid == owner))
         return {};
     if (::fchmod(fd, mode) != 0)
         return fail_errno("chmod " + path, errno);
@@ -79,13 +79,13 @@ Status tighten_fd(int fd, const std::string& path, mode_t mode) {
 Status ensure_store_dir(const std::string& path, const InvokingUser& user) {
     FBX_CHECK(ensure_owned_dir(path, kStoreDirMode, user));
     Fd fd = FBX_TRY(open_dir_nofollow(path));
-    return tighten_fd(fd.get(), path, kStoreDirMode);
+    return tighten_fd(fd.get(), path, kStoreDirMode, user.uid);
 }
 
 namespace {
 
-Status tighten_entries(int dir_fd, const std::string& dir, int depth) {
-    FBX_CHECK(tighten_fd(dir_fd, dir, kStoreDirMode));
+Status tighten_entries(int dir_fd, const std::string& dir, int depth, uid_t owner) {
+    FBX_CHECK(tighten_fd(dir_fd, dir, kStoreDirMode, owner));
     if (depth <= 0)
         return {};
     int list_fd = ::dup(dir_fd);
@@ -112,12 +112,12 @@ Status tighten_entries(int dir_fd, const std::string& dir, int depth) {
         if (S_ISDIR(st.st_mode)) {
             Fd sub(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
             if (sub)
-                FBX_CHECK(tighten_entries(sub.get(), path, depth - 1));
+                FBX_CHECK(tighten_entries(sub.get(), path, depth - 1, owner));
         } else if (S_ISREG(st.st_mode) && (st.st_mode & 077) != 0) {
             Fd file(::openat(dir_fd, name.c_str(),
                              O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
             if (file)
-                FBX_CHECK(tighten_fd(file.get(), path, st.st_mode & 0700));
+                FBX_CHECK(tighten_fd(file.get(), path, st.st_mode & 0700, owner));
         }
     }
     return {};
@@ -125,14 +125,14 @@ Status tighten_entries(int dir_fd, const std::string& dir, int depth) {
 
 } // namespace
 
-Status tighten_tree(const std::string& dir, int depth) {
+Status tighten_tree(const std::string& dir, int depth, uid_t owner) {
     Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd) {
         if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR)
             return {}; // absent, or a symlink: nothing of ours to tighten, and never followed
         return fail_errno("open directory " + dir, errno);
     }
-    return tighten_entries(fd.get(), dir, depth);
+    return tighten_entries(fd.get(), dir, depth, owner);
 }
 
 namespace {

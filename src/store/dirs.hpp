@@ -41,15 +41,16 @@ Result<Fd> open_dir_nofollow(const std::string& path);
 // kStoreDirMode: what every store directory goes through when it is used.
 Status ensure_store_dir(const std::string& path, const InvokingUser& user);
 
-// chmod through `fd` to `mode` when the permission bits differ. Only what this process owns
-// (root: anything) is changed; a directory of someone else is left for the owner check.
-Status tighten_fd(int fd, const std::string& path, mode_t mode);
+// chmod through `fd` to `mode` when the permission bits differ. Only what this process owns,
+// or (as root) what belongs to `owner`, is changed: a file of a third party that turns up in
+// the store is never touched.
+Status tighten_fd(int fd, const std::string& path, mode_t mode, uid_t owner);
 
 // Tightens the entries of the directory `dir` (never following symlinks): regular files lose
 // their group/other bits, directories become kStoreDirMode, down to `depth` levels below
 // `dir` (1: its direct entries only). Sockets, FIFOs and symlinks are left alone. Entries that
-// vanish meanwhile are skipped. `dir` itself is tightened too.
-Status tighten_tree(const std::string& dir, int depth);
+// vanish meanwhile are skipped. `dir` itself is tightened too. `owner` as for tighten_fd.
+Status tighten_tree(const std::string& dir, int depth, uid_t owner);
 
 // Writes `data` to a temporary file in the same directory, fsyncs it, then link(2)s it to
 // `path`, which fails with AlreadyExists when `path` is present: a file that appears is always

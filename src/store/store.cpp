@@ -90,7 +90,7 @@ Status check_store_root(const std::string& root, const InvokingUser& user) {
     if (::fstat(fd->get(), &st) != 0)
         return fail_errno("use the fleetbox store " + root, errno);
     FBX_CHECK(check_root_stat(root, st, user));
-    return tighten_fd(fd->get(), root, kStoreDirMode);
+    return tighten_fd(fd->get(), root, kStoreDirMode, user.uid);
 }
 
 } // namespace
@@ -125,15 +125,15 @@ Result<Store> Store::open_for(std::optional<std::string> root, InvokingUser owne
 // image directories are tightened one level deep only: a leftover build directory holds a
 // whole root filesystem whose modes are the guest's, not ours.
 Status Store::tighten() const {
-    FBX_CHECK(tighten_tree(root_, 1));
-    FBX_CHECK(tighten_tree(clusters_dir(), 3));
-    FBX_CHECK(tighten_tree(failed_boots_dir(), 2));
-    FBX_CHECK(tighten_tree(run_dir(), 1));
-    FBX_CHECK(tighten_tree(root_ + "/networks", 1));
-    FBX_CHECK(tighten_tree(images_dir(), 1));
+    FBX_CHECK(tighten_tree(root_, 1, user_.uid));
+    FBX_CHECK(tighten_tree(clusters_dir(), 3, user_.uid));
+    FBX_CHECK(tighten_tree(failed_boots_dir(), 2, user_.uid));
+    FBX_CHECK(tighten_tree(run_dir(), 1, user_.uid));
+    FBX_CHECK(tighten_tree(root_ + "/networks", 1, user_.uid));
+    FBX_CHECK(tighten_tree(images_dir(), 1, user_.uid));
     for (const auto& entry : FBX_TRY(list_dir(images_dir())))
         if (entry == ".logs" || (!entry.empty() && entry[0] != '.'))
-            FBX_CHECK(tighten_tree(images_dir() + "/" + entry, 1));
+            FBX_CHECK(tighten_tree(images_dir() + "/" + entry, 1, user_.uid));
     return {};
 }
 

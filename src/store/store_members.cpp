@@ -67,8 +67,8 @@ Result<std::string> Store::ensure_member_dir(std::string_view name) const {
     const std::string dir = FBX_TRY(member_dir(name));
     FBX_CHECK(ensure_owned_dir(dir, kStoreDirMode, user_));
     // A member made by an older version is tightened whenever it is used.
-    FBX_CHECK(tighten_tree(FBX_TRY(cluster_dir(name)), 0));
-    FBX_CHECK(tighten_tree(dir, 1));
+    FBX_CHECK(tighten_tree(FBX_TRY(cluster_dir(name)), 0, user_.uid));
+    FBX_CHECK(tighten_tree(dir, 1, user_.uid));
     return dir;
 }
 

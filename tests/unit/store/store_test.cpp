@@ -95,6 +95,23 @@ TEST(StoreOpen, ReopenTightensAnOlderStore) {
     EXPECT_EQ(mode_of(dir.path() + "/outside"), 0644U) << "a symlink's target is never touched";
 }
 
+// Tightening changes only what belongs to the store's owner (or this process): a file of a
+// third user that turns up in the store is left exactly as it is.
+TEST(StoreOpen, TighteningLeavesAThirdUsersFileAlone) {
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root to chown a file to a third uid";
+    ScratchDir dir;
+    ScopedEnv sudo("SUDO_USER", std::nullopt);
+    const std::string fb = dir.path() + "/fb";
+    ASSERT_TRUE(Store::open(fb));
+    test::write_text(fb + "/clusters/theirs", "x", 0644);
+    ASSERT_EQ(::chown((fb + "/clusters/theirs").c_str(), 12345, 12345), 0);
+    test::write_text(fb + "/clusters/mine", "x", 0644);
+    ASSERT_TRUE(Store::open(fb));
+    EXPECT_EQ(mode_of(fb + "/clusters/theirs"), 0644U);
+    EXPECT_EQ(mode_of(fb + "/clusters/mine"), 0600U);
+}
+
 // Touching a member (its lock) tightens it too, for a store opened before it was loosened.
 TEST_F(StoreTest, UsingAMemberTightensIt) {
     create("web-1");
