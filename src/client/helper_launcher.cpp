@@ -5,10 +5,15 @@
 // helper.log says why) or the startup timeout passes. Only a connection whose SO_PEERCRED pid
 // is the child we started counts: an older helper still answering on the same path (our child
 // refuses to start next to it and exits) is never mistaken for the new one.
+// The helper needs root (CAP_NET_ADMIN) while a CLI run through sudo has dropped to the
+// invoking user: the child regains root before exec (ChildSpec::regain_root). Its helper.log
+// is opened here, as the client (the store's owner), with O_NOFOLLOW and mode 0600: a symlink
+// planted as helper.log is refused, never followed.
 #include "client/helper_launcher.hpp"
 
 #include "store/names.hpp"
 #include "sys/fs.hpp"
+#include "sys/privileges.hpp"
 #include "sys/sha256.hpp"
 #include "util/strings.hpp"
 
@@ -120,7 +125,14 @@ Result<HelperHandle> HelperLauncher::spawn(const Store& store, const std::string
     std::string log_path = FBX_TRY(store.ensure_member_dir(member)) + "/helper.log";
     // O_APPEND: the helper caps its log by truncating it in place (sys/log_cap.hpp), and every
     // write then lands at the new end. O_NOFOLLOW: a symlink planted as helper.log is refused.
-    Fd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600));
+    constexpr int kLogFlags = O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC;
+    Fd log(::open(log_path.c_str(), kLogFlags, 0600));
+    if (!log && errno == EACCES && ::unlink(log_path.c_str()) == 0)
+        log.reset(::open(log_path.c_str(), kLogFlags, 0600)); // root's, from an older fleetbox
+    if (!log && errno == ELOOP)
+        return fail(ErrorKind::Permission, "open " + log_path,
+                    "it is a symbolic link, which fleetbox does not follow in its store",
+                    "remove " + log_path);
     if (!log)
         return fail_errno("open " + log_path, errno);
 
@@ -141,6 +153,9 @@ Result<HelperHandle> HelperLauncher::spawn(const Store& store, const std::string
     spec.out = spec.err = Stream::File;
     spec.out_file = spec.err_file = log.get();
     spec.new_session = mode == HelperMode::Detached;
+    // A process that never had root (a user, maybe with CAP_NET_ADMIN of its own) runs the
+    // helper as itself, as before: the helper says what it lacks.
+    spec.regain_root = can_regain_root();
     spec.missing_hint = "reinstall fleetbox, or set FLEETBOX_HELPER to the fleetbox-helper binary";
     auto child = FBX_TRY(ChildProcess::spawn(spec));
     log.reset();

@@ -1,4 +1,5 @@
-// Member files written by the client: host key, known_hosts, timings (all atomic writes).
+// Member files written by the client: host key, known_hosts, timings (all atomic writes,
+// 0600 like every file of the store: other local users have no business reading them).
 #include "client/member_files.hpp"
 
 #include "sys/atomic_file.hpp"
@@ -26,7 +27,7 @@ std::string seed_path(const MemberFiles& files, seed::Provisioning method) {
 Result<ssh::KeyPair> create_host_key(const MemberFiles& files, const std::string& name) {
     auto key = FBX_TRY(ssh::generate_ed25519("fleetbox-host-" + name));
     FBX_CHECK(write_file_atomic(files.host_key, key.private_openssh, 0600));
-    FBX_CHECK(write_file_atomic(files.host_key + ".pub", key.public_line + "\n", 0644));
+    FBX_CHECK(write_file_atomic(files.host_key + ".pub", key.public_line + "\n", 0600));
     return key;
 }
 
@@ -38,7 +39,7 @@ Result<ssh::KeyPair> load_host_key(const MemberFiles& files) {
 Status write_known_hosts(const MemberFiles& files, const std::string& ip,
                          const ssh::KeyPair& host_key) {
     auto line = FBX_TRY(ssh::known_hosts_line(ip, host_key.public_line));
-    return write_file_atomic(files.known_hosts, line + "\n", 0644);
+    return write_file_atomic(files.known_hosts, line + "\n", 0600);
 }
 
 guest::SshTarget ssh_target(const Store& store, const MemberFiles& files, const std::string& name,
@@ -66,7 +67,7 @@ Status write_timings(const MemberFiles& files, const std::vector<PhaseTiming>& t
                           {"total_seconds", total},
                           {"boot_attempts", boot_attempts},
                           {"guest_phases", guest}};
-    return write_file_atomic(files.timings, doc.dump(2) + "\n", 0644);
+    return write_file_atomic(files.timings, doc.dump(2) + "\n", 0600);
 }
 
 std::vector<PhaseTiming> read_timings(const MemberFiles& files) {

@@ -1,10 +1,14 @@
 // Preflight checks: qemu present, CAP_NET_ADMIN in the effective set, acceleration choice.
 // The capability is read from /proc/self/status (CapEff) rather than assuming euid 0, so a
 // process given CAP_NET_ADMIN without root passes and a root process stripped of it fails.
+// A CLI that dropped to the invoking user under sudo has an empty effective set but keeps
+// root's permitted set (its saved uid is 0), and the helper it spawns regains root
+// (ChildSpec::regain_root): CapPrm counts then.
 #include "client/preflight.hpp"
 
 #include "host/accel.hpp"
 #include "sys/fs.hpp"
+#include "sys/privileges.hpp"
 
 #include <fmt/format.h>
 #include <sstream>
@@ -14,19 +18,24 @@ namespace fleetbox::client {
 namespace {
 constexpr int kCapNetAdmin = 12;
 
-bool has_cap_net_admin() {
+// Whether the capability set `field` ("CapEff", "CapPrm") holds CAP_NET_ADMIN.
+bool has_cap_net_admin(const std::string& field) {
     auto status = read_file("/proc/self/status");
     if (!status)
         return false;
     std::istringstream in(*status);
     std::string line;
     while (std::getline(in, line)) {
-        if (line.rfind("CapEff:", 0) != 0)
+        if (line.rfind(field + ":", 0) != 0)
             continue;
-        unsigned long long caps = std::stoull(line.substr(7), nullptr, 16);
+        unsigned long long caps = std::stoull(line.substr(field.size() + 1), nullptr, 16);
         return (caps >> kCapNetAdmin) & 1ULL;
     }
     return false;
+}
+
+bool has_cap_net_admin() {
+    return has_cap_net_admin("CapEff") || (can_regain_root() && has_cap_net_admin("CapPrm"));
 }
 } // namespace
 

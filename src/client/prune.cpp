@@ -1,10 +1,12 @@
 // prune (see prune.hpp): one helper run in --reconcile mode, its stdout decoded as a report.
 // The helper prints "fleetbox-helper: <error> (<hint>)" as its last stderr line on failure;
-// that line (without the program prefix) becomes the error's reason.
+// that line (without the program prefix) becomes the error's reason. The helper runs as root
+// (ChildSpec::regain_root), also when the CLI dropped to the invoking user under sudo.
 #include "client/prune.hpp"
 
 #include "client/helper_launcher.hpp"
 #include "sys/child_process.hpp"
+#include "sys/privileges.hpp"
 #include "util/strings.hpp"
 
 namespace fleetbox::client {
@@ -43,6 +45,9 @@ Result<PruneReport> prune(const Store& store, const PruneOptions& options) {
     spec.in = Stream::Null;
     spec.out = Stream::Capture;
     spec.err = Stream::Capture;
+    // A process that never had root (a user, maybe with CAP_NET_ADMIN of its own) runs the
+    // helper as itself, as before: the helper says what it lacks.
+    spec.regain_root = can_regain_root();
     auto run = run_command(spec, options.timeout);
     if (!run)
         return fail(std::move(run).error().wrap(kOperation));

@@ -78,6 +78,7 @@ StepSpec step(const BuildPlan& plan, std::vector<std::string> argv, std::string 
     s.argv = std::move(argv);
     s.package = std::move(package);
     s.log_path = plan.log_path;
+    s.log_fd = plan.log_fd;
     s.mirrors = &plan.mirrors;
     return s;
 }
@@ -108,7 +109,7 @@ Status copy_out(const std::string& from, const std::string& to) {
     std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing, ec);
     if (ec)
         return fail(ErrorKind::Io, fmt::format("copy {} to {}", from, to), ec.message());
-    ::chmod(to.c_str(), 0644);
+    ::chmod(to.c_str(), 0600); // the store is its owner's alone
     return {};
 }
 
@@ -268,7 +269,7 @@ Result<Manifest> build_image(const BuildPlan& plan, Progress& progress) {
     m.phases = phases.finish();
     m.build_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    FBX_CHECK(write_file_atomic(plan.staging_dir + "/" + kManifestName, manifest_to_json(m)));
+    FBX_CHECK(write_file_atomic(plan.staging_dir + "/" + kManifestName, manifest_to_json(m), 0600));
     return m;
 }
 

@@ -48,6 +48,7 @@ struct BuildPlan {
     std::string staging_dir; // empty, exists; receives the image files
     std::string work_dir;    // exists; receives rootfs/ and disk.raw (may be staging_dir)
     std::string log_path;    // build log (appended)
+    int log_fd = -1;         // the build log opened O_RDWR|O_APPEND (not owned); -1: log_path
 };
 
 // Run every phase; on success the staging dir holds disk.qcow2, vmlinuz, initrd.img and

@@ -2,11 +2,26 @@
 // local filesystem; replacing an existing entry (--force, or a damaged one) swaps the two
 // directories with renameat2(RENAME_EXCHANGE) and then deletes the old one, so readers see
 // either the old complete image or the new one, never a missing or partial one.
+//
+// Root in the store: a CLI run through sudo works as the invoking user (sys/privileges.hpp),
+// but mmdebstrap needs root to give the guest's files their real owners. So a build is the
+// one place where root writes into the store, inside one ScopedRoot that covers the sweep of
+// leftovers (root-owned trees of a killed build), the build and the publication. What
+// protects it: the build log is opened before, as the user, with O_NOFOLLOW (root only
+// writes to that descriptor); the staging and scratch directories are made fresh by root
+// with mkdtemp(3) (O_EXCL semantics, 0700, root-owned), so the user can neither enter nor
+// replace anything inside them; the published entry is handed back to the user through a
+// descriptor of the directory opened with O_NOFOLLOW and fchownat(AT_SYMLINK_NOFOLLOW), so a
+// swapped path can never make root chown a file outside it. What remains is the user's: the
+// store root and images/ themselves, which the owner could rename during a build (ADR on
+// the threat model: the owner is trusted to run their own VMs and builds, and each path root
+// writes below them is a directory root made).
 #include "image/cache.hpp"
 
 #include "image/recipe.hpp"
 #include "image/scratch.hpp"
 #include "image/tools.hpp"
+#include "sys/fd.hpp"
 #include "sys/file_lock.hpp"
 #include "sys/fs.hpp"
 #include "sys/interrupt.hpp"
@@ -53,18 +68,62 @@ Result<FileLock> lock_alias(const std::string& path, const std::string& alias, P
     }
 }
 
-// chown to the invoking user under sudo, so the user can list and remove their cache.
-void give_away(const std::string& path) {
+// Who a build's results are handed to: the user the scope was entered from, or, for a library
+// caller that stays root under sudo, the invoking user. Nobody (root keeps them) otherwise.
+std::optional<std::pair<uid_t, gid_t>> result_owner(const ScopedRoot* root) {
+    if (root != nullptr && root->elevated())
+        return std::pair{root->user_uid(), root->user_gid()};
     static const auto user = invoking_user();
-    if (user)
-        (void)give_to_invoking_user(path, *user);
+    if (user && user->via_sudo && ::geteuid() == 0)
+        return std::pair{user->uid, user->gid};
+    return std::nullopt;
 }
 
-void append_log(const std::string& path, const std::string& line) {
-    if (std::FILE* f = std::fopen(path.c_str(), "a")) {
-        std::fprintf(f, "%s\n", line.c_str());
-        std::fclose(f);
+// Makes `dir` 0700 and its `files` 0600 (whatever the umask of the tools that wrote them) and
+// chowns them to `owner`, so the user can use, list and remove their cache. Everything goes
+// through a descriptor of `dir` opened with O_NOFOLLOW, and no symlink inside is followed.
+Status give_away(const std::string& dir, const std::vector<std::string>& files,
+                 const std::optional<std::pair<uid_t, gid_t>>& owner) {
+    Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd)
+        return fail_errno("hand " + dir + " to its user", errno);
+    for (const auto& f : files) {
+        Fd file(::openat(fd.get(), f.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+        if (!file) {
+            if (errno == ENOENT)
+                continue;
+            return fail_errno("open " + dir + "/" + f, errno);
+        }
+        if (::fchmod(file.get(), 0600) != 0 && errno != EPERM)
+            return fail_errno("chmod " + dir + "/" + f, errno);
+        if (owner && ::fchown(file.get(), owner->first, owner->second) != 0)
+            return fail_errno("chown " + dir + "/" + f, errno);
     }
+    // EPERM: not ours (a .logs/ left by root by an older fleetbox); the store root is 0700.
+    if (::fchmod(fd.get(), 0700) != 0 && errno != EPERM)
+        return fail_errno("chmod " + dir, errno);
+    if (owner && ::fchown(fd.get(), owner->first, owner->second) != 0)
+        return fail_errno("chown " + dir, errno);
+    return {};
+}
+
+// The build log, truncated for this build: opened by the user before any elevation, with
+// O_NOFOLLOW (a symlink planted there is refused), and read and appended to only through
+// this descriptor afterwards.
+Result<Fd> open_build_log(const std::string& path) {
+    Fd fd(
+        ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd && errno == ELOOP)
+        return fail(ErrorKind::Permission, "open build log " + path,
+                    "it is a symbolic link, which fleetbox does not follow", "remove " + path);
+    if (!fd)
+        return fail_errno("open build log " + path, errno);
+    return fd;
+}
+
+void append_log(int fd, const std::string& line) {
+    std::string text = line + "\n";
+    (void)!::write(fd, text.data(), text.size());
 }
 
 MirrorSet explicit_mirrors(const std::vector<std::string>& lines) {
@@ -140,7 +199,7 @@ Result<ImageInfo> ImageCache::ensure(std::string_view alias, const BuildOptions&
     };
     if (auto hit = FBX_TRY(lookup(alias)); serves(hit))
         return *hit;
-    FBX_CHECK(ensure_dir(dir_));
+    FBX_CHECK(ensure_dir(dir_, 0700));
     Progress progress(options.progress, "image " + std::string(alias), options.progress_out);
     auto lock = FBX_TRY(lock_alias(lock_path(alias), std::string(alias), &progress));
     if (auto hit = FBX_TRY(lookup(alias)); serves(hit)) {
@@ -150,11 +209,22 @@ Result<ImageInfo> ImageCache::ensure(std::string_view alias, const BuildOptions&
     // Asked whenever an entry directory exists, complete or not: overlays name its disk by path.
     if (options.may_replace && is_directory(entry_dir(alias)))
         FBX_CHECK(options.may_replace());
+    // The log, as the user; then from here to the end of the build this process is root (see
+    // the top of this file): leftovers of a killed build are root's, so the sweep needs it too.
+    FBX_CHECK(ensure_dir(dir_ + "/.logs", 0700));
+    FBX_CHECK(give_away(dir_ + "/.logs", {}, result_owner(nullptr)));
+    Fd log = FBX_TRY(open_build_log(log_path(alias))); // a fresh log per build
+    if (auto owner = result_owner(nullptr);
+        owner && ::fchown(log.get(), owner->first, owner->second) != 0)
+        return fail_errno("chown " + log_path(alias), errno);
+    std::optional<ScopedRoot> root;
+    if (options.require_root && can_regain_root())
+        root.emplace(FBX_TRY(ScopedRoot::enter("build image " + std::string(alias))));
     FBX_CHECK(sweep_stale(alias));
     FBX_CHECK(sweep_scratch(kDefaultTmpfs, scratch_prefix(dir_, alias)));
     if (!options.scratch_dir.empty() && options.scratch_dir != "staging")
         FBX_CHECK(sweep_scratch(options.scratch_dir, scratch_prefix(dir_, alias)));
-    return build_locked(*entry, options, progress);
+    return build_locked(*entry, options, progress, std::move(log), root ? &*root : nullptr);
 }
 
 Result<ImageInfo> ImageCache::build(std::string_view alias, const BuildOptions& options) {
@@ -164,7 +234,7 @@ Result<ImageInfo> ImageCache::build(std::string_view alias, const BuildOptions& 
 }
 
 Result<ImageInfo> ImageCache::build_locked(const CatalogEntry& entry, const BuildOptions& options,
-                                           Progress& progress) {
+                                           Progress& progress, Fd log, const ScopedRoot* root) {
     FBX_CHECK(check_tools());
     if (options.require_root)
         FBX_CHECK(check_root());
@@ -173,11 +243,9 @@ Result<ImageInfo> ImageCache::build_locked(const CatalogEntry& entry, const Buil
     plan.entry = &entry;
     plan.mirrors = options.mirrors.empty() ? FBX_TRY(mirrors_for(entry, options.apt_dir))
                                            : explicit_mirrors(options.mirrors);
-    FBX_CHECK(ensure_dir(dir_ + "/.logs"));
+    const auto owner = result_owner(root);
     plan.log_path = log_path(entry.alias);
-    if (std::FILE* f = std::fopen(plan.log_path.c_str(), "w"))
-        std::fclose(f); // a fresh log per build
-    give_away(plan.log_path);
+    plan.log_fd = log.get();
     auto staging = FBX_TRY(TempDir::create(dir_, ".build-" + entry.alias + "-"));
     plan.staging_dir = staging.path();
     auto place = choose_scratch(options.scratch_dir);
@@ -187,7 +255,7 @@ Result<ImageInfo> ImageCache::build_locked(const CatalogEntry& entry, const Buil
         scratch = FBX_TRY(TempDir::create(place.parent, scratch_prefix(dir_, entry.alias)));
     }
     plan.work_dir = scratch ? scratch->path() : staging.path();
-    append_log(plan.log_path,
+    append_log(plan.log_fd,
                fmt::format("fleetbox: intermediates in {} ({})", plan.work_dir, place.reason));
 
     auto manifest = build_image(plan, progress);
@@ -195,15 +263,14 @@ Result<ImageInfo> ImageCache::build_locked(const CatalogEntry& entry, const Buil
         progress.failed(manifest.error().kind == ErrorKind::Interrupted ? "interrupted" : "failed");
         return fail(std::move(manifest).error());
     }
-    if (::chmod(staging.path().c_str(), 0755) != 0)
-        return fail_errno("chmod " + staging.path(), errno);
+    std::vector<std::string> files{kManifestName};
+    for (const auto& f : manifest->files)
+        files.push_back(f.name);
+    // Handed over while still in the root-owned staging directory, before it is published.
+    FBX_CHECK(give_away(staging.path(), files, owner));
     std::string target = entry_dir(entry.alias);
     FBX_CHECK(publish(staging.path(), target));
     staging.release();
-    give_away(target);
-    for (const auto& f : manifest->files)
-        give_away(target + "/" + f.name);
-    give_away(target + "/" + kManifestName);
     return info_for(entry.alias, *std::move(manifest));
 }
 

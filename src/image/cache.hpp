@@ -19,11 +19,18 @@
 // until the new VM's config (which names the image) exists, so a concurrent `image rm` or
 // `build --force` either runs before (and `up` then builds afresh) or after (and sees the VM
 // in its may_remove / may_replace check): a base is never swapped under a new overlay.
+//
+// Privileges: an image build is the one place where fleetbox, run through sudo as the
+// invoking user, becomes root again (ScopedRoot, sys/privileges.hpp) and root writes into
+// the store: mmdebstrap can give the guest's files their real owners only as root. See
+// cache.cpp for what protects it.
 #pragma once
 
 #include "image/builder.hpp"
 #include "image/manifest.hpp"
+#include "sys/fd.hpp"
 #include "sys/file_lock.hpp"
+#include "sys/privileges.hpp"
 #include "util/error.hpp"
 
 #include <functional>
@@ -79,7 +86,7 @@ public:
 
 private:
     Result<ImageInfo> build_locked(const CatalogEntry& entry, const BuildOptions& options,
-                                   Progress& progress);
+                                   Progress& progress, Fd log, const ScopedRoot* root);
     Status sweep_stale(std::string_view alias) const;
     Status publish(const std::string& staging, const std::string& target) const;
     [[nodiscard]] ImageInfo info_for(std::string_view alias, Manifest manifest) const;

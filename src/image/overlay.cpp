@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace fleetbox::image {
@@ -60,6 +61,12 @@ Status create_overlay(const ImageInfo& base, const std::string& out_path,
     if (!created) {
         std::remove(temp.c_str());
         return fail(std::move(created).error().wrap(op));
+    }
+    // qemu-img creates the file under the umask; a guest disk is the store owner's alone.
+    if (::chmod(temp.c_str(), 0600) != 0) {
+        int e = errno;
+        std::remove(temp.c_str());
+        return fail_errno(op + ": chmod 0600", e);
     }
     if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, out_path.c_str(), RENAME_NOREPLACE) != 0) {
         int e = errno;

@@ -1,7 +1,8 @@
 // One build step as a child process (see step.hpp). Output goes straight to the build log
 // file (O_APPEND, shared by all steps of a build), so nothing is buffered in memory and a
 // chatty child never blocks; on failure the step's part of the log is read back to classify
-// the error.
+// the error. The log is opened with O_NOFOLLOW (a symlink planted in its place is refused)
+// or handed over already open by the cache, and capped at kMaxBuildLogBytes.
 #include "image/step.hpp"
 
 #include "image/build_errors.hpp"
@@ -18,6 +19,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 
 namespace fleetbox::image {
 
@@ -56,16 +58,40 @@ void log_line(int fd, const std::string& line) {
     (void)!::write(fd, text.data(), text.size());
 }
 
+// The log as two descriptors: one to append to, one to read back from.
+Result<std::pair<Fd, Fd>> open_log(const StepSpec& spec) {
+    const std::string what = "open build log " + spec.log_path;
+    if (spec.log_fd >= 0) {
+        Fd log(::fcntl(spec.log_fd, F_DUPFD_CLOEXEC, 3));
+        Fd reader(::fcntl(spec.log_fd, F_DUPFD_CLOEXEC, 3));
+        if (!log || !reader)
+            return fail_errno(what, errno);
+        return std::pair{std::move(log), std::move(reader)};
+    }
+    Fd log(
+        ::open(spec.log_path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!log && errno == ELOOP)
+        return fail(ErrorKind::Permission, what,
+                    "it is a symbolic link, which fleetbox does not follow",
+                    "remove " + spec.log_path);
+    if (!log)
+        return fail_errno(what, errno);
+    Fd reader(::fcntl(log.get(), F_DUPFD_CLOEXEC, 3));
+    if (!reader)
+        return fail_errno(what, errno);
+    return std::pair{std::move(log), std::move(reader)};
+}
+
+off_t log_size(int fd) {
+    struct stat st {};
+    return ::fstat(fd, &st) == 0 ? st.st_size : 0;
+}
+
 } // namespace
 
 Status run_step(const StepSpec& spec) {
     const std::string& program = spec.argv.at(0);
-    Fd log(::open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-    if (!log)
-        return fail_errno("open build log " + spec.log_path, errno);
-    Fd reader(::open(spec.log_path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!reader)
-        return fail_errno("open build log " + spec.log_path, errno);
+    auto [log, reader] = FBX_TRY(open_log(spec));
     log_line(log.get(), "$ " + shell_join(spec.argv));
     off_t start = ::lseek(log.get(), 0, SEEK_END);
 
@@ -96,6 +122,17 @@ Status run_step(const StepSpec& spec) {
             log_line(log.get(), fmt::format("fleetbox: {} interrupted", program));
             return fail(ErrorKind::Interrupted, fmt::format("build image {}", spec.alias),
                         fmt::format("interrupted while running {}", program));
+        }
+        if (log_size(log.get()) > kMaxBuildLogBytes) {
+            child.kill();
+            log_line(log.get(),
+                     fmt::format("fleetbox: {} stopped: the build log passed {}", program,
+                                 format_bytes(static_cast<unsigned long long>(kMaxBuildLogBytes))));
+            return fail(
+                ErrorKind::ExternalCommand, fmt::format("build image {}", spec.alias),
+                fmt::format("{} wrote more than {} of output", program,
+                            format_bytes(static_cast<unsigned long long>(kMaxBuildLogBytes))),
+                "see " + spec.log_path);
         }
         if (spec.progress != nullptr && program == "mmdebstrap")
             spec.progress->detail(last_info_line(read_from(reader.get(), start, 4096)));

@@ -20,11 +20,17 @@ class Progress;
 struct StepSpec {
     std::string alias; // for error messages
     std::vector<std::string> argv;
-    std::string package;                // Debian package of argv[0], for "not installed"
-    std::string log_path;               // output appended here
+    std::string package;  // Debian package of argv[0], for "not installed"
+    std::string log_path; // output appended here
+    int log_fd = -1; // when >= 0: log_path already open O_RDWR|O_APPEND (not owned), used instead
     const MirrorSet* mirrors = nullptr; // for Network errors (mmdebstrap)
     Progress* progress = nullptr;       // gets the last "I: ..." line of mmdebstrap as detail
 };
+
+// The build log is capped: a step whose output takes the log past this size is killed and
+// fails. A build's log is truncated at its start, so one log holds one build's output (a
+// Debian build writes a few MiB); the cap only stops a runaway step from filling the disk.
+inline constexpr long long kMaxBuildLogBytes = 256LL << 20;
 
 // Run to completion; Interrupted when interrupted() turns true (the child's whole process
 // group is killed first), a classified error when it fails.

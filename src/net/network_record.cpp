@@ -102,7 +102,7 @@ Status write_record(const std::string& dir, const NetworkRecord& record) {
     if (!is_bridge_name(record.bridge))
         return fail(ErrorKind::InvalidArgument, "write network record",
                     "'" + record.bridge + "' is not a fleetbox bridge name");
-    return write_file_atomic(record_path(dir, record.bridge), encode_record(record));
+    return write_file_atomic(record_path(dir, record.bridge), encode_record(record), 0600);
 }
 
 Result<NetworkRecord> read_record(const std::string& path) {

@@ -164,7 +164,7 @@ Status write_iso_image(const IsoSpec& spec, const std::string& out_path) {
     FBX_CHECK(init_libisofs());
     ImageHandle image = FBX_TRY(build_image(spec));
     OptsHandle opts = FBX_TRY(write_options());
-    auto out = FBX_TRY(AtomicFile::open(out_path, 0644));
+    auto out = FBX_TRY(AtomicFile::open(out_path, 0600)); // holds the guest's private host key
     burn_source* raw = nullptr;
     if (int rc = iso_image_create_burn_source(image.get(), opts.get(), &raw); rc < 0)
         return iso_fail("write ISO image " + out_path, rc);

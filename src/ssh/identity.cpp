@@ -6,23 +6,30 @@
 // AtomicFile means a key file is either absent or complete. The private key is written before
 // the .pub, so an interrupted first run leaves at worst a private key without .pub, which the
 // next run completes from the private key rather than replacing the key. ssh(1) refuses a
-// private key readable by others, so a key found with group/other bits is tightened to 0600.
-// Under sudo every file is chowned to the invoking user on every call (as the original did),
-// so the user's own `ssh -i` and later non-sudo runs can use them.
+// private key readable by others, and the store keeps every file owner-only (issue 9), so both
+// key files are written 0600 and a key found with group/other bits is tightened to 0600
+// through a descriptor opened with O_NOFOLLOW (a symlink in its place is refused, never
+// followed). The CLI runs as the store's owner (it drops root under sudo); a library caller
+// that stays root under sudo still chowns every file to the invoking user on every call, so
+// the user's own `ssh -i` and later non-sudo runs can use them.
 #include "ssh/keys.hpp"
 #include "sys/atomic_file.hpp"
+#include "sys/fd.hpp"
 #include "sys/file_lock.hpp"
 #include "sys/fs.hpp"
 #include "util/strings.hpp"
 
 #include <cerrno>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace fleetbox::ssh {
 
 namespace {
 
 constexpr std::string_view kIdentityComment = "fleetbox";
+constexpr mode_t kKeyFileMode = 0600;
 
 Error corrupt_file(const std::string& path, Error why, std::string hint) {
     why.kind = ErrorKind::Corrupt;
@@ -40,7 +47,7 @@ Result<KeyPair> load_identity(const std::string& key_path, const std::string& pu
                          "delete " + key_path + " and " + pub_path +
                              " to get a new key (VMs made with the old key will refuse it)"));
     if (!path_exists(pub_path)) {
-        FBX_CHECK(write_file_atomic(pub_path, derived->public_line + "\n", 0644));
+        FBX_CHECK(write_file_atomic(pub_path, derived->public_line + "\n", kKeyFileMode));
         return derived;
     }
     std::string pub_text = FBX_TRY(read_file(pub_path));
@@ -53,19 +60,26 @@ Result<KeyPair> load_identity(const std::string& key_path, const std::string& pu
 
 Result<KeyPair> create_identity(const std::string& key_path, const std::string& pub_path) {
     KeyPair pair = FBX_TRY(generate_ed25519(kIdentityComment));
-    FBX_CHECK(write_file_atomic(key_path, pair.private_openssh, 0600));
-    FBX_CHECK(write_file_atomic(pub_path, pair.public_line + "\n", 0644));
+    FBX_CHECK(write_file_atomic(key_path, pair.private_openssh, kKeyFileMode));
+    FBX_CHECK(write_file_atomic(pub_path, pair.public_line + "\n", kKeyFileMode));
     return pair;
 }
 
-Status tighten_private_mode(const std::string& key_path) {
+Status tighten_mode(const std::string& path) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (!fd && errno == ELOOP)
+        return fail(ErrorKind::Permission, "use SSH key " + path,
+                    "it is a symbolic link, which fleetbox does not follow in its store",
+                    "remove it (fleetbox makes a new key) or put the key file itself there");
+    if (!fd)
+        return fail_errno("open " + path, errno);
     struct stat st {};
-    if (::stat(key_path.c_str(), &st) != 0)
-        return fail_errno("stat " + key_path, errno);
+    if (::fstat(fd.get(), &st) != 0)
+        return fail_errno("stat " + path, errno);
     if ((st.st_mode & 077) == 0)
         return {};
-    if (::chmod(key_path.c_str(), 0600) != 0)
-        return fail_errno("chmod 0600 " + key_path, errno);
+    if (::fchmod(fd.get(), kKeyFileMode) != 0)
+        return fail_errno("chmod 0600 " + path, errno);
     return {};
 }
 
@@ -80,7 +94,8 @@ Result<KeyPair> ensure_identity(const std::string& key_path, const InvokingUser&
 
     KeyPair pair = path_exists(key_path) ? FBX_TRY(load_identity(key_path, pub_path))
                                          : FBX_TRY(create_identity(key_path, pub_path));
-    FBX_CHECK(tighten_private_mode(key_path));
+    FBX_CHECK(tighten_mode(key_path));
+    FBX_CHECK(tighten_mode(pub_path));
     FBX_CHECK(give_to_invoking_user(key_path, user));
     FBX_CHECK(give_to_invoking_user(pub_path, user));
     return pair;

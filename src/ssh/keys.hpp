@@ -33,7 +33,8 @@ Result<KeyPair> key_pair_from_private(std::string_view private_openssh, std::str
 // (ErrorKind::Corrupt otherwise).
 Status verify_key_pair(const KeyPair& pair);
 
-// The per-installation identity at key_path (private, 0600) and key_path + ".pub" (0644).
+// The per-installation identity at key_path (private, 0600) and key_path + ".pub" (0600,
+// like every file in the store).
 // Loads them when present (a key that does not parse, or a .pub that does not match it, is
 // ErrorKind::Corrupt naming the file, with a hint to delete it); a private key without its
 // .pub gets the .pub rewritten from it; otherwise generates a new key, written atomically

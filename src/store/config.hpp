@@ -6,7 +6,7 @@
 // fields are the original's. Unknown fields are ignored, so adding an optional field does not
 // need a new version.
 //
-// Layout (indented JSON, mode 0644, keys in this order): version, name, mac, cpus, memory_mb,
+// Layout (indented JSON, mode 0600, keys in this order): version, name, mac, cpus, memory_mb,
 // disk_mb, image, created_at (RFC 3339), ip (omitted when empty), provisioning (how the guest
 // is configured: "fleetbox-seed" or "nocloud"; a file without it is "nocloud", the only way
 // before the fast path), fixtures (omitted when empty; a list of {host_path, guest_path, label}),

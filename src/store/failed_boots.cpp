@@ -47,7 +47,7 @@ Result<std::string> Store::keep_failed_boot_logs(std::string_view name,
     const std::string dest = FBX_TRY(failed_boot_dir(name));
     const std::string what = "keep the logs of " + quote_name(name) + "'s failed boot";
     auto wrap = [&](Error e) { return fail(std::move(e).wrap(what)); };
-    if (auto ok = ensure_owned_dir(failed_boots_dir(), 0755, user_); !ok)
+    if (auto ok = ensure_owned_dir(failed_boots_dir(), kStoreDirMode, user_); !ok)
         return wrap(std::move(ok).error());
     auto staging = TempDir::create(failed_boots_dir(), "." + std::string(name) + ".");
     if (!staging)
@@ -62,7 +62,7 @@ Result<std::string> Store::keep_failed_boot_logs(std::string_view name,
     }
     if (!kept_any)
         return std::string{}; // never got far enough to log anything: staging goes on drop
-    if (::chmod(staging->path().c_str(), 0755) != 0)
+    if (::chmod(staging->path().c_str(), kStoreDirMode) != 0)
         return wrap(errno_error("chmod " + staging->path(), errno));
     if (auto ok = give_to_invoking_user(staging->path(), user_); !ok)
         return wrap(std::move(ok).error());

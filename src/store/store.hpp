@@ -20,7 +20,13 @@
 //   open() refuses a root longer than kMaxStoreRootLength with a hint, rather than letting
 //   every later bind(2) fail with a confusing error. (A fallback through /proc/self/fd or
 //   chdir would need every socket user to know about it; a shorter FLEETBOX_HOME is simpler.)
-// - Under sudo every directory and file the store creates is given to the invoking user.
+// - The store belongs to one user, the invoking user (sys/user.hpp), and only that user may
+//   write to it: open() refuses a root that is a symlink, belongs to another uid, or is
+//   writable by group or others, with one line saying what to do. Every directory is 0700
+//   and every file 0600 (guest disks, seeds with host keys, SSH keys); an older store is
+//   tightened when it is opened. The CLI runs as that user (it drops root under sudo), so
+//   what it creates is the user's; a library caller that stays root under sudo still hands
+//   what it creates to the invoking user.
 #pragma once
 
 #include "store/config.hpp"
@@ -44,10 +50,13 @@ inline constexpr std::size_t kMaxStoreRootLength = 81;
 
 class Store {
 public:
-    // The store at `root` (default: resolve_store_root()), creating <root>, clusters/, images/
-    // (0755) and run/ (0700) when missing. InvalidArgument when the root is too long for
-    // socket paths.
+    // The store at `root` (default: resolve_store_root()) of the invoking user, creating
+    // <root>, clusters/, images/ and run/ (all 0700) when missing and tightening the modes of
+    // an older store. InvalidArgument when the root is too long for socket paths; Permission
+    // when the root is a symlink, belongs to another uid or is writable by group/others.
     static Result<Store> open(std::optional<std::string> root = std::nullopt);
+    // Same, for a store that must belong to `owner` (a helper told whose store it serves).
+    static Result<Store> open_for(std::optional<std::string> root, InvokingUser owner);
 
     [[nodiscard]] const std::string& root() const { return root_; }
     // Who owns what the store creates: pass to give_to_invoking_user() for files that other
@@ -58,7 +67,7 @@ public:
     [[nodiscard]] std::string run_dir() const { return root_ + "/run"; }
     [[nodiscard]] std::string key_path() const { return root_ + "/id_ed25519"; }
     [[nodiscard]] std::string public_key_path() const { return key_path() + ".pub"; }
-    // <root>/networks, created (0755) on first use.
+    // <root>/networks, created (0700) on first use.
     Result<std::string> networks_dir() const;
     [[nodiscard]] std::string failed_boots_dir() const { return root_ + "/failed"; }
 
@@ -89,7 +98,7 @@ public:
 
     // NotFound `VM "x" does not exist`; Corrupt naming the file when it cannot be read.
     Result<VmConfig> load(std::string_view name) const;
-    // Creates the member directory and writes config.json (0644). AlreadyExists when the VM
+    // Creates the member directory and writes config.json (0600). AlreadyExists when the VM
     // exists; InvalidArgument for a bad name or field. On failure, removes only the
     // directories it created.
     Status create(const VmConfig& config) const;
@@ -122,6 +131,7 @@ public:
 private:
     Store(std::string root, InvokingUser user) : root_(std::move(root)), user_(std::move(user)) {}
     Result<std::string> run_file(std::string_view name, std::string_view suffix) const;
+    Status tighten() const;
 
     std::string root_;
     InvokingUser user_; // who owns what the store creates (matters only under sudo)

@@ -65,7 +65,10 @@ Status remove_member_dir(const std::string& cdir, const std::string& mdir) {
 
 Result<std::string> Store::ensure_member_dir(std::string_view name) const {
     const std::string dir = FBX_TRY(member_dir(name));
-    FBX_CHECK(ensure_owned_dir(dir, 0755, user_));
+    FBX_CHECK(ensure_owned_dir(dir, kStoreDirMode, user_));
+    // A member made by an older version is tightened whenever it is used.
+    FBX_CHECK(tighten_tree(FBX_TRY(cluster_dir(name)), 0, user_.uid));
+    FBX_CHECK(tighten_tree(dir, 1, user_.uid));
     return dir;
 }
 
@@ -80,9 +83,9 @@ Status Store::create(const VmConfig& config) const {
     const std::string path = dir + "/config.json";
     std::vector<std::string> created;
     bool wrote = false;
-    auto made = ensure_owned_dir(dir, 0755, user_, &created);
+    auto made = ensure_owned_dir(dir, kStoreDirMode, user_, &created);
     if (made) {
-        made = write_file_exclusive(path, serialize_config(config), 0644);
+        made = write_file_exclusive(path, serialize_config(config), kStoreFileMode);
         wrote = made.has_value();
     }
     if (made)

@@ -6,9 +6,14 @@
 // fork from a long-lived thread). Exec failures travel back through a CLOEXEC pipe so the
 // parent reports "not found" instead of a child exiting 127; a failed credential switch,
 // no_new_privs or descriptor hand-over travels the same way, so it is a spawn error too.
+// A child spawned with regain_root (a dropped sudo client starting fleetbox-helper) runs as
+// root while this process does not: kill(2) then needs root too, so signal() raises the
+// effective uid for the one kill of its own unreaped child (the pid cannot be reused before
+// it is reaped), and drops it again at once.
 #include "sys/child_process.hpp"
 
 #include "sys/fs.hpp"
+#include "sys/privileges.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -93,7 +98,7 @@ std::string read_capture(const Fd& fd) {
 }
 
 // A step before exec that failed in the child, reported through the CLOEXEC pipe.
-enum class ChildStep : int { Exec, Cwd, Credentials, NoNewPrivs, InheritFd };
+enum class ChildStep : int { Exec, Cwd, Credentials, NoNewPrivs, InheritFd, RegainRoot };
 struct ChildFailure {
     int step = 0;
     int err = 0;
@@ -135,6 +140,10 @@ struct ChildPlan {
             if (plan.parked[i] < 0)
                 child_fail(report_fd, ChildStep::InheritFd, errno);
         }
+    }
+    if (spec.regain_root) {
+        if (int e = regain_root_in_child(); e != 0)
+            child_fail(report_fd, ChildStep::RegainRoot, e);
     }
     if (spec.run_as) {
         const RunAs& as = *spec.run_as;
@@ -224,6 +233,12 @@ Error child_error(const ChildSpec& spec, const ChildFailure& failure) {
         return errno_error(
             fmt::format("run {} as uid {} gid {}", program, spec.run_as->uid, spec.run_as->gid),
             failure.err);
+    case ChildStep::RegainRoot: {
+        Error e = errno_error("run " + program + " as root", failure.err);
+        e.kind = ErrorKind::Permission;
+        e.context = "this process cannot become root again (its saved uid is not 0)";
+        return std::move(e).with_hint("run it with sudo");
+    }
     case ChildStep::NoNewPrivs:
         return errno_error("run " + program + ": set no_new_privs", failure.err);
     case ChildStep::InheritFd:
@@ -303,6 +318,7 @@ Result<ChildProcess> ChildProcess::spawn(const ChildSpec& spec) {
     report_write.reset();
     child.pid_ = pid;
     child.group_ = spec.own_process_group || spec.new_session;
+    child.root_child_ = spec.regain_root;
     child.pidfd_.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
     ChildFailure failure;
     ssize_t n;
@@ -317,9 +333,10 @@ Result<ChildProcess> ChildProcess::spawn(const ChildSpec& spec) {
 }
 
 ChildProcess::ChildProcess(ChildProcess&& o) noexcept
-    : pid_(std::exchange(o.pid_, -1)), group_(o.group_), pidfd_(std::move(o.pidfd_)),
-      out_capture_(std::move(o.out_capture_)), err_capture_(std::move(o.err_capture_)),
-      program_(std::move(o.program_)), status_(std::exchange(o.status_, std::nullopt)) {}
+    : pid_(std::exchange(o.pid_, -1)), group_(o.group_), root_child_(o.root_child_),
+      pidfd_(std::move(o.pidfd_)), out_capture_(std::move(o.out_capture_)),
+      err_capture_(std::move(o.err_capture_)), program_(std::move(o.program_)),
+      status_(std::exchange(o.status_, std::nullopt)) {}
 
 ChildProcess& ChildProcess::operator=(ChildProcess&& o) noexcept {
     if (this != &o) {
@@ -327,6 +344,7 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& o) noexcept {
             kill();
         pid_ = std::exchange(o.pid_, -1);
         group_ = o.group_;
+        root_child_ = o.root_child_;
         pidfd_ = std::move(o.pidfd_);
         out_capture_ = std::move(o.out_capture_);
         err_capture_ = std::move(o.err_capture_);
@@ -415,6 +433,12 @@ Status ChildProcess::signal(int sig) {
     if (!running())
         return {};
     int rc = group_ ? ::kill(-pid_, sig) : ::kill(pid_, sig);
+    if (rc != 0 && errno == EPERM && root_child_ && can_regain_root()) {
+        if (auto root = ScopedRoot::enter("signal " + program_); root)
+            rc = group_ ? ::kill(-pid_, sig) : ::kill(pid_, sig);
+        else
+            errno = EPERM;
+    }
     if (rc != 0 && errno != ESRCH)
         return fail_errno("signal " + program_, errno);
     return {};

@@ -58,6 +58,11 @@ struct ChildSpec {
     // parent fds are not consumed; numbers may overlap freely (a parent fd 5 -> 6 and 6 -> 5
     // swap). Child numbers must be >= 3 and distinct.
     std::vector<std::pair<int, int>> inherit_fds;
+    // Become root again in the child before exec (setresuid/setresgid 0, no supplementary
+    // groups): for a client that dropped to the invoking user under sudo and keeps saved uid
+    // 0 (sys/privileges.hpp). A no-op when already root; spawn fails with Permission when the
+    // saved uid is not 0. Only fleetbox-helper spawns set it.
+    bool regain_root = false;
     std::string
         missing_hint; // hint when argv[0] is not installed, e.g. "apt-get install qemu-utils"
 };
@@ -106,6 +111,7 @@ private:
 
     pid_t pid_ = -1;
     bool group_ = false;
+    bool root_child_ = false; // spawned with regain_root: signals may need root
     Fd pidfd_;
     Fd out_capture_;
     Fd err_capture_;

@@ -23,7 +23,9 @@ struct InvokingUser {
 // euid 0 with SUDO_USER set -> that user (passwd entry); otherwise the current user, whose
 // home is $HOME (falling back to the passwd entry).
 Result<InvokingUser> invoking_user();
-// chown path to the invoking user when running under sudo; a no-op otherwise.
+// chown path to the invoking user when running as root under sudo; a no-op otherwise. The CLI
+// drops to the invoking user first (sys/privileges.hpp), so for it this is always a no-op; it
+// matters only for a library caller that stays root under sudo.
 Status give_to_invoking_user(const std::string& path, const InvokingUser& user);
 
 } // namespace fleetbox

@@ -1,12 +1,20 @@
 // fleetbox: the command-line face of the library. Parses arguments with CLI11, dispatches to
 // one subcommand from the table, and turns a returned Error into one printed line.
+//
+// Before anything else it sets umask 077 (every file it creates in the store is the owner's
+// alone) and, when run through sudo, drops to the invoking user for the whole run
+// (sys/privileges.hpp): the store is that user's, so every file in it is created and opened
+// as the user, never by root through a path the user could have swapped. Root comes back
+// only in the forked fleetbox-helper child and for an image build (documented there).
 #include "cli.hpp"
 #include "sys/interrupt.hpp"
+#include "sys/privileges.hpp"
 
 #include <csignal>
 #include <cstdio>
 #include <fmt/core.h>
 #include <string_view>
+#include <sys/stat.h>
 #include <vector>
 
 namespace {
@@ -22,6 +30,9 @@ const fleetbox::cli::Command kCommands[] = {
 } // namespace
 
 int main(int argc, char** argv) {
+    ::umask(077);
+    if (auto dropped = fleetbox::drop_to_invoking_user(); !dropped)
+        return fleetbox::cli::report_error(dropped.error());
     CLI::App app{"fleetbox: real Linux VMs as test fixtures and clusters", "fleetbox"};
     app.require_subcommand(1);
     app.footer("Defaults: image=debian-12, cpus=2, mem=2G, disk=20G\nRun 'fleetbox COMMAND --help' "

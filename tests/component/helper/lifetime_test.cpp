@@ -299,6 +299,7 @@ TEST_F(LifetimeTest, AnotherUserIsRefused) {
     EXPECT_EQ(hello_as_nobody(socket_of("web")), "A");
     // ...and with them opened up, SO_PEERCRED still does.
     ASSERT_EQ(::chmod(scratch_.path().c_str(), 0755), 0);
+    ASSERT_EQ(::chmod(store_.root().c_str(), 0755), 0);
     ASSERT_EQ(::chmod(store_.run_dir().c_str(), 0755), 0);
     ASSERT_EQ(::chmod(socket_of("web").c_str(), 0666), 0);
     std::string reply = hello_as_nobody(socket_of("web"));

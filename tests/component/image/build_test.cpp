@@ -7,8 +7,12 @@
 #include "sys/sha256.hpp"
 
 #include <gmock/gmock.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace fleetbox::image {
 namespace {
@@ -19,6 +23,11 @@ using test_fakes::output_of;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
+
+mode_t mode_of(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0;
+}
 
 class ImageBuild : public ::testing::Test {
 protected:
@@ -206,6 +215,104 @@ TEST_F(ImageBuild, IntermediatesCanStayInTheStagingDir) {
     EXPECT_THAT(env_.leftovers(), ElementsAre("debian-12"));
     EXPECT_THAT(test::read_text(cache.log_path("debian-12")),
                 HasSubstr("fleetbox: intermediates in " + env_.images() + "/.build-debian-12-"));
+}
+
+// Like every file of the store, a built image is its owner's alone, whatever the umask.
+TEST_F(ImageBuild, TheEntryAndItsLogAreOwnerOnly) {
+    ImageCache cache(env_.images());
+    const mode_t old = ::umask(0);
+    auto info = cache.ensure("debian-12", env_.options());
+    ::umask(old);
+    ASSERT_TRUE(info) << info.error().message();
+    EXPECT_EQ(mode_of(info->dir), 0700U);
+    const auto names = list_dir(info->dir).value();
+    for (const auto& name : names)
+        EXPECT_EQ(mode_of(info->dir + "/" + name), 0600U) << name;
+    EXPECT_EQ(mode_of(env_.images() + "/.logs"), 0700U);
+    EXPECT_EQ(mode_of(cache.log_path("debian-12")), 0600U);
+    EXPECT_EQ(mode_of(env_.images() + "/.debian-12.lock"), 0600U);
+}
+
+// A symlink planted as the build log is refused before anything runs; what it names is
+// neither created nor written.
+TEST_F(ImageBuild, APlantedBuildLogSymlinkIsNotFollowed) {
+    ASSERT_TRUE(ensure_dir(env_.images() + "/.logs"));
+    ASSERT_TRUE(ensure_dir(env_.file("private"), 0700));
+    const std::string absent = env_.file("private/created-through-link");
+    const std::string present = env_.file("private/existing");
+    test::write_text(present, "keep\n");
+    ImageCache cache(env_.images());
+    for (const auto& target : {absent, present}) {
+        ::unlink(cache.log_path("debian-12").c_str());
+        ASSERT_EQ(::symlink(target.c_str(), cache.log_path("debian-12").c_str()), 0);
+        auto info = cache.ensure("debian-12", env_.options());
+        ASSERT_FALSE(info);
+        EXPECT_THAT(info.error().message(), HasSubstr("symbolic link"));
+    }
+    EXPECT_EQ(env_.runs(), 0);
+    EXPECT_FALSE(path_exists(absent));
+    EXPECT_EQ(test::read_text(present), "keep\n");
+}
+
+// A planted lock symlink is refused the same way (sys/file_lock).
+TEST_F(ImageBuild, APlantedLockSymlinkIsNotFollowed) {
+    ASSERT_TRUE(ensure_dir(env_.images()));
+    const std::string target = env_.file("created-through-link");
+    ImageCache cache(env_.images());
+    ASSERT_EQ(::symlink(target.c_str(), cache.lock_path("debian-12").c_str()), 0);
+    auto info = cache.ensure("debian-12", env_.options());
+    ASSERT_FALSE(info);
+    EXPECT_THAT(info.error().message(), HasSubstr("symbolic link"));
+    EXPECT_FALSE(path_exists(target));
+}
+
+// Run through sudo, the CLI is the invoking user with saved uid 0; a build is its one scoped
+// elevation: the build runs as root, its entry and log belong to the user afterwards, and the
+// process is the user again. In a forked child (credentials are per process); its exit status
+// is the number of the failed check.
+TEST_F(ImageBuild, ADroppedProcessBuildsAsRootAndHandsTheEntryBack) {
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root to act as sudo";
+    constexpr uid_t kNobody = 65534;
+    ASSERT_EQ(::chmod(env_.file("").c_str(), 0755), 0); // the scratch dir, for nobody
+    ASSERT_TRUE(ensure_dir(env_.images(), 0700));
+    ASSERT_EQ(::chown(env_.images().c_str(), kNobody, kNobody), 0);
+    auto options = env_.options();
+    options.require_root = true;
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::alarm(120);
+        if (::setgroups(0, nullptr) != 0 || ::setresgid(kNobody, kNobody, 0) != 0 ||
+            ::setresuid(kNobody, kNobody, 0) != 0)
+            ::_exit(77);
+        ImageCache cache(env_.images());
+        auto info = cache.ensure("debian-12", options);
+        if (!info)
+            ::_exit(1);
+        uid_t r = 0, e = 0, s = 1;
+        ::getresuid(&r, &e, &s);
+        if (r != kNobody || e != kNobody || s != 0)
+            ::_exit(2); // back to the user
+        struct stat st {};
+        if (::stat(info->dir.c_str(), &st) != 0 || st.st_uid != kNobody)
+            ::_exit(3);
+        const auto names = list_dir(info->dir).value_or(std::vector<std::string>{});
+        for (const auto& name : names)
+            if (::stat((info->dir + "/" + name).c_str(), &st) != 0 || st.st_uid != kNobody)
+                ::_exit(4);
+        if (::stat(cache.log_path("debian-12").c_str(), &st) != 0 || st.st_uid != kNobody)
+            ::_exit(5);
+        // The user can remove what the build left.
+        ::_exit(cache.remove("debian-12") ? 0 : 6);
+    }
+    ASSERT_GT(pid, 0);
+    int st = 0;
+    ASSERT_EQ(::waitpid(pid, &st, 0), pid);
+    ASSERT_TRUE(WIFEXITED(st));
+    if (WEXITSTATUS(st) == 77)
+        GTEST_SKIP() << "cannot change credentials here";
+    EXPECT_EQ(WEXITSTATUS(st), 0) << "failed check #" << WEXITSTATUS(st);
+    EXPECT_EQ(env_.runs(), 1);
 }
 
 TEST_F(ImageBuild, RemoveDeletesTheEntryAndRefusesUnknownOnes) {

@@ -3,6 +3,7 @@
 #include "ssh/keys.hpp"
 #include "support/test_support.hpp"
 #include "sys/child_process.hpp"
+#include "sys/fs.hpp"
 #include "util/strings.hpp"
 
 #include <atomic>
@@ -30,13 +31,14 @@ mode_t mode_of(const std::string& path) {
     return st.st_mode & 07777;
 }
 
-TEST(EnsureIdentity, CreatesPrivate0600AndPub0644ThatOpensshReads) {
+TEST(EnsureIdentity, CreatesPrivateAndPub0600ThatOpensshReads) {
     ScratchDir dir;
     const std::string key = dir.file("id_ed25519");
     auto pair = ensure_identity(key, me());
     ASSERT_TRUE(pair) << pair.error().message();
     EXPECT_EQ(mode_of(key), 0600u);
-    EXPECT_EQ(mode_of(key + ".pub"), 0644u);
+    EXPECT_EQ(mode_of(key + ".pub"), 0600u);
+    EXPECT_EQ(mode_of(key + ".lock"), 0600u);
     EXPECT_EQ(test::read_text(key), pair->private_openssh);
     EXPECT_EQ(test::read_text(key + ".pub"), pair->public_line + "\n");
     EXPECT_THAT(pair->private_openssh, StartsWith("-----BEGIN OPENSSH PRIVATE KEY-----"));
@@ -105,8 +107,22 @@ TEST(EnsureIdentity, LoosePrivateKeyModeIsTightened) {
     const std::string key = dir.file("id");
     ASSERT_TRUE(ensure_identity(key, me()));
     ASSERT_EQ(::chmod(key.c_str(), 0644), 0);
+    ASSERT_EQ(::chmod((key + ".pub").c_str(), 0644), 0);
     ASSERT_TRUE(ensure_identity(key, me()));
     EXPECT_EQ(mode_of(key), 0600u);
+    EXPECT_EQ(mode_of(key + ".pub"), 0600u) << "an older store's 0644 .pub is tightened";
+}
+
+// A symlink planted as the key's lock is refused; the file it names is never created.
+TEST(EnsureIdentity, APlantedLockSymlinkIsNotFollowed) {
+    ScratchDir dir;
+    ASSERT_EQ(::mkdir(dir.file("elsewhere").c_str(), 0700), 0);
+    const std::string target = dir.file("elsewhere/made-through-link");
+    ASSERT_EQ(::symlink(target.c_str(), dir.file("id.lock").c_str()), 0);
+    auto pair = ensure_identity(dir.file("id"), me());
+    ASSERT_FALSE(pair);
+    EXPECT_THAT(pair.error().message(), HasSubstr("symbolic link"));
+    EXPECT_FALSE(path_exists(target));
 }
 
 TEST(EnsureIdentity, MissingDirectoryIsAnError) {

@@ -32,7 +32,7 @@ TEST_F(FailedBoots, KeepsTheLogsAndNothingElse) {
     EXPECT_EQ(read_file(*kept + "/serial.log").value(), "boot output\n");
     EXPECT_EQ(read_file(*kept + "/qemu.log").value(), "qemu said\n");
     EXPECT_EQ(list_dir(*kept).value(), (std::vector<std::string>{"qemu.log", "serial.log"}));
-    EXPECT_EQ(test::mode_of(*kept), 0755);
+    EXPECT_EQ(test::mode_of(*kept), 0700);
     EXPECT_FALSE(path_exists(member_file("web-1", "serial.log"))) << "moved, not copied";
     EXPECT_TRUE(path_exists(member_file("web-1", "disk.qcow2")));
     ASSERT_TRUE(store().remove("web-1"));

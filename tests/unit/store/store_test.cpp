@@ -20,27 +20,33 @@ using test::tree;
 
 TEST_F(StoreTest, OpenCreatesTheLayout) {
     EXPECT_EQ(store().root(), root());
-    EXPECT_EQ(mode_of(root()), 0755U);
-    EXPECT_EQ(mode_of(root() + "/clusters"), 0755U);
-    EXPECT_EQ(mode_of(root() + "/images"), 0755U);
+    EXPECT_EQ(mode_of(root()), 0700U);
+    EXPECT_EQ(mode_of(root() + "/clusters"), 0700U);
+    EXPECT_EQ(mode_of(root() + "/images"), 0700U);
     EXPECT_EQ(mode_of(root() + "/run"), 0700U);
     EXPECT_FALSE(path_exists(root() + "/networks")) << "networks/ is made on first use";
     auto net = store().networks_dir();
     ASSERT_TRUE(net);
     EXPECT_EQ(*net, root() + "/networks");
-    EXPECT_EQ(mode_of(*net), 0755U);
+    EXPECT_EQ(mode_of(*net), 0700U);
     EXPECT_EQ(store().key_path(), root() + "/id_ed25519");
     EXPECT_EQ(store().public_key_path(), root() + "/id_ed25519.pub");
 }
 
 TEST(StoreOpen, ModesDoNotDependOnTheUmask) {
     ScratchDir dir;
-    const mode_t old = ::umask(077);
+    const mode_t old = ::umask(0);
     auto store = Store::open(dir.path() + "/a/b/fb");
-    ::umask(old);
     ASSERT_TRUE(store) << store.error().message();
-    EXPECT_EQ(mode_of(dir.path() + "/a/b/fb/clusters"), 0755U);
-    EXPECT_EQ(mode_of(dir.path() + "/a/b/fb/run"), 0700U);
+    ASSERT_TRUE(store->create(StoreTest::config("web-1")));
+    auto lock = store->lock_member("web-1");
+    ::umask(old);
+    ASSERT_TRUE(lock) << lock.error().message();
+    for (const char* rel : {"/a", "/a/b", "/a/b/fb", "/a/b/fb/clusters", "/a/b/fb/images",
+                            "/a/b/fb/run", "/a/b/fb/clusters/web", "/a/b/fb/clusters/web/web-1"})
+        EXPECT_EQ(mode_of(dir.path() + rel), 0700U) << rel;
+    EXPECT_EQ(mode_of(dir.path() + "/a/b/fb/clusters/web/web-1/config.json"), 0600U);
+    EXPECT_EQ(mode_of(dir.path() + "/a/b/fb/clusters/web/web-1/.lock"), 0600U);
 }
 
 TEST(StoreOpen, UsesFleetboxHome) {
@@ -52,12 +58,128 @@ TEST(StoreOpen, UsesFleetboxHome) {
     EXPECT_TRUE(is_directory(dir.path() + "/env-store/clusters"));
 }
 
-TEST(StoreOpen, ReopenKeepsExistingDirectoriesAsTheyAre) {
+// A store made by an older fleetbox (0755 directories, 0644 files) is tightened when opened;
+// symlinks in it are left alone and their targets untouched.
+TEST(StoreOpen, ReopenTightensAnOlderStore) {
     ScratchDir dir;
-    ASSERT_TRUE(Store::open(dir.path() + "/fb"));
-    ASSERT_EQ(::chmod((dir.path() + "/fb/images").c_str(), 0750), 0);
-    ASSERT_TRUE(Store::open(dir.path() + "/fb"));
-    EXPECT_EQ(mode_of(dir.path() + "/fb/images"), 0750U);
+    const std::string fb = dir.path() + "/fb";
+    {
+        auto store = Store::open(fb);
+        ASSERT_TRUE(store) << store.error().message();
+        ASSERT_TRUE(store->create(StoreTest::config("web-1")));
+        ASSERT_TRUE(store->networks_dir());
+    }
+    const std::string member = fb + "/clusters/web/web-1";
+    test::write_text(member + "/disk.qcow2", "disk", 0644);
+    test::write_text(member + "/seed.iso", "seed", 0644);
+    test::write_text(fb + "/id_ed25519.pub", "key", 0644);
+    test::write_text(fb + "/networks/fbx0.json", "{}", 0644);
+    ASSERT_EQ(::mkdir((fb + "/images/debian-12").c_str(), 0755), 0);
+    test::write_text(fb + "/images/debian-12/disk.qcow2", "base", 0644);
+    test::write_text(dir.path() + "/outside", "x", 0644);
+    ASSERT_EQ(::symlink((dir.path() + "/outside").c_str(), (member + "/link").c_str()), 0);
+    for (const char* rel : {"", "/clusters", "/images", "/networks", "/clusters/web",
+                            "/clusters/web/web-1", "/images/debian-12"})
+        ASSERT_EQ(::chmod((fb + rel).c_str(), 0755), 0) << rel;
+    ASSERT_EQ(::chmod((member + "/config.json").c_str(), 0644), 0);
+
+    auto store = Store::open(fb);
+    ASSERT_TRUE(store) << store.error().message();
+    for (const char* rel : {"", "/clusters", "/images", "/run", "/networks", "/clusters/web",
+                            "/clusters/web/web-1", "/images/debian-12"})
+        EXPECT_EQ(mode_of(fb + rel), 0700U) << rel;
+    for (const char* rel : {"/clusters/web/web-1/config.json", "/clusters/web/web-1/disk.qcow2",
+                            "/clusters/web/web-1/seed.iso", "/id_ed25519.pub",
+                            "/networks/fbx0.json", "/images/debian-12/disk.qcow2"})
+        EXPECT_EQ(mode_of(fb + rel), 0600U) << rel;
+    EXPECT_EQ(mode_of(dir.path() + "/outside"), 0644U) << "a symlink's target is never touched";
+}
+
+// Tightening changes only what belongs to the store's owner (or this process): a file of a
+// third user that turns up in the store is left exactly as it is.
+TEST(StoreOpen, TighteningLeavesAThirdUsersFileAlone) {
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root to chown a file to a third uid";
+    ScratchDir dir;
+    ScopedEnv sudo("SUDO_USER", std::nullopt);
+    const std::string fb = dir.path() + "/fb";
+    ASSERT_TRUE(Store::open(fb));
+    test::write_text(fb + "/clusters/theirs", "x", 0644);
+    ASSERT_EQ(::chown((fb + "/clusters/theirs").c_str(), 12345, 12345), 0);
+    test::write_text(fb + "/clusters/mine", "x", 0644);
+    ASSERT_TRUE(Store::open(fb));
+    EXPECT_EQ(mode_of(fb + "/clusters/theirs"), 0644U);
+    EXPECT_EQ(mode_of(fb + "/clusters/mine"), 0600U);
+}
+
+// Touching a member (its lock) tightens it too, for a store opened before it was loosened.
+TEST_F(StoreTest, UsingAMemberTightensIt) {
+    create("web-1");
+    const std::string member = root() + "/clusters/web/web-1";
+    test::write_text(member + "/disk.qcow2", "disk", 0644);
+    ASSERT_EQ(::chmod(member.c_str(), 0755), 0);
+    ASSERT_EQ(::chmod((root() + "/clusters/web").c_str(), 0755), 0);
+    auto lock = store().lock_member("web-1");
+    ASSERT_TRUE(lock) << lock.error().message();
+    EXPECT_EQ(mode_of(member), 0700U);
+    EXPECT_EQ(mode_of(root() + "/clusters/web"), 0700U);
+    EXPECT_EQ(mode_of(member + "/disk.qcow2"), 0600U);
+}
+
+TEST(StoreOpen, RefusesAStoreOfAnotherUser) {
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root to chown the store to another uid";
+    ScratchDir dir;
+    ScopedEnv sudo("SUDO_USER", std::nullopt);
+    const std::string fb = dir.path() + "/fb";
+    ASSERT_EQ(::mkdir(fb.c_str(), 0700), 0);
+    ASSERT_EQ(::chown(fb.c_str(), 65534, 65534), 0);
+    auto store = Store::open(fb);
+    ASSERT_FALSE(store);
+    EXPECT_EQ(store.error().kind, ErrorKind::Permission);
+    EXPECT_EQ(store.error().message(), "use the fleetbox store " + fb +
+                                           ": it belongs to nobody (uid 65534), not to root "
+                                           "(uid 0) who runs fleetbox");
+    EXPECT_EQ(store.error().hint, "set FLEETBOX_HOME to a directory you own");
+    EXPECT_FALSE(path_exists(fb + "/clusters")) << "nothing is created in it";
+}
+
+TEST(StoreOpen, RefusesAStoreOthersCanWrite) {
+    ScratchDir dir;
+    const std::string fb = dir.path() + "/fb";
+    ASSERT_EQ(::mkdir(fb.c_str(), 0700), 0);
+    struct Case {
+        mode_t mode;
+        const char* says;
+    } cases[] = {{0770, "it is writable by its group (mode 0770)"},
+                 {0757, "it is writable by other users (mode 0757)"},
+                 {01777, "it is writable by other users (mode 1777)"}};
+    for (const auto& c : cases) {
+        ASSERT_EQ(::chmod(fb.c_str(), c.mode), 0);
+        auto store = Store::open(fb);
+        ASSERT_FALSE(store) << c.says;
+        EXPECT_EQ(store.error().kind, ErrorKind::Permission);
+        EXPECT_EQ(store.error().message(), "use the fleetbox store " + fb + ": " + c.says);
+        EXPECT_EQ(store.error().hint, "chmod 700 " + fb);
+        EXPECT_EQ(mode_of(fb), c.mode) << "a refused store is not changed";
+        EXPECT_FALSE(path_exists(fb + "/clusters"));
+    }
+}
+
+TEST(StoreOpen, RefusesASymlinkAsTheRoot) {
+    ScratchDir dir;
+    const std::string real = dir.path() + "/real";
+    ASSERT_TRUE(Store::open(real));
+    ASSERT_EQ(::symlink(real.c_str(), (dir.path() + "/fb").c_str()), 0);
+    auto store = Store::open(dir.path() + "/fb");
+    ASSERT_FALSE(store);
+    EXPECT_EQ(store.error().kind, ErrorKind::Permission);
+    EXPECT_NE(store.error().message().find("symbolic link"), std::string::npos)
+        << store.error().message();
+    // A dangling link is refused too, and its target is not created.
+    ASSERT_EQ(::symlink((dir.path() + "/absent").c_str(), (dir.path() + "/dangling").c_str()), 0);
+    EXPECT_FALSE(Store::open(dir.path() + "/dangling"));
+    EXPECT_FALSE(path_exists(dir.path() + "/absent"));
 }
 
 TEST(StoreOpen, AFileInTheWayIsAnError) {
@@ -163,8 +285,9 @@ TEST_F(StoreTest, CreateThenLoad) {
     ASSERT_TRUE(back) << back.error().message();
     EXPECT_EQ(*back, c);
     const std::string path = root() + "/clusters/web/web-1/config.json";
-    EXPECT_EQ(mode_of(path), 0644U);
-    EXPECT_EQ(mode_of(root() + "/clusters/web/web-1"), 0755U);
+    EXPECT_EQ(mode_of(path), 0600U);
+    EXPECT_EQ(mode_of(root() + "/clusters/web/web-1"), 0700U);
+    EXPECT_EQ(mode_of(root() + "/clusters/web"), 0700U);
     EXPECT_EQ(test::read_text(path), serialize_config(c));
 }
 

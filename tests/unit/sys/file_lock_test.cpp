@@ -12,6 +12,7 @@
 #include <atomic>
 #include <csignal>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -28,6 +29,53 @@ TEST(FileLock, CreatesLockFileAndReportsPath) {
     ASSERT_TRUE(lock) << lock.error().message();
     EXPECT_EQ(lock->path(), dir.file("store.lock"));
     EXPECT_TRUE(path_exists(dir.file("store.lock")));
+}
+
+TEST(FileLock, NewLockFilesAreOwnerOnly) {
+    test::ScratchDir dir;
+    const mode_t old = ::umask(0);
+    auto lock = FileLock::acquire(dir.file("l"));
+    ::umask(old);
+    ASSERT_TRUE(lock) << lock.error().message();
+    struct stat st {};
+    ASSERT_EQ(::stat(dir.file("l").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0600U);
+}
+
+// A symlink planted at the lock path is refused: its target is neither created nor opened.
+TEST(FileLock, APlantedSymlinkIsNeverFollowed) {
+    test::ScratchDir dir;
+    ASSERT_EQ(::mkdir(dir.file("private").c_str(), 0700), 0);
+    const std::string absent = dir.file("private/created-through-link");
+    const std::string present = dir.file("private/existing");
+    test::write_text(present, "keep\n");
+    ASSERT_EQ(::symlink(absent.c_str(), dir.file("a.lock").c_str()), 0);
+    ASSERT_EQ(::symlink(present.c_str(), dir.file("b.lock").c_str()), 0);
+    for (const char* name : {"a.lock", "b.lock"}) {
+        auto timed = FileLock::acquire(dir.file(name), Mode::Exclusive, 100ms);
+        ASSERT_FALSE(timed) << name;
+        EXPECT_EQ(timed.error().kind, ErrorKind::Permission) << name;
+        EXPECT_NE(timed.error().message().find("symbolic link"), std::string::npos)
+            << timed.error().message();
+        auto tried = FileLock::try_acquire(dir.file(name));
+        ASSERT_FALSE(tried) << name;
+        auto blocking = FileLock::acquire(dir.file(name));
+        ASSERT_FALSE(blocking) << name;
+    }
+    EXPECT_FALSE(path_exists(absent)) << "the link target was created";
+    EXPECT_EQ(read_file(present).value_or(""), "keep\n");
+    struct stat st {};
+    ASSERT_EQ(::stat(present.c_str(), &st), 0);
+    EXPECT_EQ(st.st_size, 5) << "the link target was touched";
+}
+
+TEST(FileLock, AFifoAtTheLockPathIsRefusedWithoutBlocking) {
+    test::ScratchDir dir;
+    ASSERT_EQ(::mkfifo(dir.file("f.lock").c_str(), 0600), 0);
+    auto lock = FileLock::try_acquire(dir.file("f.lock"));
+    ASSERT_FALSE(lock);
+    EXPECT_NE(lock.error().message().find("not a regular file"), std::string::npos)
+        << lock.error().message();
 }
 
 TEST(FileLock, ExclusiveBlocksSecondExclusive) {
