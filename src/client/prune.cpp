@@ -9,6 +9,8 @@
 #include "sys/privileges.hpp"
 #include "util/strings.hpp"
 
+#include <fmt/format.h>
+
 namespace fleetbox::client {
 
 namespace {
@@ -39,7 +41,10 @@ Result<PruneReport> prune(const Store& store, const PruneOptions& options) {
     if (helper.empty())
         helper = FBX_TRY(HelperLauncher::locate());
     ChildSpec spec;
-    spec.argv = {helper, "--reconcile", "--store", store.root()};
+    // The store's owner: the helper checks the store is theirs and reconciles as them.
+    spec.argv = {helper,    "--reconcile",
+                 "--store", store.root(),
+                 "--user",  fmt::format("{}:{}", store.owner().uid, store.owner().gid)};
     if (options.dry_run)
         spec.argv.push_back("--dry-run");
     spec.in = Stream::Null;
