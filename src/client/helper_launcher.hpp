@@ -76,11 +76,18 @@ private:
     std::optional<Result<ExitStatus>> closed_;
 };
 
+// The helper's `--user UID:GID` arguments: the invoking user (the store's owner), whose uid
+// and gid the helper drops to, keeping only CAP_NET_ADMIN (DESIGN, privilege model).
+std::vector<std::string> helper_user_args(const InvokingUser& user);
+
 class HelperLauncher {
 public:
     // FLEETBOX_HELPER when set (it must be executable), else fleetbox-helper next to the
     // running executable, else <libexecdir>/fleetbox/fleetbox-helper. MissingDependency
-    // naming every place it looked when none is there.
+    // naming every place it looked when none is there. A root client (real, effective or
+    // saved uid 0) honors FLEETBOX_HELPER only for a binary owned by root and not writable by
+    // group/others, in directories root owns (it then returns the binary's real path);
+    // otherwise one warning line on stderr, and the usual places are searched.
     static Result<std::string> locate();
     static Result<HelperLauncher> create(LaunchOptions options = {});
     explicit HelperLauncher(std::string helper_path, LaunchOptions options = {})
