@@ -5,14 +5,6 @@
 // helper.log says why) or the startup timeout passes. Only a connection whose SO_PEERCRED pid
 // is the child we started counts: an older helper still answering on the same path (our child
 // refuses to start next to it and exits) is never mistaken for the new one.
-//
-// FLEETBOX_HELPER names the binary to run. For a privileged client (root in its real,
-// effective or saved uid: a CLI under sudo that dropped to the user keeps root saved and
-// spawns the helper as root) it is honored only when the file, resolved to its real path, is
-// owned by root and not writable by group or others, and so is every directory above it
-// (a sticky directory such as /tmp may be writable: others cannot replace a root-owned entry
-// in it). Otherwise `sudo -E` would run a binary the user chose as root. The real path, not
-// the variable, is what runs, so a symlink swapped after the check changes nothing.
 #include "client/helper_launcher.hpp"
 
 #include "store/names.hpp"
@@ -46,7 +38,13 @@ bool executable(const std::string& path) {
     return !path.empty() && ::access(path.c_str(), X_OK) == 0 && !is_directory(path);
 }
 
-// Root in any of the real, effective or saved uids.
+// FLEETBOX_HELPER names the binary to run. For a privileged client (root in its real,
+// effective or saved uid: a CLI under sudo that dropped to the user keeps root saved and
+// spawns the helper as root) it is honored only when the file, resolved to its real path, is
+// owned by root and not writable by group or others, and so is every directory above it
+// (a sticky directory such as /tmp may be writable: others cannot replace a root-owned entry
+// in it). Otherwise `sudo -E` would run a binary the user chose as root. The real path, not
+// the variable, is what runs, so a symlink swapped after the check changes nothing.
 bool privileged_client() {
     uid_t real = 0, effective = 0, saved = 0;
     if (::getresuid(&real, &effective, &saved) != 0)

