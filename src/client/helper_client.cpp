@@ -52,10 +52,13 @@ HelperClient::dial(const Store& store, const std::string& member, HelperClientOp
     std::string helper_log = FBX_TRY(store.member_file(member, "helper.log"));
     std::unique_ptr<HelperClient> remote(
         new HelperClient(member, path, display, helper_log, options, store.owner().uid));
-    auto conn = FBX_TRY(remote->open_connection());
-    remote->peer_ = FBX_TRY(peer_process(conn->fd.get()).map_error([&](Error e) {
-        return std::move(e).wrap("reach the fleetbox helper for " + member);
-    }));
+    auto conn = FBX_TRY(remote->open_connection()); // the peer's uid is checked there
+    // The process handle: a peer that is already gone (a detached helper exiting) gives none,
+    // and the handshake then says what happened; signal_helper() refuses without one.
+    if (auto peer = peer_process(conn->fd.get()))
+        remote->peer_ = std::move(*peer);
+    else
+        remote->peer_.credentials = FBX_TRY(peer_credentials(conn->fd.get()));
     remote->idle_.push_back(std::move(conn));
     return remote;
 }

@@ -1,7 +1,7 @@
 // member_status / ensure_member_down over HelperLauncher::attach (see member_state.hpp for why
 // only "no helper answers" means stopped). A detached helper exits as soon as its last member
-// is stopped, so a call that reached it may find it gone a moment later: a failed request is
-// read as "stopped" only when a fresh connect then finds no helper at all.
+// is stopped, so a call that reached it may find it gone a moment later: a failed connect or
+// request is read as "stopped" only when a fresh connect then finds no helper at all.
 #include "client/member_state.hpp"
 
 namespace fleetbox::client {
@@ -24,7 +24,7 @@ Result<proto::StatusInfo> member_status(const Store& store, const HelperLauncher
                                         const std::string& name) {
     auto remote = launcher.attach(store, name);
     if (!remote) {
-        if (no_helper_answers(remote.error()))
+        if (no_helper_answers(remote.error()) || helper_gone(store, launcher, name))
             return stopped(name);
         return fail(std::move(remote).error());
     }
@@ -42,7 +42,7 @@ Status ensure_member_down(const Store& store, const HelperLauncher& launcher,
     const std::string what = "stop " + name + " before deleting it";
     auto remote = launcher.attach(store, name);
     if (!remote) {
-        if (no_helper_answers(remote.error()))
+        if (no_helper_answers(remote.error()) || helper_gone(store, launcher, name))
             return {};
         return fail(std::move(remote).error().wrap(what));
     }
