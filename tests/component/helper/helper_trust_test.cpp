@@ -68,11 +68,11 @@ TEST_F(HelperTrust, APermissionErrorOnTheSocketIsAnErrorNeverStopped) {
     ASSERT_NO_FATAL_FAILURE(create_member("web"));
     auto helper = spawn("web");
     boot(helper.client(), spec_for("web"));
+    auto o = orchestrator(); // before the modes are opened up (opening a store may tighten them)
     for (const std::string& dir :
          {scratch_.path(), store_.root(), store_.clusters_dir(), store_.run_dir(),
           *store_.cluster_dir("web"), *store_.member_dir("web")})
         ASSERT_EQ(::chmod(dir.c_str(), 0711), 0) << dir;
-    auto o = orchestrator();
 
     std::string seen = run_as_user(kNobody, kNobody, [&] { return describe(o.status("web")); });
     EXPECT_THAT(seen, ::testing::StartsWith("error:permission:")) << seen;
