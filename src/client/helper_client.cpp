@@ -14,7 +14,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <fmt/format.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 namespace fleetbox::client {
@@ -76,7 +75,8 @@ Status HelperClient::check_peer(int fd) const {
     auto peer = peer_credentials(fd);
     if (!peer)
         return fail(std::move(peer).error().wrap("reach the fleetbox helper for " + member_));
-    if (peer->uid == 0 || peer->uid == owner_uid_ || peer->uid == ::geteuid())
+    if (peer->uid == 0 || peer->uid == owner_uid_ || peer->uid == ::geteuid() ||
+        peer->uid == options_.started_as)
         return {};
     return fail(ErrorKind::Permission, "reach the fleetbox helper for " + member_,
                 fmt::format("its socket {} is served by uid {} (pid {}), neither root nor the "
@@ -96,7 +96,7 @@ Result<std::unique_ptr<HelperClient::Connection>> HelperClient::open_connection(
     if (e.err_no == EACCES || e.err_no == EPERM)
         return fail(ErrorKind::Permission, "reach the fleetbox helper for " + member_,
                     "permission denied on its socket " + display_path_ +
-                        " (it belongs to a helper started by root)",
+                        " (its helper runs as root, or as another user)",
                     "run with sudo (or as the store's owner)");
     std::string hint = "start it with fleetbox up " + member_;
     if (e.err_no == ECONNREFUSED)

@@ -38,6 +38,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -49,6 +50,9 @@ struct HelperClientOptions {
     std::chrono::milliseconds rpc_timeout{30000};   // every call but boot and stop
     std::chrono::milliseconds stop_timeout{180000}; // powerdown, then quit/SIGTERM/SIGKILL
     std::chrono::seconds boot_margin{60};           // added to spec.boot_timeout_s
+    // A uid trusted besides root and the store's owner: the user a helper this client started
+    // was told to run as (`--user`), so that helper's sockets are accepted.
+    std::optional<uid_t> started_as{};
 };
 
 class HelperClient final {

@@ -184,8 +184,18 @@ Result<HelperHandle> HelperLauncher::spawn(const Store& store, const std::string
                  member,
                  "--mode",
                  std::string(proto::to_string(mode))};
-    auto user = helper_user_args(store.owner());
-    spec.argv.insert(spec.argv.end(), user.begin(), user.end());
+    // The store's owner, unless the caller's extra arguments name the user themselves. The
+    // helper will run as that uid: its sockets are trusted (with our child's pid, at first).
+    HelperClientOptions remote_options = options_.remote;
+    const auto& extra = options_.extra_args;
+    auto named = std::find(extra.begin(), extra.end(), "--user");
+    if (named == extra.end()) {
+        auto user = helper_user_args(store.owner());
+        spec.argv.insert(spec.argv.end(), user.begin(), user.end());
+        remote_options.started_as = store.owner().uid;
+    } else if (named + 1 != extra.end()) {
+        remote_options.started_as = static_cast<uid_t>(std::strtoul(named[1].c_str(), nullptr, 10));
+    }
     if (mode == HelperMode::Bound) {
         spec.argv.push_back("--parent-pid");
         spec.argv.push_back(std::to_string(::getpid()));
@@ -199,7 +209,7 @@ Result<HelperHandle> HelperLauncher::spawn(const Store& store, const std::string
     auto child = FBX_TRY(ChildProcess::spawn(spec));
     log.reset();
 
-    auto remote = FBX_TRY(connect_to_child(store, member, child, log_path));
+    auto remote = FBX_TRY(connect_to_child(store, member, child, log_path, remote_options));
     if (mode == HelperMode::Bound) {
         if (auto bound = remote->bind(); !bound) {
             child.kill();
@@ -216,7 +226,8 @@ Result<HelperHandle> HelperLauncher::spawn(const Store& store, const std::string
 
 Result<std::unique_ptr<HelperClient>>
 HelperLauncher::connect_to_child(const Store& store, const std::string& member, ChildProcess& child,
-                                 const std::string& log_path) const {
+                                 const std::string& log_path,
+                                 const HelperClientOptions& remote_options) const {
     const std::string what = "start fleetbox-helper for " + member;
     auto deadline = std::chrono::steady_clock::now() + options_.startup_timeout;
     while (true) {
@@ -226,7 +237,7 @@ HelperLauncher::connect_to_child(const Store& store, const std::string& member, 
                         "it " + exited->describe() + (why.empty() ? "" : ": " + why),
                         "see " + log_path);
         }
-        auto remote = HelperClient::dial(store, member, options_.remote);
+        auto remote = HelperClient::dial(store, member, remote_options);
         if (remote && (*remote)->peer_pid() == child.pid()) {
             if (auto greeted = (*remote)->handshake(); !greeted) {
                 child.kill(); // a helper we cannot talk to is of no use, and must not linger

@@ -34,7 +34,8 @@ using proto::HelperMode;
 struct LaunchOptions {
     std::chrono::milliseconds startup_timeout{10000}; // until the socket answers
     std::chrono::milliseconds exit_timeout{10000}; // bound: close() waits this long, then SIGKILL
-    std::vector<std::string> extra_args;           // appended to the helper's command line
+    std::vector<std::string> extra_args; // appended to the helper's command line (a --user here
+                                         // replaces the store owner's)
     HelperClientOptions remote;
 };
 
@@ -123,10 +124,9 @@ public:
     [[nodiscard]] const std::string& helper_path() const { return helper_path_; }
 
 private:
-    Result<std::unique_ptr<HelperClient>> connect_to_child(const Store& store,
-                                                           const std::string& member,
-                                                           ChildProcess& child,
-                                                           const std::string& log_path) const;
+    Result<std::unique_ptr<HelperClient>>
+    connect_to_child(const Store& store, const std::string& member, ChildProcess& child,
+                     const std::string& log_path, const HelperClientOptions& remote) const;
 
     std::string helper_path_;
     LaunchOptions options_;
