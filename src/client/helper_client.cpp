@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace fleetbox::client {
@@ -29,6 +30,14 @@ Result<T> expect(Result<proto::Reply> reply, const std::string& what) {
     if (auto* error = std::get_if<proto::ErrorReply>(&*reply))
         return tl::unexpected(proto::to_error(*error));
     return fail(ErrorKind::Corrupt, what, "the fleetbox helper sent an unexpected reply");
+}
+
+// The owner of `path` (not followed if a symlink), or nullopt.
+std::optional<uid_t> owner_of(const std::string& path) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0)
+        return std::nullopt;
+    return st.st_uid;
 }
 
 std::string seconds_text(std::chrono::milliseconds ms) {
@@ -50,7 +59,8 @@ HelperClient::dial(const Store& store, const std::string& member, HelperClientOp
     std::string display = "run/" + base_name(path);
     std::string helper_log = FBX_TRY(store.member_file(member, "helper.log"));
     std::unique_ptr<HelperClient> remote(
-        new HelperClient(member, path, display, helper_log, options, store.owner().uid));
+        new HelperClient(member, path, display, helper_log, options, store.owner().uid,
+                         owner_of(store.root()).value_or(store.owner().uid)));
     auto conn = FBX_TRY(remote->open_connection()); // the peer's uid is checked there
     // The process handle: a peer that is already gone (a detached helper exiting) gives none,
     // and the handshake then says what happened; signal_helper() refuses without one.
@@ -75,8 +85,8 @@ Status HelperClient::check_peer(int fd) const {
     auto peer = peer_credentials(fd);
     if (!peer)
         return fail(std::move(peer).error().wrap("reach the fleetbox helper for " + member_));
-    if (peer->uid == 0 || peer->uid == owner_uid_ || peer->uid == ::geteuid() ||
-        peer->uid == options_.started_as)
+    if (peer->uid == 0 || peer->uid == owner_uid_ || peer->uid == root_uid_ ||
+        peer->uid == ::geteuid() || peer->uid == options_.started_as)
         return {};
     return fail(ErrorKind::Permission, "reach the fleetbox helper for " + member_,
                 fmt::format("its socket {} is served by uid {} (pid {}), neither root nor the "

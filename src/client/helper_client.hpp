@@ -117,14 +117,16 @@ private:
     };
 
     HelperClient(std::string member, std::string socket_path, std::string display,
-                 std::string helper_log, HelperClientOptions options, uid_t owner_uid)
+                 std::string helper_log, HelperClientOptions options, uid_t owner_uid,
+                 uid_t root_uid)
         : member_(std::move(member)), socket_path_(std::move(socket_path)),
           display_path_(std::move(display)), helper_log_(std::move(helper_log)), options_(options),
-          owner_uid_(owner_uid) {}
+          owner_uid_(owner_uid), root_uid_(root_uid) {}
 
     // Connects and checks the peer (see the trust paragraph above).
     Result<std::unique_ptr<Connection>> open_connection() const;
-    // Permission error unless the peer of `fd` is root, the store's owner or this process.
+    // Permission error unless the peer of `fd` is root, the invoking user, the owner of the
+    // store's root directory, this process's uid or options_.started_as.
     Status check_peer(int fd) const;
     Result<proto::Reply> exchange(Connection& conn, const proto::Request& request,
                                   std::chrono::milliseconds timeout) const;
@@ -136,8 +138,9 @@ private:
     std::string display_path_; // "run/<hash>.sock", for messages
     std::string helper_log_;   // <member>/helper.log, named when the helper dies mid-call
     HelperClientOptions options_;
-    uid_t owner_uid_;                // the store's owner: a helper runs as root or as this uid
-    PeerProcess peer_;               // of the first connection
+    uid_t owner_uid_;  // the invoking user: a helper runs as root or as this uid
+    uid_t root_uid_;   // who owns the store's root directory (the same user, normally)
+    PeerProcess peer_; // of the first connection
     std::atomic<int> helper_pid_{0}; // set by every hello (same helper, same value)
     std::atomic<bool> version_mismatch_{false};
     std::vector<std::string> capabilities_; // from the first successful hello
