@@ -1,7 +1,10 @@
 // HelperClient: each Backend call is one NDJSON request/reply on a pooled unix-socket
 // connection to the helper. connect(2) on a socket file nobody listens on fails with
 // ECONNREFUSED (and on a missing file with ENOENT): both mean "no helper", reported as one
-// clear NotFound line instead of a raw errno.
+// clear NotFound line instead of a raw errno. connect(2) needs write permission on the
+// socket file: EACCES/EPERM means a helper we may not talk to (root's, without sudo), which
+// is a Permission error, never "no helper". SO_PEERCRED of every connection is checked
+// before a byte is sent (see helper_client.hpp).
 #include "client/helper_client.hpp"
 
 #include "proto/codec.hpp"
@@ -11,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace fleetbox::client {
@@ -26,6 +30,14 @@ Result<T> expect(Result<proto::Reply> reply, const std::string& what) {
     if (auto* error = std::get_if<proto::ErrorReply>(&*reply))
         return tl::unexpected(proto::to_error(*error));
     return fail(ErrorKind::Corrupt, what, "the fleetbox helper sent an unexpected reply");
+}
+
+// The owner of `path` (not followed if a symlink), or nullopt.
+std::optional<uid_t> owner_of(const std::string& path) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0)
+        return std::nullopt;
+    return st.st_uid;
 }
 
 std::string seconds_text(std::chrono::milliseconds ms) {
@@ -47,21 +59,55 @@ HelperClient::dial(const Store& store, const std::string& member, HelperClientOp
     std::string display = "run/" + base_name(path);
     std::string helper_log = FBX_TRY(store.member_file(member, "helper.log"));
     std::unique_ptr<HelperClient> remote(
-        new HelperClient(member, path, display, helper_log, options));
-    auto conn = FBX_TRY(remote->open_connection());
-    auto peer = FBX_TRY(peer_credentials(conn->fd.get()));
-    remote->peer_pid_ = peer.pid;
+        new HelperClient(member, path, display, helper_log, options, store.owner().uid,
+                         owner_of(store.root()).value_or(store.owner().uid)));
+    auto conn = FBX_TRY(remote->open_connection()); // the peer's uid is checked there
+    // The process handle: a peer that is already gone (a detached helper exiting) gives none,
+    // and the handshake then says what happened; signal_helper() refuses without one.
+    if (auto peer = peer_process(conn->fd.get()))
+        remote->peer_ = std::move(*peer);
+    else
+        remote->peer_.credentials = FBX_TRY(peer_credentials(conn->fd.get()));
     remote->idle_.push_back(std::move(conn));
     return remote;
 }
 
+Status HelperClient::signal_helper(int sig) const {
+    if (!peer_.pidfd)
+        return fail(ErrorKind::InvalidArgument, "signal the fleetbox helper for " + member_,
+                    "no process handle on it");
+    return signal_process(peer_.pidfd.get(), sig);
+}
+
 HelperClient::~HelperClient() = default;
+
+Status HelperClient::check_peer(int fd) const {
+    auto peer = peer_credentials(fd);
+    if (!peer)
+        return fail(std::move(peer).error().wrap("reach the fleetbox helper for " + member_));
+    if (peer->uid == 0 || peer->uid == owner_uid_ || peer->uid == root_uid_ ||
+        peer->uid == ::geteuid() || peer->uid == options_.started_as)
+        return {};
+    return fail(ErrorKind::Permission, "reach the fleetbox helper for " + member_,
+                fmt::format("its socket {} is served by uid {} (pid {}), neither root nor the "
+                            "store's owner (uid {}); fleetbox does not talk to it",
+                            socket_path_, peer->uid, peer->pid, owner_uid_),
+                "another user's process is listening in your store's run/ directory: find out "
+                "why, and stop it");
+}
 
 Result<std::unique_ptr<HelperClient::Connection>> HelperClient::open_connection() const {
     auto fd = connect_unix(socket_path_, options_.connect_timeout);
-    if (fd)
+    if (fd) {
+        FBX_CHECK(check_peer(fd->get()));
         return std::make_unique<Connection>(std::move(*fd));
+    }
     const Error& e = fd.error();
+    if (e.err_no == EACCES || e.err_no == EPERM)
+        return fail(ErrorKind::Permission, "reach the fleetbox helper for " + member_,
+                    "permission denied on its socket " + display_path_ +
+                        " (its helper runs as root, or as another user)",
+                    "run with sudo (or as the store's owner)");
     std::string hint = "start it with fleetbox up " + member_;
     if (e.err_no == ECONNREFUSED)
         return fail(ErrorKind::NotFound,

@@ -13,17 +13,32 @@
 // bind() uses a dedicated connection that stays open for the object's lifetime: it is the
 // bound helper's lifeline, and closing it (this object's destructor, or the process dying,
 // even by SIGKILL) makes the helper stop its VMs and exit.
+//
+// Trust: a socket in run/ is only a file name; whoever listens on it answers. Every
+// connection is accepted only when its peer (SO_PEERCRED) is root or the store's owner: the
+// helper runs as one of them. Anything else (another local user's process) is refused with a
+// Permission error naming the uid and the socket, and nothing is sent to it. The first
+// connection's peer is also held as a process handle (pidfd), the only way this client ever
+// signals a helper: never kill(2) on a pid number read from a socket or file.
+//
+// What a failed dial means (the status mapping depends on it): NotFound exactly when no
+// helper answers (no socket file: ENOENT; nobody listening: ECONNREFUSED). A socket we may
+// not connect to (EACCES/EPERM: a helper of root, reached without sudo) is Permission with
+// the hint "run with sudo"; anything else (an untrusted peer, a timeout, a bad handshake)
+// keeps its own kind. Only NotFound may be read as "the VM is not running".
 #pragma once
 
 #include "proto/messages.hpp"
 #include "store/store.hpp"
 #include "sys/fd.hpp"
+#include "sys/peer_process.hpp"
 #include "sys/unix_socket.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -35,6 +50,9 @@ struct HelperClientOptions {
     std::chrono::milliseconds rpc_timeout{30000};   // every call but boot and stop
     std::chrono::milliseconds stop_timeout{180000}; // powerdown, then quit/SIGTERM/SIGKILL
     std::chrono::seconds boot_margin{60};           // added to spec.boot_timeout_s
+    // A uid trusted besides root and the store's owner: the user a helper this client started
+    // was told to run as (`--user`), so that helper's sockets are accepted.
+    std::optional<uid_t> started_as{};
 };
 
 class HelperClient final {
@@ -45,6 +63,8 @@ public:
     // Opens the first connection without the handshake, so a caller can look at peer_pid()
     // first. A socket file with nothing behind it gives NotFound:
     //   no fleetbox helper is running for web (stale socket run/0123456789abcdef.sock)
+    // A socket served by a uid other than root's or the store owner's gives Permission:
+    //   the socket run/0123456789abcdef.sock of web is served by uid 65534, ...
     static Result<std::unique_ptr<HelperClient>> dial(const Store& store, const std::string& member,
                                                       HelperClientOptions options = {});
     // hello on the first connection. On a protocol mismatch the error is the helper's
@@ -59,8 +79,13 @@ public:
     HelperClient& operator=(const HelperClient&) = delete;
 
     // pid of the process listening on the socket (SO_PEERCRED of the first connection): the
-    // helper, even when the handshake failed.
-    [[nodiscard]] pid_t peer_pid() const { return peer_pid_; }
+    // helper, even when the handshake failed. For display and for comparing with a child's
+    // pid; to signal it use signal_helper().
+    [[nodiscard]] pid_t peer_pid() const { return peer_.credentials.pid; }
+    [[nodiscard]] uid_t peer_uid() const { return peer_.credentials.uid; }
+    // Signals the helper through the pidfd taken on the first connection (a helper that
+    // already exited is success: the signal cannot reach another process).
+    Status signal_helper(int sig) const;
     // pid the helper reported in its hello reply (0 before a successful handshake).
     [[nodiscard]] int helper_pid() const { return helper_pid_; }
     [[nodiscard]] bool version_mismatch() const { return version_mismatch_; }
@@ -92,12 +117,17 @@ private:
     };
 
     HelperClient(std::string member, std::string socket_path, std::string display,
-                 std::string helper_log, HelperClientOptions options)
+                 std::string helper_log, HelperClientOptions options, uid_t owner_uid,
+                 uid_t root_uid)
         : member_(std::move(member)), socket_path_(std::move(socket_path)),
-          display_path_(std::move(display)), helper_log_(std::move(helper_log)), options_(options) {
-    }
+          display_path_(std::move(display)), helper_log_(std::move(helper_log)), options_(options),
+          owner_uid_(owner_uid), root_uid_(root_uid) {}
 
+    // Connects and checks the peer (see the trust paragraph above).
     Result<std::unique_ptr<Connection>> open_connection() const;
+    // Permission error unless the peer of `fd` is root, the invoking user, the owner of the
+    // store's root directory, this process's uid or options_.started_as.
+    Status check_peer(int fd) const;
     Result<proto::Reply> exchange(Connection& conn, const proto::Request& request,
                                   std::chrono::milliseconds timeout) const;
     Status hello(Connection& conn);
@@ -108,7 +138,9 @@ private:
     std::string display_path_; // "run/<hash>.sock", for messages
     std::string helper_log_;   // <member>/helper.log, named when the helper dies mid-call
     HelperClientOptions options_;
-    pid_t peer_pid_ = 0;
+    uid_t owner_uid_;  // the invoking user: a helper runs as root or as this uid
+    uid_t root_uid_;   // who owns the store's root directory (the same user, normally)
+    PeerProcess peer_; // of the first connection
     std::atomic<int> helper_pid_{0}; // set by every hello (same helper, same value)
     std::atomic<bool> version_mismatch_{false};
     std::vector<std::string> capabilities_; // from the first successful hello
@@ -117,5 +149,11 @@ private:
     std::vector<std::unique_ptr<Connection>> idle_;
     std::unique_ptr<Connection> lifeline_;
 };
+
+// True when `error` (from HelperClient::dial/connect or HelperLauncher::attach) means that no
+// helper answers on the member's socket: the one case that means "not running".
+[[nodiscard]] inline bool no_helper_answers(const Error& error) {
+    return error.kind == ErrorKind::NotFound;
+}
 
 } // namespace fleetbox::client

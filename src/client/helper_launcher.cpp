@@ -19,10 +19,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
@@ -40,6 +43,44 @@ bool executable(const std::string& path) {
     return !path.empty() && ::access(path.c_str(), X_OK) == 0 && !is_directory(path);
 }
 
+// FLEETBOX_HELPER names the binary to run. For a privileged client (root in its real,
+// effective or saved uid: a CLI under sudo that dropped to the user keeps root saved and
+// spawns the helper as root) it is honored only when the file, resolved to its real path, is
+// owned by root and not writable by group or others, and so is every directory above it
+// (a sticky directory such as /tmp may be writable: others cannot replace a root-owned entry
+// in it). Otherwise `sudo -E` would run a binary the user chose as root. The real path, not
+// the variable, is what runs, so a symlink swapped after the check changes nothing.
+bool privileged_client() {
+    uid_t real = 0, effective = 0, saved = 0;
+    if (::getresuid(&real, &effective, &saved) != 0)
+        return true; // cannot tell: be strict
+    return real == 0 || effective == 0 || saved == 0;
+}
+
+// Why root must not run `path` ("" when it may): the canonical path and every directory
+// above it must be root's and not writable by group or others (sticky directories aside).
+std::string untrusted_for_root(const std::string& path, std::string& canonical) {
+    char resolved[PATH_MAX];
+    if (::realpath(path.c_str(), resolved) == nullptr)
+        return "it cannot be resolved";
+    canonical = resolved;
+    for (std::string at = canonical;; at = parent_dir(at)) {
+        struct stat st {};
+        if (::lstat(at.c_str(), &st) != 0)
+            return at + " cannot be inspected";
+        bool file = at == canonical;
+        if (file && !S_ISREG(st.st_mode))
+            return at + " is not a regular file";
+        if (st.st_uid != 0)
+            return fmt::format("{} is owned by uid {}, not root", at, st.st_uid);
+        if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (file || (st.st_mode & S_ISVTX) == 0))
+            return fmt::format("{} is writable by {}", at,
+                               (st.st_mode & S_IWOTH) != 0 ? "others" : "its group");
+        if (at == "/")
+            return {};
+    }
+}
+
 // Last line of the helper's log, for an error about a helper that died during startup.
 std::string log_tail(const std::string& log_path) {
     auto text = read_file(log_path);
@@ -47,6 +88,10 @@ std::string log_tail(const std::string& log_path) {
 }
 
 } // namespace
+
+std::vector<std::string> helper_user_args(const InvokingUser& user) {
+    return {"--user", fmt::format("{}:{}", user.uid, user.gid)};
+}
 
 // ---- HelperHandle ---------------------------------------------------------------------
 
@@ -99,11 +144,20 @@ Result<ExitStatus> HelperHandle::wait(std::optional<std::chrono::milliseconds> t
 
 Result<std::string> HelperLauncher::locate() {
     if (const char* env = std::getenv("FLEETBOX_HELPER"); env && *env) {
-        if (executable(env))
+        if (!executable(env))
+            return fail(ErrorKind::MissingDependency, "find fleetbox-helper",
+                        std::string("FLEETBOX_HELPER=") + env + " is not an executable file",
+                        "point FLEETBOX_HELPER at a fleetbox-helper binary, or unset it");
+        if (!privileged_client())
             return std::string(env);
-        return fail(ErrorKind::MissingDependency, "find fleetbox-helper",
-                    std::string("FLEETBOX_HELPER=") + env + " is not an executable file",
-                    "point FLEETBOX_HELPER at a fleetbox-helper binary, or unset it");
+        std::string canonical;
+        std::string why = untrusted_for_root(env, canonical);
+        if (why.empty())
+            return canonical;
+        std::fprintf(stderr,
+                     "warning: ignoring FLEETBOX_HELPER=%s: fleetbox runs as root and runs only "
+                     "a helper that root owns and nobody else can change (%s)\n",
+                     env, why.c_str());
     }
     std::string beside = parent_dir(self_exe()) + "/fleetbox-helper";
     if (executable(beside))
@@ -144,6 +198,18 @@ Result<HelperHandle> HelperLauncher::spawn(const Store& store, const std::string
                  member,
                  "--mode",
                  std::string(proto::to_string(mode))};
+    // The store's owner, unless the caller's extra arguments name the user themselves. The
+    // helper will run as that uid: its sockets are trusted (with our child's pid, at first).
+    HelperClientOptions remote_options = options_.remote;
+    const auto& extra = options_.extra_args;
+    auto named = std::find(extra.begin(), extra.end(), "--user");
+    if (named == extra.end()) {
+        auto user = helper_user_args(store.owner());
+        spec.argv.insert(spec.argv.end(), user.begin(), user.end());
+        remote_options.started_as = store.owner().uid;
+    } else if (named + 1 != extra.end()) {
+        remote_options.started_as = static_cast<uid_t>(std::strtoul(named[1].c_str(), nullptr, 10));
+    }
     if (mode == HelperMode::Bound) {
         spec.argv.push_back("--parent-pid");
         spec.argv.push_back(std::to_string(::getpid()));
@@ -160,7 +226,7 @@ Result<HelperHandle> HelperLauncher::spawn(const Store& store, const std::string
     auto child = FBX_TRY(ChildProcess::spawn(spec));
     log.reset();
 
-    auto remote = FBX_TRY(connect_to_child(store, member, child, log_path));
+    auto remote = FBX_TRY(connect_to_child(store, member, child, log_path, remote_options));
     if (mode == HelperMode::Bound) {
         if (auto bound = remote->bind(); !bound) {
             child.kill();
@@ -177,7 +243,8 @@ Result<HelperHandle> HelperLauncher::spawn(const Store& store, const std::string
 
 Result<std::unique_ptr<HelperClient>>
 HelperLauncher::connect_to_child(const Store& store, const std::string& member, ChildProcess& child,
-                                 const std::string& log_path) const {
+                                 const std::string& log_path,
+                                 const HelperClientOptions& remote_options) const {
     const std::string what = "start fleetbox-helper for " + member;
     auto deadline = std::chrono::steady_clock::now() + options_.startup_timeout;
     while (true) {
@@ -187,7 +254,7 @@ HelperLauncher::connect_to_child(const Store& store, const std::string& member, 
                         "it " + exited->describe() + (why.empty() ? "" : ": " + why),
                         "see " + log_path);
         }
-        auto remote = HelperClient::dial(store, member, options_.remote);
+        auto remote = HelperClient::dial(store, member, remote_options);
         if (remote && (*remote)->peer_pid() == child.pid()) {
             if (auto greeted = (*remote)->handshake(); !greeted) {
                 child.kill(); // a helper we cannot talk to is of no use, and must not linger
@@ -225,9 +292,11 @@ HelperLauncher::join_or_spawn(const Store& store, const std::string& member, Hel
         for (const auto& sibling : siblings) {
             auto remote = attach(store, sibling);
             if (!remote) {
-                if (remote.error().kind == ErrorKind::InvalidArgument) // another protocol version
-                    return fail(std::move(remote).error());
-                continue; // no live helper behind that member's socket
+                if (no_helper_answers(remote.error()))
+                    continue; // no live helper behind that member's socket
+                // Another protocol version, a helper we may not reach, another user's socket:
+                // spawning a second helper next to it would split the cluster.
+                return fail(std::move(remote).error());
             }
             bool known = std::any_of(live.begin(), live.end(), [&](const Live& l) {
                 return l.client->helper_pid() == (*remote)->helper_pid();

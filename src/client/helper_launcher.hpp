@@ -37,7 +37,8 @@ using proto::HelperMode;
 struct LaunchOptions {
     std::chrono::milliseconds startup_timeout{10000}; // until the socket answers
     std::chrono::milliseconds exit_timeout{10000}; // bound: close() waits this long, then SIGKILL
-    std::vector<std::string> extra_args;           // appended to the helper's command line
+    std::vector<std::string> extra_args; // appended to the helper's command line (a --user here
+                                         // replaces the store owner's)
     HelperClientOptions remote;
 };
 
@@ -79,11 +80,18 @@ private:
     std::optional<Result<ExitStatus>> closed_;
 };
 
+// The helper's `--user UID:GID` arguments: the invoking user (the store's owner), whose uid
+// and gid the helper drops to, keeping only CAP_NET_ADMIN (DESIGN, privilege model).
+std::vector<std::string> helper_user_args(const InvokingUser& user);
+
 class HelperLauncher {
 public:
     // FLEETBOX_HELPER when set (it must be executable), else fleetbox-helper next to the
     // running executable, else <libexecdir>/fleetbox/fleetbox-helper. MissingDependency
-    // naming every place it looked when none is there.
+    // naming every place it looked when none is there. A root client (real, effective or
+    // saved uid 0) honors FLEETBOX_HELPER only for a binary owned by root and not writable by
+    // group/others, in directories root owns (it then returns the binary's real path);
+    // otherwise one warning line on stderr, and the usual places are searched.
     static Result<std::string> locate();
     static Result<HelperLauncher> create(LaunchOptions options = {});
     explicit HelperLauncher(std::string helper_path, LaunchOptions options = {})
@@ -119,10 +127,9 @@ public:
     [[nodiscard]] const std::string& helper_path() const { return helper_path_; }
 
 private:
-    Result<std::unique_ptr<HelperClient>> connect_to_child(const Store& store,
-                                                           const std::string& member,
-                                                           ChildProcess& child,
-                                                           const std::string& log_path) const;
+    Result<std::unique_ptr<HelperClient>>
+    connect_to_child(const Store& store, const std::string& member, ChildProcess& child,
+                     const std::string& log_path, const HelperClientOptions& remote) const;
 
     std::string helper_path_;
     LaunchOptions options_;

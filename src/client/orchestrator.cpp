@@ -8,6 +8,7 @@
 #include "client/orchestrator.hpp"
 
 #include "client/member_files.hpp"
+#include "client/member_state.hpp"
 #include "client/preflight.hpp"
 #include "client/vm_impl.hpp"
 #include "image/cache.hpp"
@@ -48,17 +49,7 @@ Result<proto::StatusInfo> Orchestrator::status(const std::string& name) const {
     FBX_CHECK(validate_vm_name(name));
     if (!store_.exists(name))
         return fail(ErrorKind::NotFound, fmt::format("VM \"{}\" does not exist", name));
-    proto::StatusInfo stopped{name, proto::MemberState::Stopped, "", 0, 0, ""};
-    auto remote = launcher_.attach(store_, name);
-    if (!remote) {
-        if (remote.error().kind == ErrorKind::InvalidArgument)
-            return fail(std::move(remote).error());
-        return stopped; // no helper behind the socket: the VM is not running
-    }
-    auto st = (*remote)->status(name);
-    if (!st)
-        return stopped;
-    return *st;
+    return member_status(store_, launcher_, name);
 }
 
 Result<std::unique_ptr<Vm::Impl>> Orchestrator::attach(const std::string& name) {
@@ -88,6 +79,10 @@ Result<bool> Orchestrator::stop(const std::string& name) {
 
 Status Orchestrator::destroy(const std::string& name) {
     FBX_CHECK(validate_vm_name(name));
+    // The lock first: an `up` holds it from before it looks at the disk until its VM runs,
+    // so it can never boot into a disk that is being deleted, and it finds either the VM as
+    // it was or none at all.
+    auto lock = FBX_TRY(store_.lock_member_wait(name, std::chrono::seconds(30)));
     // The logs of a failed first boot are all that remains of a VM that never came up.
     bool had_failed_boot = is_directory(FBX_TRY(store_.failed_boot_dir(name)));
     FBX_CHECK(store_.forget_failed_boot(name));
@@ -96,13 +91,8 @@ Status Orchestrator::destroy(const std::string& name) {
             return {};
         return fail(ErrorKind::NotFound, fmt::format("VM \"{}\" does not exist", name));
     }
-    // Stop first, and only delete once the helper confirmed QEMU is gone.
-    if (store_.exists(name))
-        FBX_TRY(stop(name));
-    auto lock = FBX_TRY(store_.lock_member_wait(name, std::chrono::seconds(30)));
-    // A cluster's helper may still hold the stopped member's address: give it back.
-    if (auto helper = launcher_.attach(store_, name))
-        (void)(*helper)->release(name);
+    // Delete only once its helper confirmed QEMU is gone, or no helper answers at all.
+    FBX_CHECK(ensure_member_down(store_, launcher_, name));
     return store_.remove(name);
 }
 

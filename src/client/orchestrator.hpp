@@ -77,12 +77,16 @@ public:
     Result<GroupStart> start_group(const GroupRequest& request);
     // A handle on a running VM (NotFound / "is not running" errors otherwise).
     Result<std::unique_ptr<Vm::Impl>> attach(const std::string& name);
-    // Running, starting, stopped or error; a VM with no live helper is stopped.
+    // Running, starting, stopped or error; stopped when no helper answers on its socket (no
+    // socket, or refused). Any other failure to ask (permission, another user's or version's
+    // helper, a timeout) is an error: the state is unknown (member_state.hpp).
     Result<proto::StatusInfo> status(const std::string& name) const;
     // Stops a VM in any state but stopped (running, starting, or error: the helper then cleans
     // up after it); success with false when it is stopped (no helper holds it).
     Result<bool> stop(const std::string& name);
-    // Stops it if running, then deletes its directory. A missing VM is NotFound.
+    // Under the member's lock: stops it if running, then deletes its directory once its
+    // helper confirmed it down (or no helper answers). A missing VM is NotFound; when its
+    // state cannot be learned, an error and nothing is deleted.
     Status destroy(const std::string& name);
 
     [[nodiscard]] const Store& store() const { return store_; }

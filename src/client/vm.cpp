@@ -1,5 +1,6 @@
 // The public API (include/fleetbox/fleetbox.hpp): fleetbox::start and fleetbox::Vm, thin
 // wrappers over the Orchestrator with a bound helper (the VM lives as long as the caller).
+#include "client/member_state.hpp"
 #include "client/orchestrator.hpp"
 #include "client/vm_impl.hpp"
 
@@ -55,8 +56,11 @@ Status Vm::stop() {
 }
 
 Status Vm::destroy() {
-    FBX_CHECK(stop());
+    // Lock, stop, confirm, delete (Orchestrator::destroy says why in this order).
     auto lock = FBX_TRY(impl_->store_.lock_member_wait(impl_->name_, std::chrono::seconds(30)));
+    FBX_CHECK(stop());
+    FBX_CHECK(client::ensure_member_down(impl_->store_, client::HelperLauncher(std::string()),
+                                         impl_->name_));
     return impl_->store_.remove(impl_->name_);
 }
 

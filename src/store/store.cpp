@@ -157,7 +157,8 @@ Result<std::string> Store::config_path(std::string_view name) const {
 }
 
 Result<std::string> Store::lock_path(std::string_view name) const {
-    return FBX_TRY(member_dir(name)) + "/.lock";
+    FBX_CHECK(validate_vm_name(name));
+    return locks_dir() + "/" + std::string(name) + ".lock";
 }
 
 Result<std::string> Store::member_file(std::string_view name, std::string_view file) const {

@@ -1,6 +1,7 @@
 // Store: the VMs, images and key fleetbox keeps on disk, as plain files under one root.
 //
-//   <root>/clusters/<cluster>/<member>/  config.json, .lock, disk, seed, serial.log, pid, ...
+//   <root>/clusters/<cluster>/<member>/  config.json, disk, seed, serial.log, pid, ...
+//   <root>/locks/<member>.lock           member locks (never deleted, see lock_member)
 //   <root>/images/                       image cache
 //   <root>/run/<hash>.sock|.ctl|.qmp     unix sockets (mode 0700 directory)
 //   <root>/networks/                     write-ahead records of host networks (made on use)
@@ -14,7 +15,11 @@
 //   like "../x" can never address a path outside clusters/.
 // - remove() deletes only the member directory: it never follows a symlink (a symlinked
 //   member directory is unlinked, not emptied; a symlinked cluster directory is refused) and
-//   never crosses into another filesystem.
+//   never crosses into another filesystem. It unlinks a member's socket in run/ only when a
+//   connect(2) to it is refused (nobody listens): a live helper's socket is never removed.
+// - A member's lock file lives outside its directory and is never deleted: a process waiting
+//   on it must get the same file the holder locked, or two processes could "hold" one
+//   member's lock at once (one on the deleted file, one on a new one).
 // - Unix socket paths are limited to 107 bytes (sun_path is 108 with the NUL). Sockets live in
 //   run/ under a 16-hex-digit hash of the name, so their length depends only on the root;
 //   open() refuses a root longer than kMaxStoreRootLength with a hint, rather than letting
@@ -70,12 +75,14 @@ public:
     // <root>/networks, created (0700) on first use.
     Result<std::string> networks_dir() const;
     [[nodiscard]] std::string failed_boots_dir() const { return root_ + "/failed"; }
+    // <root>/locks: member locks, created (0700) on first use, never deleted.
+    [[nodiscard]] std::string locks_dir() const { return root_ + "/locks"; }
 
     // Paths of one member. Each validates the name (InvalidArgument) and touches nothing.
     Result<std::string> cluster_dir(std::string_view name) const; // clusters/<cluster>
     Result<std::string> member_dir(std::string_view name) const;  // clusters/<cluster>/<name>
     Result<std::string> config_path(std::string_view name) const; // <member>/config.json
-    Result<std::string> lock_path(std::string_view name) const;   // <member>/.lock
+    Result<std::string> lock_path(std::string_view name) const;   // locks/<name>.lock
     // <member>/<file>; `file` must be one plain file name (no '/', not "." or "..").
     Result<std::string> member_file(std::string_view name, std::string_view file) const;
     Result<std::string> socket_path(std::string_view name) const;     // run/<hash>.sock
@@ -102,8 +109,9 @@ public:
     // exists; InvalidArgument for a bad name or field. On failure, removes only the
     // directories it created.
     Status create(const VmConfig& config) const;
-    // Deletes the member directory, its run/ sockets, and the cluster directory when it is
-    // left empty. A missing member is success.
+    // Deletes the member directory, its stale run/ sockets (those nobody listens on), and the
+    // cluster directory when it is left empty. A missing member is success. Call it only once
+    // the member is known to be down (client: ensure_member_down), holding its lock.
     Status remove(std::string_view name) const;
     // Makes clusters/<cluster>/<name>/ (for a member that is being set up); returns it.
     Result<std::string> ensure_member_dir(std::string_view name) const;
@@ -120,9 +128,9 @@ public:
     // Deletes failed/<name>/ (a missing one is success).
     Status forget_failed_boot(std::string_view name) const;
 
-    // Exclusive flock on <member>/.lock (the member directory is created if needed, so a VM
-    // can be locked before it is created). Busy `VM "x" is in use by another fleetbox
-    // process` when held elsewhere; released when the FileLock is dropped.
+    // Exclusive flock on locks/<name>.lock (0600, never through a symlink; it can be taken
+    // before the VM exists and outlives its removal). Busy `VM "x" is in use by another
+    // fleetbox process` when held elsewhere; released when the FileLock is dropped.
     Result<FileLock> lock_member(std::string_view name) const;
     // Same, waiting up to `timeout` (ErrorKind::Timeout with the same message).
     Result<FileLock> lock_member_wait(std::string_view name,

@@ -3,11 +3,17 @@
 // remove() relies on lstat(2) to see symlinks as symlinks and on remove_tree (nftw with
 // FTW_PHYS | FTW_MOUNT) to never follow one nor cross a mount point, so nothing outside the
 // member directory can be deleted. Locks are flock(2) (sys/file_lock.hpp): the kernel drops
-// them when the holder dies, so no stale lock survives a crash.
+// them when the holder dies, so no stale lock survives a crash. Their files live in locks/,
+// which remove() never touches: deleting a lock file while another process waits on it
+// would let that waiter and a newcomer (who creates a fresh file) both "hold" the lock.
+// A socket in run/ is unlinked only after connect(2) to it failed with ECONNREFUSED: that
+// file has nobody behind it. A live helper's socket (connect succeeds) and one we may not
+// even try (EACCES: it belongs to a helper of root) are left alone.
 #include "store/dirs.hpp"
 #include "store/names.hpp"
 #include "store/store.hpp"
 #include "sys/fs.hpp"
+#include "sys/unix_socket.hpp"
 
 #include <cerrno>
 #include <sys/stat.h>
@@ -37,6 +43,14 @@ Status unlink_if_present(const std::string& path) {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)
         return fail_errno("remove " + path, errno);
     return {};
+}
+
+// Unlink the socket file at `path` only when nothing listens on it (or it is no socket).
+Status unlink_if_stale(const std::string& path) {
+    auto connected = connect_unix(path, std::chrono::milliseconds(0));
+    if (connected || connected.error().err_no != ECONNREFUSED)
+        return {}; // absent, live, or not ours to judge
+    return unlink_if_present(path);
 }
 
 // Delete the member directory without ever following a symlink out of it.
@@ -110,7 +124,7 @@ Status Store::remove(std::string_view name) const {
         return fail(wrap(std::move(ok).error()));
     for (const char* suffix : {".sock", ".ctl", ".qmp"}) {
         const std::string sock = run_dir() + "/" + socket_stem(name) + suffix;
-        if (auto ok = unlink_if_present(sock); !ok)
+        if (auto ok = unlink_if_stale(sock); !ok)
             return fail(wrap(std::move(ok).error()));
     }
     // Non-recursive: fails (harmlessly) while sibling members remain.
@@ -120,28 +134,30 @@ Status Store::remove(std::string_view name) const {
 }
 
 Result<FileLock> Store::lock_member(std::string_view name) const {
-    const std::string dir = FBX_TRY(ensure_member_dir(name));
-    auto lock = FileLock::try_acquire(dir + "/.lock");
+    const std::string path = FBX_TRY(lock_path(name));
+    FBX_CHECK(ensure_owned_dir(locks_dir(), 0700, user_));
+    auto lock = FileLock::try_acquire(path);
     if (!lock && lock.error().kind == ErrorKind::Busy)
         return fail(ErrorKind::Busy, vm(name) + " is in use by another fleetbox process", {},
                     "wait for the other fleetbox command to finish");
     if (!lock)
         return fail(std::move(lock).error().wrap("lock " + vm(name)));
-    FBX_CHECK(give_to_invoking_user(dir + "/.lock", user_));
+    FBX_CHECK(give_to_invoking_user(path, user_));
     return lock;
 }
 
 Result<FileLock> Store::lock_member_wait(std::string_view name,
                                          std::chrono::milliseconds timeout) const {
-    const std::string dir = FBX_TRY(ensure_member_dir(name));
-    auto lock = FileLock::acquire(dir + "/.lock", FileLock::Mode::Exclusive, timeout);
+    const std::string path = FBX_TRY(lock_path(name));
+    FBX_CHECK(ensure_owned_dir(locks_dir(), 0700, user_));
+    auto lock = FileLock::acquire(path, FileLock::Mode::Exclusive, timeout);
     if (!lock && lock.error().kind == ErrorKind::Timeout)
         return fail(ErrorKind::Timeout, vm(name) + " is in use by another fleetbox process",
                     "still locked after " + std::to_string(timeout.count()) + " ms",
                     "wait for the other fleetbox command to finish");
     if (!lock)
         return fail(std::move(lock).error().wrap("lock " + vm(name)));
-    FBX_CHECK(give_to_invoking_user(dir + "/.lock", user_));
+    FBX_CHECK(give_to_invoking_user(path, user_));
     return lock;
 }
 

@@ -44,6 +44,11 @@ int main(int argc, char** argv) {
     bool no_capabilities = false;
     app.add_flag("--no-capabilities", no_capabilities,
                  "announce no capabilities, like an older helper (tests)");
+    // The launcher passes --user UID:GID; until the shared helper options know it, accept and
+    // ignore it here (the fake drops no privileges either way).
+    std::string user;
+    if (app.get_option_no_throw("--user") == nullptr)
+        app.add_option("--user", user, "UID:GID of the store's owner (ignored by the fake)");
     CLI11_PARSE(app, argc, argv);
     if (no_capabilities)
         options.capabilities.clear();

@@ -2,8 +2,10 @@
 //
 // Targets resolve in the library (client/targets.hpp): an exact name, else a cluster's VMs,
 // else "not found". rm stops a running VM first and deletes its directory only
-// after the helper confirmed QEMU is gone; it also removes the kept logs of a failed first
-// boot (store failed/<name>/), the only trace a VM that never came up leaves.
+// after the helper confirmed QEMU is gone, or when no helper answers on its socket at all (a
+// socket it may not open, e.g. without sudo, is an error that leaves the files); it also removes
+// the kept logs of a failed first boot (store failed/<name>/), the only trace a VM that never came
+// up leaves.
 #include "cli.hpp"
 #include "client/orchestrator.hpp"
 #include "client/targets.hpp"
@@ -22,6 +24,13 @@ struct TargetArgs {
     bool force = false;
 };
 
+// "<name>: <what>: <error>" plus the error's hint (e.g. "run with sudo").
+void print_failure(const std::string& name, const char* what, const Error& error) {
+    fmt::print(stderr, "{}: {}: {}\n", name, what, error.message());
+    if (!error.hint.empty())
+        fmt::print(stderr, "hint: {}\n", error.hint);
+}
+
 Result<int> run_down(const TargetArgs& args) {
     auto orchestrator = FBX_TRY(client::Orchestrator::open(std::nullopt));
     auto targets = FBX_TRY(client::resolve_targets(orchestrator.store(), args.selection));
@@ -29,15 +38,20 @@ Result<int> run_down(const TargetArgs& args) {
     int failures = 0;
     for (const auto& name : targets.found) {
         auto st = orchestrator.status(name);
+        if (!st) { // unknown is not "not running": say why, and count it
+            print_failure(name, "stop failed", st.error());
+            ++failures;
+            continue;
+        }
         // Every state but stopped is ended, an errored member's too (its helper cleans up).
-        if (!st || st->state == proto::MemberState::Stopped) {
+        if (st->state == proto::MemberState::Stopped) {
             fmt::print("{} is not running\n", name);
             continue;
         }
         fmt::print("Stopping {}...\n", name);
         std::fflush(stdout);
         if (auto r = orchestrator.stop(name); !r) {
-            fmt::print(stderr, "{}: stop failed: {}\n", name, r.error().message());
+            print_failure(name, "stop failed", r.error());
             ++failures;
             continue;
         }
@@ -78,7 +92,7 @@ Result<int> run_rm(const TargetArgs& args) {
         fmt::print("Removing {}...\n", name);
         std::fflush(stdout);
         if (auto st = orchestrator.destroy(name); !st) {
-            fmt::print(stderr, "{}: delete failed: {}\n", name, st.error().message());
+            print_failure(name, "delete failed", st.error());
             ++failures;
         }
     }

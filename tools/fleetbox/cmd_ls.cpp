@@ -39,6 +39,12 @@ std::string age_since(const std::string& created_at) {
     return out + fmt::format("{}s", secs % 60);
 }
 
+void warn_unknown(const std::string& name, const Error& error) {
+    fmt::print(stderr, "warning: state of {} unknown: {}\n", name, error.message());
+    if (!error.hint.empty())
+        fmt::print(stderr, "hint: {}\n", error.hint);
+}
+
 Result<int> run_ls(const LsArgs& args) {
     if (args.output != "table" && args.output != "json")
         return fail(ErrorKind::InvalidArgument, fmt::format("invalid --output \"{}\"", args.output),
@@ -57,8 +63,12 @@ Result<int> run_ls(const LsArgs& args) {
         auto config = store.load(name);
         if (!config)
             continue; // unreadable config: `fleetbox rm` can still remove it
+        // A state that could not be learned is "unknown", never "stopped" (a VM behind a
+        // socket we may not open may well be running); the reason goes to stderr.
         auto st = orchestrator.status(name);
-        std::string state(proto::to_string(st ? st->state : proto::MemberState::Stopped));
+        std::string state = st ? std::string(proto::to_string(st->state)) : "unknown";
+        if (!st)
+            warn_unknown(name, st.error());
         std::string ip = st && !st->ip.empty() ? st->ip : "";
         rows.push_back({name, config->cluster, ip.empty() ? "-" : ip, state,
                         std::to_string(config->cpus), fmt::format("{}GB", config->memory_mb / 1024),

@@ -231,13 +231,15 @@ struct CliOptions {
     std::vector<std::string> env_unset;
     std::optional<std::string> stdin_text; // default: /dev/null
     std::chrono::seconds timeout{900};
+    std::vector<std::string> prefix; // argv before the binary, e.g. setpriv to switch user
 };
 
 // Runs the built fleetbox CLI with FLEETBOX_HOME=store_root.
 inline CliRun run_fleetbox(const std::string& store_root, std::vector<std::string> args,
                            const CliOptions& options = {}) {
     ChildSpec spec;
-    spec.argv = {built("tools/fleetbox/fleetbox")};
+    spec.argv = options.prefix;
+    spec.argv.push_back(built("tools/fleetbox/fleetbox"));
     spec.argv.insert(spec.argv.end(), args.begin(), args.end());
     spec.env_set = {"FLEETBOX_HOME=" + store_root};
     spec.env_set.insert(spec.env_set.end(), options.env_set.begin(), options.env_set.end());

@@ -1,10 +1,13 @@
-// Store::lock_member: an exclusive flock on <member>/.lock. flock locks belong to the open
-// file description, so a second open of the same file in this process conflicts like another
-// process would.
+// Store::lock_member: an exclusive flock on locks/<member>.lock. flock locks belong to the
+// open file description, so a second open of the same file in this process conflicts like
+// another process would. The lock file lives outside the member directory and is never
+// deleted: a waiter must lock the very file the holder locked.
 #include "store_fixture.hpp"
 #include "sys/fs.hpp"
 
 #include <chrono>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace fleetbox {
 namespace {
@@ -49,22 +52,41 @@ TEST_F(StoreTest, WaitingLockTimesOutWhileHeld) {
     EXPECT_TRUE(store().lock_member_wait("web-1", 1000ms));
 }
 
-TEST_F(StoreTest, LockingBeforeCreateMakesTheMemberDirectory) {
+TEST_F(StoreTest, LockingBeforeCreateMakesNoMemberDirectory) {
     auto lock = store().lock_member("db-1");
     ASSERT_TRUE(lock) << lock.error().message();
-    EXPECT_TRUE(is_directory(root() + "/clusters/db/db-1"));
+    EXPECT_FALSE(path_exists(root() + "/clusters/db/db-1"));
     EXPECT_FALSE(store().exists("db-1"));
-    EXPECT_EQ(store().list_members().value(), std::vector<std::string>{"db-1"});
+    EXPECT_TRUE(store().list_members().value().empty());
     create("db-1");
     EXPECT_TRUE(store().exists("db-1"));
 }
 
-TEST_F(StoreTest, LockFileIsNotListedAsConfigAndGoesWithRemove) {
+// rm deletes the member directory while an `up` may be waiting for the member's lock: the
+// file it waits on must be the one the next `up` locks, so it outlives the member.
+TEST_F(StoreTest, TheLockFileOutlivesRemoveSoAWaiterAndANewcomerShareIt) {
     create("web-1");
-    { ASSERT_TRUE(store().lock_member("web-1")); }
-    EXPECT_TRUE(path_exists(store().lock_path("web-1").value()));
+    auto held = store().lock_member("web-1");
+    ASSERT_TRUE(held);
+    const std::string path = store().lock_path("web-1").value();
+    struct stat before {};
+    ASSERT_EQ(::stat(path.c_str(), &before), 0);
     ASSERT_TRUE(store().remove("web-1"));
     EXPECT_FALSE(path_exists(root() + "/clusters/web"));
+    struct stat after {};
+    ASSERT_EQ(::stat(path.c_str(), &after), 0) << "the lock file went with the member";
+    EXPECT_EQ(after.st_ino, before.st_ino);
+    auto newcomer = store().lock_member("web-1");
+    ASSERT_FALSE(newcomer) << "a newcomer got a lock that is still held";
+    EXPECT_EQ(newcomer.error().kind, ErrorKind::Busy);
+}
+
+// (The lock file itself is 0600 and opened with O_NOFOLLOW by FileLock: sys tests.)
+TEST_F(StoreTest, LocksLiveInAnOwnerOnlyDirectoryOfTheirOwn) {
+    { ASSERT_TRUE(store().lock_member("web-1")); }
+    EXPECT_EQ(test::mode_of(root() + "/locks"), 0700U);
+    EXPECT_EQ(store().lock_path("web-1").value(), root() + "/locks/web-1.lock");
+    EXPECT_TRUE(path_exists(root() + "/locks/web-1.lock"));
 }
 
 } // namespace

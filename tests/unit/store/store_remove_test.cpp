@@ -1,7 +1,9 @@
-// Store::remove: deletes exactly the member directory and its sockets, never anything a
-// symlink points at, never a sibling; removing a missing member succeeds.
+// Store::remove: deletes exactly the member directory and its stale sockets (never a live
+// one), never anything a symlink points at, never a sibling; removing a missing member
+// succeeds.
 #include "store_fixture.hpp"
 #include "sys/fs.hpp"
+#include "sys/unix_socket.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,6 +31,22 @@ TEST_F(StoreTest, RemoveDeletesTheMemberAndItsSockets) {
     EXPECT_FALSE(path_exists(root() + "/clusters/web")) << "the empty cluster directory goes too";
     EXPECT_TRUE(list_dir(root() + "/run").value().empty());
     EXPECT_TRUE(is_directory(root() + "/clusters"));
+}
+
+// A socket somebody listens on belongs to a live process (a helper that still serves the
+// member, QEMU's monitor): only sockets nobody answers on are removed with the member.
+TEST_F(StoreTest, RemoveNeverUnlinksALiveSocket) {
+    create("web-1");
+    auto live = listen_unix(store().socket_path("web-1").value());
+    ASSERT_TRUE(live) << live.error().message();
+    auto qmp = listen_unix(store().qmp_socket_path("web-1").value());
+    ASSERT_TRUE(qmp) << qmp.error().message();
+    test::write_text(store().ctl_socket_path("web-1").value(), ""); // stale: goes
+    ASSERT_TRUE(store().remove("web-1"));
+    EXPECT_FALSE(store().exists("web-1"));
+    EXPECT_TRUE(path_exists(store().socket_path("web-1").value()));
+    EXPECT_TRUE(path_exists(store().qmp_socket_path("web-1").value()));
+    EXPECT_FALSE(path_exists(store().ctl_socket_path("web-1").value()));
 }
 
 TEST_F(StoreTest, RemoveIsIdempotent) {

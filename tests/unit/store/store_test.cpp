@@ -235,7 +235,7 @@ TEST(StoreOpen, UnderSudoHandsDirectoriesToTheInvokingUser) {
     ASSERT_TRUE(lock);
     for (const char* rel :
          {"", "/clusters", "/run", "/images", "/clusters/web", "/clusters/web/web-1",
-          "/clusters/web/web-1/config.json", "/clusters/web/web-1/.lock"}) {
+          "/clusters/web/web-1/config.json", "/locks", "/locks/web-1.lock"}) {
         struct stat st {};
         ASSERT_EQ(::lstat((dir.path() + "/fb" + rel).c_str(), &st), 0) << rel;
         EXPECT_NE(st.st_uid, 0U) << rel << " should belong to nobody";
@@ -248,7 +248,7 @@ TEST_F(StoreTest, MemberPaths) {
     EXPECT_EQ(store().member_dir("dev").value(), root() + "/clusters/dev/dev");
     EXPECT_EQ(store().member_dir("web-1-2").value(), root() + "/clusters/web-1/web-1-2");
     EXPECT_EQ(store().config_path("web-3").value(), root() + "/clusters/web/web-3/config.json");
-    EXPECT_EQ(store().lock_path("web-3").value(), root() + "/clusters/web/web-3/.lock");
+    EXPECT_EQ(store().lock_path("web-3").value(), root() + "/locks/web-3.lock");
     EXPECT_EQ(store().member_file("web-3", "serial.log").value(),
               root() + "/clusters/web/web-3/serial.log");
     for (const char* bad : {"", ".", "..", "a/b", "/etc/passwd"})
