@@ -42,11 +42,12 @@ TEST(StoreOpen, ModesDoNotDependOnTheUmask) {
     auto lock = store->lock_member("web-1");
     ::umask(old);
     ASSERT_TRUE(lock) << lock.error().message();
-    for (const char* rel : {"/a", "/a/b", "/a/b/fb", "/a/b/fb/clusters", "/a/b/fb/images",
-                            "/a/b/fb/run", "/a/b/fb/clusters/web", "/a/b/fb/clusters/web/web-1"})
+    for (const char* rel :
+         {"/a", "/a/b", "/a/b/fb", "/a/b/fb/clusters", "/a/b/fb/images", "/a/b/fb/run",
+          "/a/b/fb/clusters/web", "/a/b/fb/clusters/web/web-1", "/a/b/fb/locks"})
         EXPECT_EQ(mode_of(dir.path() + rel), 0700U) << rel;
     EXPECT_EQ(mode_of(dir.path() + "/a/b/fb/clusters/web/web-1/config.json"), 0600U);
-    EXPECT_EQ(mode_of(dir.path() + "/a/b/fb/clusters/web/web-1/.lock"), 0600U);
+    EXPECT_EQ(mode_of(dir.path() + "/a/b/fb/locks/web-1.lock"), 0600U);
 }
 
 TEST(StoreOpen, UsesFleetboxHome) {
@@ -119,8 +120,8 @@ TEST_F(StoreTest, UsingAMemberTightensIt) {
     test::write_text(member + "/disk.qcow2", "disk", 0644);
     ASSERT_EQ(::chmod(member.c_str(), 0755), 0);
     ASSERT_EQ(::chmod((root() + "/clusters/web").c_str(), 0755), 0);
-    auto lock = store().lock_member("web-1");
-    ASSERT_TRUE(lock) << lock.error().message();
+    auto used = store().ensure_member_dir("web-1");
+    ASSERT_TRUE(used) << used.error().message();
     EXPECT_EQ(mode_of(member), 0700U);
     EXPECT_EQ(mode_of(root() + "/clusters/web"), 0700U);
     EXPECT_EQ(mode_of(member + "/disk.qcow2"), 0600U);
