@@ -12,7 +12,6 @@
 // /dev/net in a private mount namespace (gtest runs each test in its own process; the CLI,
 // helper and QEMU inherit the namespace; the host's /dev is untouched).
 #include "e2e/vm/e2e_fixture.hpp"
-
 #include "util/strings.hpp"
 
 #include <fmt/format.h>
