@@ -215,9 +215,12 @@ for i in $(seq 1 "$RUNS"); do
     mapfile -t argv < "$WORK/argv-$i"
     for k in "${!argv[@]}"; do
         a=${argv[$k]}
-        a=$(sed -e "s|file=[^,]*disk.qcow2|file=$WORK/bare-$i.qcow2|" \
-                -e "s|file=[^,]*/$seed|file=$WORK/seed-$i-$seed|" \
-                -e "s|ifname=fbt-[0-9a-f]*|ifname=fbtb0|" \
+        # The disks are -blockdev JSON nodes (the overlay is the member's disk.qcow2, the base
+        # stays the same image); the tap is inherited as fd 3 by fleetbox's QEMU, so the bare
+        # one opens its own by name.
+        a=$(sed -e "s|\"$member/disk.qcow2\"|\"$WORK/bare-$i.qcow2\"|" \
+                -e "s|\"[^\"]*/$seed\"|\"$WORK/seed-$i-$seed\"|" \
+                -e "s|tap,id=n0,fd=[0-9]*|tap,id=n0,ifname=fbtb0,script=no,downscript=no|" \
                 -e "s|path=[^,]*serial.log|path=$WORK/bare-serial-$i.log|" \
                 -e "s|path=[^,]*\.qmp|path=$WORK/bare-$i.qmp|" <<< "$a")
         argv[$k]=$a
