@@ -41,10 +41,11 @@ Status check_dropped(uid_t uid, gid_t gid) {
 Result<bool> drop_to_invoking_user() {
     if (!under_sudo())
         return false;
-    auto user = FBX_TRY(invoking_user().map_error(
+    auto found = FBX_TRY(sudo_user().map_error(
         [](Error e) { return std::move(e).wrap("drop root to the user running sudo"); }));
-    if (!user.via_sudo || user.uid == 0)
+    if (!found || found->uid == 0)
         return false;
+    const InvokingUser& user = *found;
     const std::string what =
         "drop root to " + user.name + " (uid " + std::to_string(user.uid) + ")";
     if (::initgroups(user.name.c_str(), user.gid) != 0)

@@ -1,4 +1,7 @@
-// Invoking-user lookup via getpwnam_r/getpwuid_r and the SUDO_* variables sudo sets.
+// Invoking-user lookup via getpwnam_r/getpwuid_r, and the SUDO_USER variable sudo sets.
+// invoking_user() is whoever this process is: a CLI under sudo has already dropped to
+// sudo_user() (sys/privileges.hpp), and a program that stays root (a test run through sudo)
+// is root and works in root's own store, never as root inside a user's (ADR 0016).
 #include "sys/user.hpp"
 
 #include <cerrno>
@@ -33,14 +36,17 @@ Result<PasswdEntry> lookup(const char* name, uid_t uid) {
 }
 } // namespace
 
-Result<InvokingUser> invoking_user() {
+Result<std::optional<InvokingUser>> sudo_user() {
     const char* sudo_user = std::getenv("SUDO_USER");
-    if (::geteuid() == 0 && sudo_user && *sudo_user && std::string(sudo_user) != "root") {
-        auto pw = FBX_TRY(lookup(sudo_user, 0).map_error([](Error e) {
-            return std::move(e).wrap("find the home of SUDO_USER");
-        }));
-        return InvokingUser{pw.uid, pw.gid, pw.name, pw.home, true};
-    }
+    if (::geteuid() != 0 || !sudo_user || !*sudo_user || std::string(sudo_user) == "root")
+        return std::optional<InvokingUser>();
+    auto pw = FBX_TRY(lookup(sudo_user, 0).map_error([](Error e) {
+        return std::move(e).wrap("find the home of SUDO_USER");
+    }));
+    return std::optional<InvokingUser>(InvokingUser{pw.uid, pw.gid, pw.name, pw.home, true});
+}
+
+Result<InvokingUser> invoking_user() {
     InvokingUser user;
     user.uid = ::geteuid();
     user.gid = ::getegid();

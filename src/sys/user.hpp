@@ -7,6 +7,7 @@
 
 #include "util/error.hpp"
 
+#include <optional>
 #include <string>
 #include <sys/types.h>
 
@@ -17,12 +18,15 @@ struct InvokingUser {
     gid_t gid = 0;
     std::string name;
     std::string home;
-    bool via_sudo = false; // running as root on behalf of SUDO_USER
+    bool via_sudo = false; // from sudo_user(): root running on behalf of SUDO_USER
 };
 
-// euid 0 with SUDO_USER set -> that user (passwd entry); otherwise the current user, whose
-// home is $HOME (falling back to the passwd entry).
+// The user this process works for: its effective uid, whose home is $HOME (falling back to
+// the passwd entry). A root process is root, SUDO_USER or not: root never works in a store a
+// user controls; the CLI drops to sudo_user() first, so for it this is that user.
 Result<InvokingUser> invoking_user();
+// euid 0 with SUDO_USER set (and not "root") -> that user's passwd entry; nullopt otherwise.
+Result<std::optional<InvokingUser>> sudo_user();
 // chown path to the invoking user when running as root under sudo; a no-op otherwise. The CLI
 // drops to the invoking user first (sys/privileges.hpp), so for it this is always a no-op; it
 // matters only for a library caller that stays root under sudo.

@@ -224,7 +224,9 @@ TEST(StoreOpen, RefusesARootTooLongForSockets) {
     EXPECT_FALSE(path_exists(root)) << "nothing is created";
 }
 
-TEST(StoreOpen, UnderSudoHandsDirectoriesToTheInvokingUser) {
+// A process that stays root under sudo works as root in a store of root's: it never works
+// as root in a user's store, and hands nothing to SUDO_USER (the CLI drops to them instead).
+TEST(StoreOpen, RootUnderSudoKeepsToItsOwnStore) {
     if (::geteuid() != 0)
         GTEST_SKIP() << "needs euid 0 to act as sudo";
     ScratchDir dir;
@@ -239,8 +241,14 @@ TEST(StoreOpen, UnderSudoHandsDirectoriesToTheInvokingUser) {
           "/clusters/web/web-1/config.json", "/locks", "/locks/web-1.lock"}) {
         struct stat st {};
         ASSERT_EQ(::lstat((dir.path() + "/fb" + rel).c_str(), &st), 0) << rel;
-        EXPECT_NE(st.st_uid, 0U) << rel << " should belong to nobody";
+        EXPECT_EQ(st.st_uid, 0U) << rel << " should stay root's";
     }
+    const std::string theirs = dir.path() + "/theirs";
+    ASSERT_EQ(::mkdir(theirs.c_str(), 0700), 0);
+    ASSERT_EQ(::chown(theirs.c_str(), 65534, 65534), 0);
+    auto refused = Store::open(theirs);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().kind, ErrorKind::Permission);
 }
 
 TEST_F(StoreTest, MemberPaths) {

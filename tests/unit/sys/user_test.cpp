@@ -1,5 +1,5 @@
-// Unit tests for sys/user: invoking_user() with and without SUDO_USER, as root and (in a
-// forked child that drops to "nobody") as an ordinary user, plus give_to_invoking_user().
+// Unit tests for sys/user: invoking_user() and sudo_user() with and without SUDO_USER, as root and
+// (in a forked child that drops to "nobody") as an ordinary user, plus give_to_invoking_user().
 //
 // Why: under sudo the store and SSH key must live in, and belong to, the real user's home;
 // without sudo $HOME wins so tests and CI can point fleetbox elsewhere.
@@ -77,20 +77,35 @@ TEST(InvokingUser, SudoUserResolvesToPasswdEntry) {
     const gid_t gid = pw->pw_gid;
     test::ScopedEnv sudo("SUDO_USER", name);
     test::ScopedEnv home("HOME", "/root"); // sudo may keep root's HOME: must be ignored
+    auto u = sudo_user();
+    ASSERT_TRUE(u) << u.error().message();
+    ASSERT_TRUE(u->has_value());
+    EXPECT_TRUE((*u)->via_sudo);
+    EXPECT_EQ((*u)->uid, uid);
+    EXPECT_EQ((*u)->gid, gid);
+    EXPECT_EQ((*u)->name, name);
+    EXPECT_EQ((*u)->home, dir);
+}
+
+// A process that stays root under sudo (a test binary run through sudo) is root: it works in
+// root's own store, never as root inside the user's (only the CLI drops to SUDO_USER).
+TEST(InvokingUser, RootUnderSudoIsStillRoot) {
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root";
+    test::ScopedEnv sudo("SUDO_USER", "nobody");
+    test::ScopedEnv home("HOME", "/root");
     auto u = invoking_user();
     ASSERT_TRUE(u) << u.error().message();
-    EXPECT_TRUE(u->via_sudo);
-    EXPECT_EQ(u->uid, uid);
-    EXPECT_EQ(u->gid, gid);
-    EXPECT_EQ(u->name, name);
-    EXPECT_EQ(u->home, dir);
+    EXPECT_EQ(u->uid, 0u);
+    EXPECT_FALSE(u->via_sudo);
+    EXPECT_EQ(u->home, "/root");
 }
 
 TEST(InvokingUser, UnknownSudoUserIsNotFound) {
     if (::geteuid() != 0)
         GTEST_SKIP() << "needs root";
     test::ScopedEnv sudo("SUDO_USER", "fleetbox-nonexistent-user");
-    auto u = invoking_user();
+    auto u = sudo_user();
     ASSERT_FALSE(u);
     EXPECT_EQ(u.error().kind, ErrorKind::NotFound);
     EXPECT_THAT(u.error().message(), HasSubstr("SUDO_USER"));
