@@ -3,19 +3,18 @@
 // directories with renameat2(RENAME_EXCHANGE) and then deletes the old one, so readers see
 // either the old complete image or the new one, never a missing or partial one.
 //
-// Root in the store: a CLI run through sudo works as the invoking user (sys/privileges.hpp),
-// but mmdebstrap needs root to give the guest's files their real owners. So a build is the
-// one place where root writes into the store, inside one ScopedRoot that covers the sweep of
-// leftovers (root-owned trees of a killed build), the build and the publication. What
-// protects it: the build log is opened before, as the user, with O_NOFOLLOW (root only
-// writes to that descriptor); the staging and scratch directories are made fresh by root
-// with mkdtemp(3) (O_EXCL semantics, 0700, root-owned), so the user can neither enter nor
-// replace anything inside them; the published entry is handed back to the user through a
-// descriptor of the directory opened with O_NOFOLLOW and fchownat(AT_SYMLINK_NOFOLLOW), so a
-// swapped path can never make root chown a file outside it. What remains is the user's: the
-// store root and images/ themselves, which the owner could rename during a build (ADR on
-// the threat model: the owner is trusted to run their own VMs and builds, and each path root
-// writes below them is a directory root made).
+// Root and the store: a CLI run through sudo works as the invoking user
+// (sys/privileges.hpp), but mmdebstrap needs root to give the guest's files their real owners.
+// So a build is one ScopedRoot, and root never creates, writes or removes anything in the
+// store: it stages the build in a directory of its own outside the store (mkdtemp(3) in
+// /var/tmp: 0700, root's, in a sticky directory no user can rename it out of), opens the
+// results there (O_NOFOLLOW), removes that directory, and ends the elevation; the user then
+// copies the open results into a staging directory of theirs in images/ and publishes it.
+// The build log is opened before, as the user, with O_NOFOLLOW; root only writes to that
+// descriptor. Leftovers in the store are swept as the user, before the elevation; entries
+// the user does not own (root's, from an older fleetbox) are left alone.
+// A process that is root anyway (CI, a test under sudo) builds in its own root store as
+// before: staging next to the entry, published by rename.
 #include "image/cache.hpp"
 
 #include "image/recipe.hpp"
@@ -126,6 +125,52 @@ void append_log(int fd, const std::string& line) {
     (void)!::write(fd, text.data(), text.size());
 }
 
+// Where an elevated build stages its result: outside the user's store (see the top).
+constexpr const char* kRootStagingParent = "/var/tmp";
+
+struct OpenResult {
+    std::string name;
+    Fd fd;
+};
+
+// Opens the build's results in `dir` without following symlinks, to copy them after the
+// elevation ends (an open descriptor stays readable when root's directory is gone).
+Result<std::vector<OpenResult>> open_results(const std::string& dir,
+                                             const std::vector<std::string>& files) {
+    Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir_fd)
+        return fail_errno("open " + dir, errno);
+    std::vector<OpenResult> out;
+    for (const auto& name : files) {
+        Fd fd(::openat(dir_fd.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+        if (!fd)
+            return fail_errno("open " + dir + "/" + name, errno);
+        out.push_back(OpenResult{name, std::move(fd)});
+    }
+    return out;
+}
+
+// Copies `from` (from its start) into a new 0600 file `dir/name`, fsynced.
+Status copy_into(const std::string& dir, const std::string& name, int from) {
+    const std::string path = dir + "/" + name;
+    Fd to(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!to)
+        return fail_errno("create " + path, errno);
+    loff_t offset = 0;
+    while (true) {
+        ssize_t n = ::copy_file_range(from, &offset, to.get(), nullptr, 1 << 30, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return fail_errno("copy the built " + name + " to " + path, errno);
+        if (n == 0)
+            break;
+    }
+    if (::fsync(to.get()) != 0)
+        return fail_errno("fsync " + path, errno);
+    return {};
+}
+
 MirrorSet explicit_mirrors(const std::vector<std::string>& lines) {
     MirrorSet set;
     set.lines = lines;
@@ -217,14 +262,14 @@ Result<ImageInfo> ImageCache::ensure(std::string_view alias, const BuildOptions&
     if (auto owner = result_owner(nullptr);
         owner && ::fchown(log.get(), owner->first, owner->second) != 0)
         return fail_errno("chown " + log_path(alias), errno);
+    FBX_CHECK(sweep_stale(alias)); // as the user: only what the user owns
     std::optional<ScopedRoot> root;
     if (options.require_root && can_regain_root())
         root.emplace(FBX_TRY(ScopedRoot::enter("build image " + std::string(alias))));
-    FBX_CHECK(sweep_stale(alias));
     FBX_CHECK(sweep_scratch(kDefaultTmpfs, scratch_prefix(dir_, alias)));
     if (!options.scratch_dir.empty() && options.scratch_dir != "staging")
         FBX_CHECK(sweep_scratch(options.scratch_dir, scratch_prefix(dir_, alias)));
-    return build_locked(*entry, options, progress, std::move(log), root ? &*root : nullptr);
+    return build_locked(*entry, options, progress, std::move(log), root);
 }
 
 Result<ImageInfo> ImageCache::build(std::string_view alias, const BuildOptions& options) {
@@ -234,19 +279,25 @@ Result<ImageInfo> ImageCache::build(std::string_view alias, const BuildOptions& 
 }
 
 Result<ImageInfo> ImageCache::build_locked(const CatalogEntry& entry, const BuildOptions& options,
-                                           Progress& progress, Fd log, const ScopedRoot* root) {
+                                           Progress& progress, Fd log,
+                                           std::optional<ScopedRoot>& root) {
     FBX_CHECK(check_tools());
     if (options.require_root)
         FBX_CHECK(check_root());
+    const bool elevated = root && root->elevated();
     FBX_CHECK(check_free_space(dir_, options.min_free_bytes));
+    if (elevated)
+        FBX_CHECK(check_free_space(kRootStagingParent, options.min_free_bytes));
     BuildPlan plan;
     plan.entry = &entry;
     plan.mirrors = options.mirrors.empty() ? FBX_TRY(mirrors_for(entry, options.apt_dir))
                                            : explicit_mirrors(options.mirrors);
-    const auto owner = result_owner(root);
+    const auto owner = result_owner(root ? &*root : nullptr);
     plan.log_path = log_path(entry.alias);
     plan.log_fd = log.get();
-    auto staging = FBX_TRY(TempDir::create(dir_, ".build-" + entry.alias + "-"));
+    auto staging = FBX_TRY(
+        elevated ? TempDir::create(kRootStagingParent, ".fleetbox-build-" + entry.alias + "-")
+                 : TempDir::create(dir_, ".build-" + entry.alias + "-"));
     plan.staging_dir = staging.path();
     auto place = choose_scratch(options.scratch_dir);
     std::optional<TempDir> scratch; // removed on every return path, like the staging dir
@@ -255,6 +306,7 @@ Result<ImageInfo> ImageCache::build_locked(const CatalogEntry& entry, const Buil
         scratch = FBX_TRY(TempDir::create(place.parent, scratch_prefix(dir_, entry.alias)));
     }
     plan.work_dir = scratch ? scratch->path() : staging.path();
+    append_log(plan.log_fd, fmt::format("fleetbox: staging in {}", plan.staging_dir));
     append_log(plan.log_fd,
                fmt::format("fleetbox: intermediates in {} ({})", plan.work_dir, place.reason));
 
@@ -266,11 +318,25 @@ Result<ImageInfo> ImageCache::build_locked(const CatalogEntry& entry, const Buil
     std::vector<std::string> files{kManifestName};
     for (const auto& f : manifest->files)
         files.push_back(f.name);
-    // Handed over while still in the root-owned staging directory, before it is published.
-    FBX_CHECK(give_away(staging.path(), files, owner));
-    std::string target = entry_dir(entry.alias);
-    FBX_CHECK(publish(staging.path(), target));
-    staging.release();
+    const std::string target = entry_dir(entry.alias);
+    if (!elevated) {
+        // Handed over while still in the staging directory, before it is published.
+        FBX_CHECK(give_away(staging.path(), files, owner));
+        FBX_CHECK(publish(staging.path(), target));
+        staging.release();
+        return info_for(entry.alias, *std::move(manifest));
+    }
+    // Root's part ends here: open the results, remove root's directories, become the user.
+    auto results = FBX_TRY(open_results(staging.path(), files));
+    FBX_CHECK(staging.remove());
+    scratch.reset();
+    root.reset();
+    auto mine = FBX_TRY(TempDir::create(dir_, ".build-" + entry.alias + "-"));
+    for (const auto& result : results)
+        FBX_CHECK(copy_into(mine.path(), result.name, result.fd.get()));
+    FBX_CHECK(fsync_dir(mine.path()));
+    FBX_CHECK(publish(mine.path(), target));
+    mine.release();
     return info_for(entry.alias, *std::move(manifest));
 }
 
@@ -301,7 +367,10 @@ Status ImageCache::sweep_stale(std::string_view alias) const {
             (starts_with(n, build_prefix) && n.size() == build_prefix.size() + 6 &&
              n.find('-', build_prefix.size()) == std::string::npos) ||
             (starts_with(n, rm_prefix) && all_digits(std::string_view(n).substr(rm_prefix.size())));
-        if (stale)
+        struct stat st {};
+        // Not ours (root's, from an older fleetbox that built in the store): left alone, a
+        // user cannot remove it and root never removes anything in a user's store.
+        if (stale && ::lstat((dir_ + "/" + n).c_str(), &st) == 0 && st.st_uid == ::geteuid())
             FBX_CHECK(remove_tree(dir_ + "/" + n));
     }
     return {};

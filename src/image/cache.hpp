@@ -21,9 +21,9 @@
 // in its may_remove / may_replace check): a base is never swapped under a new overlay.
 //
 // Privileges: an image build is the one place where fleetbox, run through sudo as the
-// invoking user, becomes root again (ScopedRoot, sys/privileges.hpp) and root writes into
-// the store: mmdebstrap can give the guest's files their real owners only as root. See
-// cache.cpp for what protects it.
+// invoking user, becomes root again (ScopedRoot, sys/privileges.hpp): mmdebstrap can give the
+// guest's files their real owners only as root. Root builds outside the store and the user
+// copies the result in; see cache.cpp.
 #pragma once
 
 #include "image/builder.hpp"
@@ -86,7 +86,7 @@ public:
 
 private:
     Result<ImageInfo> build_locked(const CatalogEntry& entry, const BuildOptions& options,
-                                   Progress& progress, Fd log, const ScopedRoot* root);
+                                   Progress& progress, Fd log, std::optional<ScopedRoot>& root);
     Status sweep_stale(std::string_view alias) const;
     Status publish(const std::string& staging, const std::string& target) const;
     [[nodiscard]] ImageInfo info_for(std::string_view alias, Manifest manifest) const;

@@ -302,6 +302,17 @@ TEST_F(ImageBuild, ADroppedProcessBuildsAsRootAndHandsTheEntryBack) {
                 ::_exit(4);
         if (::stat(cache.log_path("debian-12").c_str(), &st) != 0 || st.st_uid != kNobody)
             ::_exit(5);
+        // Root staged outside the store, and removed its staging directory before handing over.
+        const std::string log = read_file(cache.log_path("debian-12")).value_or("");
+        const std::string marker = "fleetbox: staging in ";
+        const auto at = log.find(marker);
+        if (at == std::string::npos)
+            ::_exit(7);
+        const std::string staged =
+            log.substr(at + marker.size(), log.find('\n', at) - at - marker.size());
+        if (staged.rfind(env_.images(), 0) == 0 || staged.rfind("/var/tmp/", 0) != 0 ||
+            path_exists(staged))
+            ::_exit(8);
         // The user can remove what the build left.
         ::_exit(cache.remove("debian-12") ? 0 : 6);
     }
