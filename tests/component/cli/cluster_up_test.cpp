@@ -119,17 +119,7 @@ TEST_F(ClusterUp, RollbackStopsMembersThatExistedAndKeepsTheirDisks) {
 
 TEST_F(ClusterUp, AMemberRunningBeforeTheUpIsJoinedAndNeverTouched) {
     // web-1 runs on a detached (fake) helper, as an earlier `up web-1` leaves it.
-    ChildSpec spec;
-    spec.argv = {built("tests/fleetbox-helper-fake"),
-                 "--store",
-                 root(),
-                 "--member",
-                 "web-1",
-                 "--mode",
-                 "detached"};
-    spec.env_set = {"FLEETBOX_FAKE_RECORD=" + record_, "FLEETBOX_FAKE_FAIL_BOOT=web-3"};
-    spec.out = spec.err = Stream::Null;
-    auto helper = ChildProcess::spawn(spec);
+    auto helper = spawn_detached_fake("web-1", {"FLEETBOX_FAKE_FAIL_BOOT=web-3"});
     ASSERT_TRUE(helper) << helper.error().message();
     auto s = store();
     auto remote = client::HelperClient::connect(
@@ -139,14 +129,7 @@ TEST_F(ClusterUp, AMemberRunningBeforeTheUpIsJoinedAndNeverTouched) {
     auto reserved = (*remote)->reserve("web-1", "");
     ASSERT_TRUE(reserved) << reserved.error().message();
     ASSERT_NO_FATAL_FAILURE(existing("web-1", reserved->ip, "web"));
-    proto::BootSpec boot;
-    boot.name = "web-1";
-    boot.member_dir = s.member_dir("web-1").value();
-    boot.disk_path = boot.member_dir + "/disk.qcow2";
-    boot.seed_path = boot.member_dir + "/seed.tar";
-    boot.kernel_path = s.images_dir() + "/debian-12/vmlinuz";
-    boot.initrd_path = s.images_dir() + "/debian-12/initrd.img";
-    boot.mac = "52:54:00:12:34:56";
+    proto::BootSpec boot = standin_boot(s, "web-1");
     auto booted = (*remote)->boot(boot);
     ASSERT_TRUE(booted) << booted.error().message();
 

@@ -22,17 +22,7 @@ class DownAnyState : public FakeHelperCli {};
 
 TEST_F(DownAnyState, DownEndsAnErroredMemberAndItsHelperExits) {
     ASSERT_NO_FATAL_FAILURE(make_standin_image(root(), true));
-    ChildSpec spec;
-    spec.argv = {built("tests/fleetbox-helper-fake"),
-                 "--store",
-                 root(),
-                 "--member",
-                 "web-1",
-                 "--mode",
-                 "detached"};
-    spec.env_set = {"FLEETBOX_FAKE_RECORD=" + record_};
-    spec.out = spec.err = Stream::Null;
-    auto helper = ChildProcess::spawn(spec);
+    auto helper = spawn_detached_fake("web-1");
     ASSERT_TRUE(helper) << helper.error().message();
     auto s = Store::open(root()).value();
     auto remote = client::HelperClient::connect(
@@ -46,14 +36,7 @@ TEST_F(DownAnyState, DownEndsAnErroredMemberAndItsHelperExits) {
     c.cluster = "web";
     c.provisioning = kMethodFleetboxSeed;
     ASSERT_TRUE(s.create(c));
-    proto::BootSpec boot;
-    boot.name = "web-1";
-    boot.member_dir = s.member_dir("web-1").value();
-    boot.disk_path = boot.member_dir + "/disk.qcow2";
-    boot.seed_path = boot.member_dir + "/seed.tar";
-    boot.kernel_path = s.images_dir() + "/debian-12/vmlinuz";
-    boot.initrd_path = s.images_dir() + "/debian-12/initrd.img";
-    boot.mac = "52:54:00:12:34:56";
+    proto::BootSpec boot = standin_boot(s, "web-1");
     auto booted = (*remote)->boot(boot);
     ASSERT_TRUE(booted) << booted.error().message();
 

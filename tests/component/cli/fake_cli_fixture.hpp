@@ -8,6 +8,8 @@
 
 #include "e2e/vm/e2e_fixture.hpp"
 #include "image/manifest.hpp"
+#include "proto/messages.hpp"
+#include "store/store.hpp"
 #include "util/strings.hpp"
 
 #include <gmock/gmock.h>
@@ -81,6 +83,36 @@ protected:
                 out.push_back(j);
         }
         return out;
+    }
+
+    // A detached fake helper serving `member`, started by this (root) process, as an earlier
+    // `sudo fleetbox up` leaves one; `env` adds "KEY=VALUE" entries (e.g. fault injection).
+    Result<ChildProcess> spawn_detached_fake(const std::string& member,
+                                             const std::vector<std::string>& env = {}) {
+        ChildSpec spec;
+        spec.argv = {built("tests/fleetbox-helper-fake"),
+                     "--store",
+                     root(),
+                     "--member",
+                     member,
+                     "--mode",
+                     "detached"};
+        spec.env_set = {"FLEETBOX_FAKE_RECORD=" + record_};
+        spec.env_set.insert(spec.env_set.end(), env.begin(), env.end());
+        spec.out = spec.err = Stream::Null;
+        return ChildProcess::spawn(spec);
+    }
+    // The boot spec of `name` on the stand-in image (fast path: seed.tar).
+    static proto::BootSpec standin_boot(const Store& s, const std::string& name) {
+        proto::BootSpec boot;
+        boot.name = name;
+        boot.member_dir = s.member_dir(name).value();
+        boot.disk_path = boot.member_dir + "/disk.qcow2";
+        boot.seed_path = boot.member_dir + "/seed.tar";
+        boot.kernel_path = s.images_dir() + "/debian-12/vmlinuz";
+        boot.initrd_path = s.images_dir() + "/debian-12/initrd.img";
+        boot.mac = "52:54:00:12:34:56";
+        return boot;
     }
 
     std::unique_ptr<ScratchStore> store_;

@@ -55,17 +55,7 @@ protected:
 
     // web-1 running on a detached fake helper started by root, as `sudo fleetbox up` leaves it.
     void run_web1_as_root() {
-        ChildSpec spec;
-        spec.argv = {built("tests/fleetbox-helper-fake"),
-                     "--store",
-                     root(),
-                     "--member",
-                     "web-1",
-                     "--mode",
-                     "detached"};
-        spec.env_set = {"FLEETBOX_FAKE_RECORD=" + record_};
-        spec.out = spec.err = Stream::Null;
-        auto helper = ChildProcess::spawn(spec);
+        auto helper = spawn_detached_fake("web-1");
         ASSERT_TRUE(helper) << helper.error().message();
         helper_.emplace(std::move(*helper));
         auto s = store();
@@ -83,15 +73,7 @@ protected:
         const std::string dir = s.member_dir("web-1").value();
         write_text(dir + "/disk.qcow2", "the guest's data\n");
         write_text(dir + "/seed.tar", "seed\n");
-        proto::BootSpec boot;
-        boot.name = "web-1";
-        boot.member_dir = dir;
-        boot.disk_path = dir + "/disk.qcow2";
-        boot.seed_path = dir + "/seed.tar";
-        boot.kernel_path = s.images_dir() + "/debian-12/vmlinuz";
-        boot.initrd_path = s.images_dir() + "/debian-12/initrd.img";
-        boot.mac = "52:54:00:12:34:56";
-        auto booted = remote_->boot(boot);
+        auto booted = remote_->boot(standin_boot(s, "web-1"));
         ASSERT_TRUE(booted) << booted.error().message();
     }
 
