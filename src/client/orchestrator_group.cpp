@@ -151,8 +151,7 @@ Result<GroupStart> Orchestrator::start_group(const GroupRequest& request) {
     if (!group.members.empty()) {
         if (!caps.accel_note.empty())
             note("info: " + caps.accel_note);
-        auto user = FBX_TRY(invoking_user());
-        group.identity = FBX_TRY(ssh::ensure_identity(store_.key_path(), user));
+        group.identity = FBX_TRY(ssh::ensure_identity(store_.key_path()));
         if (auto booted = boot_group(group); !booted)
             return fail(rollback(group, std::move(booted).error()));
         for (auto& m : group.members) {

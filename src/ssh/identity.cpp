@@ -9,9 +9,8 @@
 // private key readable by others, and the store keeps every file owner-only (issue 9), so both
 // key files are written 0600 and a key found with group/other bits is tightened to 0600
 // through a descriptor opened with O_NOFOLLOW (a symlink in its place is refused, never
-// followed). The CLI runs as the store's owner (it drops root under sudo); a library caller
-// that stays root under sudo still chowns every file to the invoking user on every call, so
-// the user's own `ssh -i` and later non-sudo runs can use them.
+// followed). Whoever calls this is the store's owner (the CLI drops root under sudo first), so
+// the files are the user's own, usable by `ssh -i` and later non-sudo runs.
 #include "ssh/keys.hpp"
 #include "sys/atomic_file.hpp"
 #include "sys/fd.hpp"
@@ -85,19 +84,16 @@ Status tighten_mode(const std::string& path) {
 
 } // namespace
 
-Result<KeyPair> ensure_identity(const std::string& key_path, const InvokingUser& user) {
+Result<KeyPair> ensure_identity(const std::string& key_path) {
     const std::string pub_path = key_path + ".pub";
     const std::string lock_path = key_path + ".lock";
     auto lock = FBX_TRY(FileLock::acquire(lock_path).map_error(
         [](Error e) { return std::move(e).wrap("prepare the SSH identity"); }));
-    FBX_CHECK(give_to_invoking_user(lock_path, user));
 
     KeyPair pair = path_exists(key_path) ? FBX_TRY(load_identity(key_path, pub_path))
                                          : FBX_TRY(create_identity(key_path, pub_path));
     FBX_CHECK(tighten_mode(key_path));
     FBX_CHECK(tighten_mode(pub_path));
-    FBX_CHECK(give_to_invoking_user(key_path, user));
-    FBX_CHECK(give_to_invoking_user(pub_path, user));
     return pair;
 }
 

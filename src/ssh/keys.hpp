@@ -8,7 +8,6 @@
 // read. Nothing here writes key material by hand.
 #pragma once
 
-#include "sys/user.hpp"
 #include "util/error.hpp"
 
 #include <string>
@@ -39,9 +38,8 @@ Status verify_key_pair(const KeyPair& pair);
 // ErrorKind::Corrupt naming the file, with a hint to delete it); a private key without its
 // .pub gets the .pub rewritten from it; otherwise generates a new key, written atomically
 // (private key first). Holds an flock on key_path + ".lock" throughout, so concurrent first
-// uses agree on one key. Under sudo, the key, .pub and lock file are chowned to the invoking
-// user on every call. The parent directory must exist.
-Result<KeyPair> ensure_identity(const std::string& key_path, const InvokingUser& user);
+// uses agree on one key. The parent directory must exist.
+Result<KeyPair> ensure_identity(const std::string& key_path);
 
 // "<host> <type> <base64>" for a known_hosts file (the comment is dropped). host is used as
 // given (pass "[ip]:port" for a non-22 port); it must be non-empty and contain no whitespace.

@@ -1,4 +1,4 @@
-// ensure_owned_dir (mkdir + chmod + lchown per created level), the O_NOFOLLOW directory
+// make_dirs (mkdir + fchmod per created level), the O_NOFOLLOW directory
 // checks and tightening (openat(2) relative to a directory descriptor, fstatat(2) with
 // AT_SYMLINK_NOFOLLOW, fchmod(2) on the opened file), and write_file_exclusive (AtomicFile's
 // temp file, then link(2), which unlike rename(2) never replaces the target).
@@ -15,8 +15,7 @@
 
 namespace fleetbox {
 
-Status ensure_owned_dir(const std::string& path, mode_t mode, const InvokingUser& user,
-                        std::vector<std::string>* created) {
+Status make_dirs(const std::string& path, mode_t mode, std::vector<std::string>* created) {
     // Walk up to the first existing ancestor, then create downwards.
     std::vector<std::string> missing;
     for (std::string p = path; !p.empty() && p != "/" && p != "."; p = parent_dir(p)) {
@@ -40,8 +39,6 @@ Status ensure_owned_dir(const std::string& path, mode_t mode, const InvokingUser
         Fd fd = FBX_TRY(open_dir_nofollow(*it));
         if (::fchmod(fd.get(), mode) != 0)
             return fail_errno("chmod " + *it, errno);
-        if (user.via_sudo && ::fchown(fd.get(), user.uid, user.gid) != 0)
-            return fail_errno("chown " + *it, errno);
     }
     return {};
 }
@@ -77,7 +74,7 @@ Status tighten_fd(int fd, const std::string& path, mode_t mode, uid_t owner) {
 }
 
 Status ensure_store_dir(const std::string& path, const InvokingUser& user) {
-    FBX_CHECK(ensure_owned_dir(path, kStoreDirMode, user));
+    FBX_CHECK(make_dirs(path, kStoreDirMode));
     Fd fd = FBX_TRY(open_dir_nofollow(path));
     return tighten_fd(fd.get(), path, kStoreDirMode, user.uid);
 }

@@ -7,9 +7,8 @@
 // stores made by older versions (0755 directories, 0644 files) are tightened when they are
 // used. Every chmod goes through a descriptor opened with O_NOFOLLOW, so a symlink planted in
 // the store can never make fleetbox change the mode of a file outside it.
-// The CLI runs as the store's owner (it drops root under sudo, sys/privileges.hpp), so what
-// it creates is the owner's. Only a library caller that stays root under sudo still hands
-// what it creates to the invoking user (give_to_invoking_user), as before.
+// Whoever runs this is the store's owner (the CLI drops root under sudo first,
+// sys/privileges.hpp), so what it creates is the owner's without a chown.
 #pragma once
 
 #include "sys/fd.hpp"
@@ -27,17 +26,16 @@ namespace fleetbox {
 inline constexpr mode_t kStoreDirMode = 0700;
 inline constexpr mode_t kStoreFileMode = 0600;
 
-// mkdir -p. Each directory it creates gets exactly `mode` and belongs to `user` (under sudo);
-// existing ones are left alone. When `created` is given, the created paths are appended,
-// outermost first, so a caller can undo exactly what it made.
-Status ensure_owned_dir(const std::string& path, mode_t mode, const InvokingUser& user,
-                        std::vector<std::string>* created = nullptr);
+// mkdir -p. Each directory it creates gets exactly `mode`; existing ones are left alone. When
+// `created` is given, the created paths are appended, outermost first, so a caller can undo exactly
+// what it made.
+Status make_dirs(const std::string& path, mode_t mode, std::vector<std::string>* created = nullptr);
 
 // `path` opened as a directory without following a final symlink. A symlink is refused with
 // one line that says so (Permission), a non-directory with AlreadyExists.
 Result<Fd> open_dir_nofollow(const std::string& path);
 
-// ensure_owned_dir, then the directory is opened with open_dir_nofollow and tightened to
+// make_dirs, then the directory is opened with open_dir_nofollow and tightened to
 // kStoreDirMode: what every store directory goes through when it is used.
 Status ensure_store_dir(const std::string& path, const InvokingUser& user);
 

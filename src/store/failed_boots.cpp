@@ -47,7 +47,7 @@ Result<std::string> Store::keep_failed_boot_logs(std::string_view name,
     const std::string dest = FBX_TRY(failed_boot_dir(name));
     const std::string what = "keep the logs of " + quote_name(name) + "'s failed boot";
     auto wrap = [&](Error e) { return fail(std::move(e).wrap(what)); };
-    if (auto ok = ensure_owned_dir(failed_boots_dir(), kStoreDirMode, user_); !ok)
+    if (auto ok = make_dirs(failed_boots_dir(), kStoreDirMode); !ok)
         return wrap(std::move(ok).error());
     auto staging = TempDir::create(failed_boots_dir(), "." + std::string(name) + ".");
     if (!staging)
@@ -64,8 +64,6 @@ Result<std::string> Store::keep_failed_boot_logs(std::string_view name,
         return std::string{}; // never got far enough to log anything: staging goes on drop
     if (::chmod(staging->path().c_str(), kStoreDirMode) != 0)
         return wrap(errno_error("chmod " + staging->path(), errno));
-    if (auto ok = give_to_invoking_user(staging->path(), user_); !ok)
-        return wrap(std::move(ok).error());
     if (auto ok = remove_entry(dest); !ok)
         return wrap(std::move(ok).error());
     if (::rename(staging->path().c_str(), dest.c_str()) != 0)

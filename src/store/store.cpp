@@ -52,11 +52,11 @@ std::string describe_uid(uid_t uid) {
 }
 
 // A store that does not exist yet is made 0700 for its owner (its missing parents too).
-Status create_root(const std::string& root, const InvokingUser& user) {
+Status create_root(const std::string& root) {
     struct stat st {};
     if (::lstat(root.c_str(), &st) == 0)
         return {};
-    return ensure_owned_dir(root, kStoreDirMode, user);
+    return make_dirs(root, kStoreDirMode);
 }
 
 // Owner and mode of the store root: one line saying what is wrong and what to do.
@@ -99,8 +99,7 @@ Result<Store> Store::open(std::optional<std::string> root) {
     // The invoking user decides who must own the store and who owns what it creates. When it
     // cannot be found (no HOME and no passwd entry, or an unknown SUDO_USER), that is the
     // current user.
-    InvokingUser user =
-        invoking_user().value_or(InvokingUser{::geteuid(), ::getegid(), {}, {}, false});
+    InvokingUser user = invoking_user().value_or(InvokingUser{::geteuid(), ::getegid(), {}, {}});
     return open_for(std::move(root), std::move(user));
 }
 
@@ -109,7 +108,7 @@ Result<Store> Store::open_for(std::optional<std::string> root, InvokingUser owne
     FBX_CHECK(check_root_length(dir));
     Store store(std::move(dir), std::move(owner));
     auto open_error = [&](Error e) { return fail(std::move(e).wrap("open the fleetbox store")); };
-    if (auto ok = create_root(store.root_, store.user_); !ok)
+    if (auto ok = create_root(store.root_); !ok)
         return open_error(std::move(ok).error());
     FBX_CHECK(check_store_root(store.root_, store.user_));
     for (const auto& path : {store.clusters_dir(), store.images_dir(), store.run_dir()})

@@ -64,8 +64,7 @@ public:
     static Result<Store> open_for(std::optional<std::string> root, InvokingUser owner);
 
     [[nodiscard]] const std::string& root() const { return root_; }
-    // Who owns what the store creates: pass to give_to_invoking_user() for files that other
-    // layers write into the store (e.g. the SSH key), so they stay usable without sudo.
+    // Whose store this is (checked when it was opened).
     [[nodiscard]] const InvokingUser& owner() const { return user_; }
     [[nodiscard]] std::string clusters_dir() const { return root_ + "/clusters"; }
     [[nodiscard]] std::string images_dir() const { return root_ + "/images"; }
@@ -142,7 +141,7 @@ private:
     Status tighten() const;
 
     std::string root_;
-    InvokingUser user_; // who owns what the store creates (matters only under sudo)
+    InvokingUser user_; // whose store this is (root and mode checked at open)
 };
 
 } // namespace fleetbox

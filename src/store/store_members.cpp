@@ -79,7 +79,7 @@ Status remove_member_dir(const std::string& cdir, const std::string& mdir) {
 
 Result<std::string> Store::ensure_member_dir(std::string_view name) const {
     const std::string dir = FBX_TRY(member_dir(name));
-    FBX_CHECK(ensure_owned_dir(dir, kStoreDirMode, user_));
+    FBX_CHECK(make_dirs(dir, kStoreDirMode));
     // A member made by an older version is tightened whenever it is used.
     FBX_CHECK(tighten_tree(FBX_TRY(cluster_dir(name)), 0, user_.uid));
     FBX_CHECK(tighten_tree(dir, 1, user_.uid));
@@ -97,13 +97,11 @@ Status Store::create(const VmConfig& config) const {
     const std::string path = dir + "/config.json";
     std::vector<std::string> created;
     bool wrote = false;
-    auto made = ensure_owned_dir(dir, kStoreDirMode, user_, &created);
+    auto made = make_dirs(dir, kStoreDirMode, &created);
     if (made) {
         made = write_file_exclusive(path, serialize_config(config), kStoreFileMode);
         wrote = made.has_value();
     }
-    if (made)
-        made = give_to_invoking_user(path, user_);
     if (made)
         return {};
     if (wrote)
@@ -135,21 +133,20 @@ Status Store::remove(std::string_view name) const {
 
 Result<FileLock> Store::lock_member(std::string_view name) const {
     const std::string path = FBX_TRY(lock_path(name));
-    FBX_CHECK(ensure_owned_dir(locks_dir(), 0700, user_));
+    FBX_CHECK(make_dirs(locks_dir(), 0700));
     auto lock = FileLock::try_acquire(path);
     if (!lock && lock.error().kind == ErrorKind::Busy)
         return fail(ErrorKind::Busy, vm(name) + " is in use by another fleetbox process", {},
                     "wait for the other fleetbox command to finish");
     if (!lock)
         return fail(std::move(lock).error().wrap("lock " + vm(name)));
-    FBX_CHECK(give_to_invoking_user(path, user_));
     return lock;
 }
 
 Result<FileLock> Store::lock_member_wait(std::string_view name,
                                          std::chrono::milliseconds timeout) const {
     const std::string path = FBX_TRY(lock_path(name));
-    FBX_CHECK(ensure_owned_dir(locks_dir(), 0700, user_));
+    FBX_CHECK(make_dirs(locks_dir(), 0700));
     auto lock = FileLock::acquire(path, FileLock::Mode::Exclusive, timeout);
     if (!lock && lock.error().kind == ErrorKind::Timeout)
         return fail(ErrorKind::Timeout, vm(name) + " is in use by another fleetbox process",
@@ -157,7 +154,6 @@ Result<FileLock> Store::lock_member_wait(std::string_view name,
                     "wait for the other fleetbox command to finish");
     if (!lock)
         return fail(std::move(lock).error().wrap("lock " + vm(name)));
-    FBX_CHECK(give_to_invoking_user(path, user_));
     return lock;
 }
 

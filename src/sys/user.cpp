@@ -43,7 +43,7 @@ Result<std::optional<InvokingUser>> sudo_user() {
     auto pw = FBX_TRY(lookup(sudo_user, 0).map_error([](Error e) {
         return std::move(e).wrap("find the home of SUDO_USER");
     }));
-    return std::optional<InvokingUser>(InvokingUser{pw.uid, pw.gid, pw.name, pw.home, true});
+    return std::optional<InvokingUser>(InvokingUser{pw.uid, pw.gid, pw.name, pw.home});
 }
 
 Result<InvokingUser> invoking_user() {
@@ -61,14 +61,6 @@ Result<InvokingUser> invoking_user() {
         return fail(ErrorKind::NotFound, "find the home directory",
                     "HOME is unset and no passwd entry", "set HOME or FLEETBOX_HOME");
     return user;
-}
-
-Status give_to_invoking_user(const std::string& path, const InvokingUser& user) {
-    if (!user.via_sudo || ::geteuid() != 0)
-        return {};
-    if (::lchown(path.c_str(), user.uid, user.gid) != 0)
-        return fail_errno("chown " + path, errno);
-    return {};
 }
 
 } // namespace fleetbox

@@ -1,8 +1,9 @@
-// The invoking user: who fleetbox works for, even when it runs as root under sudo.
+// The invoking user: who fleetbox works for, and SUDO_USER, whom the CLI becomes under sudo.
 //
 // Why: fleetbox needs root for bridges and taps, so users run it with sudo. Its store and SSH
 // key must still live in, and belong to, the real user's home, or the next non-sudo `ssh`
-// could not read the key.
+// could not read the key. The CLI gets there by dropping to sudo_user() before it touches
+// anything (sys/privileges.hpp), so everything it creates is the user's without a chown.
 #pragma once
 
 #include "util/error.hpp"
@@ -18,7 +19,6 @@ struct InvokingUser {
     gid_t gid = 0;
     std::string name;
     std::string home;
-    bool via_sudo = false; // from sudo_user(): root running on behalf of SUDO_USER
 };
 
 // The user this process works for: its effective uid, whose home is $HOME (falling back to
@@ -27,9 +27,5 @@ struct InvokingUser {
 Result<InvokingUser> invoking_user();
 // euid 0 with SUDO_USER set (and not "root") -> that user's passwd entry; nullopt otherwise.
 Result<std::optional<InvokingUser>> sudo_user();
-// chown path to the invoking user when running as root under sudo; a no-op otherwise. The CLI
-// drops to the invoking user first (sys/privileges.hpp), so for it this is always a no-op; it
-// matters only for a library caller that stays root under sudo.
-Status give_to_invoking_user(const std::string& path, const InvokingUser& user);
 
 } // namespace fleetbox

@@ -21,10 +21,6 @@ using test::ScratchDir;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-InvokingUser me() {
-    return InvokingUser{::geteuid(), ::getegid(), "me", "/nonexistent", false};
-}
-
 mode_t mode_of(const std::string& path) {
     struct stat st {};
     EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
@@ -34,7 +30,7 @@ mode_t mode_of(const std::string& path) {
 TEST(EnsureIdentity, CreatesPrivateAndPub0600ThatOpensshReads) {
     ScratchDir dir;
     const std::string key = dir.file("id_ed25519");
-    auto pair = ensure_identity(key, me());
+    auto pair = ensure_identity(key);
     ASSERT_TRUE(pair) << pair.error().message();
     EXPECT_EQ(mode_of(key), 0600u);
     EXPECT_EQ(mode_of(key + ".pub"), 0600u);
@@ -56,8 +52,8 @@ TEST(EnsureIdentity, CreatesPrivateAndPub0600ThatOpensshReads) {
 
 TEST(EnsureIdentity, SecondCallReturnsTheSameKey) {
     ScratchDir dir;
-    auto first = ensure_identity(dir.file("id"), me());
-    auto second = ensure_identity(dir.file("id"), me());
+    auto first = ensure_identity(dir.file("id"));
+    auto second = ensure_identity(dir.file("id"));
     ASSERT_TRUE(first && second);
     EXPECT_EQ(first->private_openssh, second->private_openssh);
     EXPECT_EQ(first->public_line, second->public_line);
@@ -66,9 +62,9 @@ TEST(EnsureIdentity, SecondCallReturnsTheSameKey) {
 TEST(EnsureIdentity, CorruptPrivateKeyIsAnErrorNamingTheFile) {
     ScratchDir dir;
     const std::string key = dir.file("id");
-    ASSERT_TRUE(ensure_identity(key, me()));
+    ASSERT_TRUE(ensure_identity(key));
     test::write_text(key, "-----BEGIN OPENSSH PRIVATE KEY-----\ngarbage\n", 0600);
-    auto again = ensure_identity(key, me());
+    auto again = ensure_identity(key);
     ASSERT_FALSE(again);
     EXPECT_EQ(again.error().kind, ErrorKind::Corrupt);
     EXPECT_THAT(again.error().message(), HasSubstr(key));
@@ -79,11 +75,11 @@ TEST(EnsureIdentity, CorruptPrivateKeyIsAnErrorNamingTheFile) {
 TEST(EnsureIdentity, PubOfAnotherKeyIsAnErrorNamingThePub) {
     ScratchDir dir;
     const std::string key = dir.file("id");
-    ASSERT_TRUE(ensure_identity(key, me()));
+    ASSERT_TRUE(ensure_identity(key));
     auto other = generate_ed25519("other");
     ASSERT_TRUE(other);
     test::write_text(key + ".pub", other->public_line + "\n");
-    auto again = ensure_identity(key, me());
+    auto again = ensure_identity(key);
     ASSERT_FALSE(again);
     EXPECT_EQ(again.error().kind, ErrorKind::Corrupt);
     EXPECT_THAT(again.error().message(), HasSubstr(key + ".pub"));
@@ -92,10 +88,10 @@ TEST(EnsureIdentity, PubOfAnotherKeyIsAnErrorNamingThePub) {
 TEST(EnsureIdentity, MissingPubIsRewrittenFromThePrivateKey) {
     ScratchDir dir;
     const std::string key = dir.file("id");
-    auto first = ensure_identity(key, me());
+    auto first = ensure_identity(key);
     ASSERT_TRUE(first);
     ASSERT_EQ(::unlink((key + ".pub").c_str()), 0);
-    auto again = ensure_identity(key, me());
+    auto again = ensure_identity(key);
     ASSERT_TRUE(again) << again.error().message();
     EXPECT_EQ(again->private_openssh, first->private_openssh);
     EXPECT_EQ(again->public_line, first->public_line);
@@ -105,10 +101,10 @@ TEST(EnsureIdentity, MissingPubIsRewrittenFromThePrivateKey) {
 TEST(EnsureIdentity, LoosePrivateKeyModeIsTightened) {
     ScratchDir dir;
     const std::string key = dir.file("id");
-    ASSERT_TRUE(ensure_identity(key, me()));
+    ASSERT_TRUE(ensure_identity(key));
     ASSERT_EQ(::chmod(key.c_str(), 0644), 0);
     ASSERT_EQ(::chmod((key + ".pub").c_str(), 0644), 0);
-    ASSERT_TRUE(ensure_identity(key, me()));
+    ASSERT_TRUE(ensure_identity(key));
     EXPECT_EQ(mode_of(key), 0600u);
     EXPECT_EQ(mode_of(key + ".pub"), 0600u) << "an older store's 0644 .pub is tightened";
 }
@@ -119,7 +115,7 @@ TEST(EnsureIdentity, APlantedLockSymlinkIsNotFollowed) {
     ASSERT_EQ(::mkdir(dir.file("elsewhere").c_str(), 0700), 0);
     const std::string target = dir.file("elsewhere/made-through-link");
     ASSERT_EQ(::symlink(target.c_str(), dir.file("id.lock").c_str()), 0);
-    auto pair = ensure_identity(dir.file("id"), me());
+    auto pair = ensure_identity(dir.file("id"));
     ASSERT_FALSE(pair);
     EXPECT_THAT(pair.error().message(), HasSubstr("symbolic link"));
     EXPECT_FALSE(path_exists(target));
@@ -127,31 +123,10 @@ TEST(EnsureIdentity, APlantedLockSymlinkIsNotFollowed) {
 
 TEST(EnsureIdentity, MissingDirectoryIsAnError) {
     ScratchDir dir;
-    auto pair = ensure_identity(dir.file("absent/id"), me());
+    auto pair = ensure_identity(dir.file("absent/id"));
     ASSERT_FALSE(pair);
     EXPECT_EQ(pair.error().kind, ErrorKind::NotFound);
     EXPECT_THAT(pair.error().message(), HasSubstr(dir.file("absent/id")));
-}
-
-TEST(EnsureIdentity, UnderSudoFilesBelongToTheInvokingUser) {
-    if (::geteuid() != 0)
-        GTEST_SKIP() << "needs root to chown";
-    ScratchDir dir;
-    const std::string key = dir.file("id");
-    InvokingUser user{65534, 65534, "nobody", "/nonexistent", true};
-    ASSERT_TRUE(ensure_identity(key, user));
-    for (const std::string& path : {key, key + ".pub", key + ".lock"}) {
-        struct stat st {};
-        ASSERT_EQ(::stat(path.c_str(), &st), 0);
-        EXPECT_EQ(st.st_uid, 65534u) << path;
-        EXPECT_EQ(st.st_gid, 65534u) << path;
-    }
-    // Chowned again on a later call even if something reset the owner.
-    ASSERT_EQ(::chown(key.c_str(), 0, 0), 0);
-    ASSERT_TRUE(ensure_identity(key, user));
-    struct stat st {};
-    ASSERT_EQ(::stat(key.c_str(), &st), 0);
-    EXPECT_EQ(st.st_uid, 65534u);
 }
 
 TEST(EnsureIdentity, ConcurrentThreadsAgreeOnOneKey) {
@@ -165,7 +140,7 @@ TEST(EnsureIdentity, ConcurrentThreadsAgreeOnOneKey) {
         threads.emplace_back([&, i] {
             while (!go.load())
                 std::this_thread::yield();
-            auto pair = ensure_identity(key, me());
+            auto pair = ensure_identity(key);
             lines[i] = pair ? pair->public_line : "error: " + pair.error().message();
         });
     }
@@ -192,7 +167,7 @@ TEST(EnsureIdentity, ConcurrentProcessesAgreeOnOneKey) {
             char c;
             while (::read(gate[0], &c, 1) > 0) {
             } // EOF when the parent closes the gate: all start together
-            auto pair = ensure_identity(key, me());
+            auto pair = ensure_identity(key);
             std::string out = pair ? pair->public_line : "error";
             test::write_text(dir.file("out" + std::to_string(i)), out);
             ::_exit(pair ? 0 : 1);
