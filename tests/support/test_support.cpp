@@ -52,6 +52,18 @@ std::string read_text(const std::string& path) {
     return ss.str();
 }
 
+std::string proc_status_field(pid_t pid, const std::string& key) {
+    std::istringstream in(read_text("/proc/" + std::to_string(pid) + "/status"));
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind(key + ":", 0) != 0)
+            continue;
+        const auto begin = line.find_first_not_of(" \t", key.size() + 1);
+        const auto end = line.find_last_not_of(" \t");
+        return begin == std::string::npos ? std::string() : line.substr(begin, end - begin + 1);
+    }
+    return "missing";
+}
+
 std::string built(const std::string& relative) {
     return std::string(FLEETBOX_BINARY_DIR) + "/" + relative;
 }

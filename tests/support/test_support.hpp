@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <sys/types.h>
 
 namespace fleetbox::test {
 
@@ -35,6 +36,9 @@ private:
 
 void write_text(const std::string& path, const std::string& text, int mode = 0644);
 std::string read_text(const std::string& path);
+// The value of one "Key:\tvalue" line of /proc/<pid>/status (e.g. "Uid", "CapEff"), trimmed;
+// "missing" when the process or the line is not there.
+std::string proc_status_field(pid_t pid, const std::string& key);
 // Path of a built binary (e.g. "tools/fleetbox/fleetbox") under the build tree.
 std::string built(const std::string& relative);
 

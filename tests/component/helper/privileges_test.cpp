@@ -46,14 +46,6 @@ constexpr uid_t kNobody = 65534;
 constexpr const char* kNetAdminOnly = "0000000000001000";
 constexpr const char* kNoCaps = "0000000000000000";
 
-std::string status_field(pid_t pid, const std::string& key) {
-    for (const auto& line :
-         split(test::read_text("/proc/" + std::to_string(pid) + "/status"), '\n'))
-        if (starts_with(line, key + ":"))
-            return std::string(trim(line.substr(key.size() + 1)));
-    return "missing";
-}
-
 uid_t owner_of(const std::string& path) {
     struct stat st {};
     return ::lstat(path.c_str(), &st) == 0 ? st.st_uid : static_cast<uid_t>(-1);
@@ -127,17 +119,17 @@ TEST_F(HelperPrivileges, ABadUserIsAUsageError) {
 TEST_F(HelperPrivileges, ARootHelperKeepsOnlyNetAdmin) {
     auto helper = spawn("web-1");
     const pid_t pid = helper.pid();
-    EXPECT_EQ(status_field(pid, "Uid"), "0\t0\t0\t0");
-    EXPECT_EQ(status_field(pid, "CapEff"), kNetAdminOnly);
-    EXPECT_EQ(status_field(pid, "CapPrm"), kNetAdminOnly);
-    EXPECT_EQ(status_field(pid, "CapBnd"), kNetAdminOnly);
-    EXPECT_EQ(status_field(pid, "CapInh"), kNoCaps);
-    EXPECT_EQ(status_field(pid, "CapAmb"), kNoCaps);
+    EXPECT_EQ(test::proc_status_field(pid, "Uid"), "0\t0\t0\t0");
+    EXPECT_EQ(test::proc_status_field(pid, "CapEff"), kNetAdminOnly);
+    EXPECT_EQ(test::proc_status_field(pid, "CapPrm"), kNetAdminOnly);
+    EXPECT_EQ(test::proc_status_field(pid, "CapBnd"), kNetAdminOnly);
+    EXPECT_EQ(test::proc_status_field(pid, "CapInh"), kNoCaps);
+    EXPECT_EQ(test::proc_status_field(pid, "CapAmb"), kNoCaps);
     // What it starts (the fake backend's stand-in for QEMU) gains nothing, though uid 0.
     auto booted = boot(helper.client(), spec_for("web-1"));
-    EXPECT_EQ(status_field(booted.qemu_pid, "Uid"), "0\t0\t0\t0");
-    EXPECT_EQ(status_field(booted.qemu_pid, "CapEff"), kNoCaps);
-    EXPECT_EQ(status_field(booted.qemu_pid, "CapPrm"), kNoCaps);
+    EXPECT_EQ(test::proc_status_field(booted.qemu_pid, "Uid"), "0\t0\t0\t0");
+    EXPECT_EQ(test::proc_status_field(booted.qemu_pid, "CapEff"), kNoCaps);
+    EXPECT_EQ(test::proc_status_field(booted.qemu_pid, "CapPrm"), kNoCaps);
 }
 
 TEST_F(HelperPrivileges, AHelperForAUserBecomesThatUserWithNetAdminOnly) {
@@ -148,18 +140,18 @@ TEST_F(HelperPrivileges, AHelperForAUserBecomesThatUserWithNetAdminOnly) {
     auto handle = launcher(options).spawn(store_, "web-1", client::HelperMode::Bound);
     ASSERT_TRUE(handle) << handle.error().message();
     const pid_t pid = handle->pid();
-    EXPECT_EQ(status_field(pid, "Uid"), "65534\t65534\t65534\t65534");
-    EXPECT_EQ(status_field(pid, "Gid"), "65534\t65534\t65534\t65534");
-    EXPECT_EQ(status_field(pid, "Groups"), "");
-    EXPECT_EQ(status_field(pid, "CapEff"), kNetAdminOnly);
-    EXPECT_EQ(status_field(pid, "CapPrm"), kNetAdminOnly);
-    EXPECT_EQ(status_field(pid, "CapBnd"), kNetAdminOnly);
+    EXPECT_EQ(test::proc_status_field(pid, "Uid"), "65534\t65534\t65534\t65534");
+    EXPECT_EQ(test::proc_status_field(pid, "Gid"), "65534\t65534\t65534\t65534");
+    EXPECT_EQ(test::proc_status_field(pid, "Groups"), "");
+    EXPECT_EQ(test::proc_status_field(pid, "CapEff"), kNetAdminOnly);
+    EXPECT_EQ(test::proc_status_field(pid, "CapPrm"), kNetAdminOnly);
+    EXPECT_EQ(test::proc_status_field(pid, "CapBnd"), kNetAdminOnly);
     EXPECT_EQ(owner_of(socket_of("web-1")), kNobody);
     EXPECT_EQ(mode_of(socket_of("web-1")), 0600);
     auto booted = boot(handle->client(), spec_for("web-1"));
-    EXPECT_EQ(status_field(booted.qemu_pid, "Uid"), "65534\t65534\t65534\t65534");
-    EXPECT_EQ(status_field(booted.qemu_pid, "CapEff"), kNoCaps);
-    EXPECT_EQ(status_field(booted.qemu_pid, "CapPrm"), kNoCaps);
+    EXPECT_EQ(test::proc_status_field(booted.qemu_pid, "Uid"), "65534\t65534\t65534\t65534");
+    EXPECT_EQ(test::proc_status_field(booted.qemu_pid, "CapEff"), kNoCaps);
+    EXPECT_EQ(test::proc_status_field(booted.qemu_pid, "CapPrm"), kNoCaps);
 }
 
 // ---- the real helper, as a non-root user, in the test's network namespace ---------------
@@ -229,8 +221,8 @@ TEST_F(RealHelperAsUser, TheWholeBackendWorksWithNetAdminOnly) {
     client::HelperLauncher launcher(real_helper(), options);
     auto handle = launcher.spawn(*store_, "web-1", client::HelperMode::Bound);
     ASSERT_TRUE(handle) << handle.error().message();
-    EXPECT_EQ(status_field(handle->pid(), "Uid"), "65534\t65534\t65534\t65534");
-    EXPECT_EQ(status_field(handle->pid(), "CapEff"), kNetAdminOnly);
+    EXPECT_EQ(test::proc_status_field(handle->pid(), "Uid"), "65534\t65534\t65534\t65534");
+    EXPECT_EQ(test::proc_status_field(handle->pid(), "CapEff"), kNetAdminOnly);
     auto& client = handle->client();
 
     // Bridge (netlink), firewall table (nftables), forwarding sysctl, record (store).
@@ -270,10 +262,10 @@ TEST_F(RealHelperAsUser, TheWholeBackendWorksWithNetAdminOnly) {
         },
         20s))
         << test::read_text(member_dir + "/helper.log") << test::read_text(member_dir + "/qemu.log");
-    EXPECT_EQ(status_field(qemu, "Uid"), "65534\t65534\t65534\t65534");
-    EXPECT_EQ(status_field(qemu, "CapEff"), kNoCaps);
-    EXPECT_EQ(status_field(qemu, "CapPrm"), kNoCaps);
-    EXPECT_EQ(status_field(qemu, "NoNewPrivs"), "1");
+    EXPECT_EQ(test::proc_status_field(qemu, "Uid"), "65534\t65534\t65534\t65534");
+    EXPECT_EQ(test::proc_status_field(qemu, "CapEff"), kNoCaps);
+    EXPECT_EQ(test::proc_status_field(qemu, "CapPrm"), kNoCaps);
+    EXPECT_EQ(test::proc_status_field(qemu, "NoNewPrivs"), "1");
     auto taps = list_links_with_prefix("fbt");
     ASSERT_TRUE(taps);
     ASSERT_EQ(taps->size(), 1u);

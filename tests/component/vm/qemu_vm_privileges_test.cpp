@@ -33,15 +33,6 @@ using namespace std::chrono_literals;
 
 constexpr uid_t kNobody = 65534;
 
-// The value of one "Key:\tvalue" line of /proc/<pid>/status.
-std::string status_field(pid_t pid, const std::string& key) {
-    for (const auto& line :
-         split(test::read_text("/proc/" + std::to_string(pid) + "/status"), '\n'))
-        if (starts_with(line, key + ":"))
-            return std::string(trim(line.substr(key.size() + 1)));
-    return "missing";
-}
-
 // Every file the process has open (readlink of /proc/<pid>/fd/*).
 std::vector<std::string> open_files(pid_t pid) {
     std::vector<std::string> files;
@@ -103,13 +94,13 @@ TEST_F(QemuVmPrivileges, QemuRunsAsTheRequestedUserWithNoPrivilege) {
     auto vm = QemuVm::launch(config, options);
     ASSERT_TRUE(vm) << vm.error().message();
     const pid_t pid = vm->pid();
-    EXPECT_EQ(status_field(pid, "Uid"), "65534\t65534\t65534\t65534");
-    EXPECT_EQ(status_field(pid, "Gid"), "65534\t65534\t65534\t65534");
-    EXPECT_EQ(status_field(pid, "Groups"), "");
-    EXPECT_EQ(status_field(pid, "CapEff"), "0000000000000000");
-    EXPECT_EQ(status_field(pid, "CapPrm"), "0000000000000000");
-    EXPECT_EQ(status_field(pid, "NoNewPrivs"), "1");
-    EXPECT_EQ(status_field(pid, "Umask"), "0077");
+    EXPECT_EQ(test::proc_status_field(pid, "Uid"), "65534\t65534\t65534\t65534");
+    EXPECT_EQ(test::proc_status_field(pid, "Gid"), "65534\t65534\t65534\t65534");
+    EXPECT_EQ(test::proc_status_field(pid, "Groups"), "");
+    EXPECT_EQ(test::proc_status_field(pid, "CapEff"), "0000000000000000");
+    EXPECT_EQ(test::proc_status_field(pid, "CapPrm"), "0000000000000000");
+    EXPECT_EQ(test::proc_status_field(pid, "NoNewPrivs"), "1");
+    EXPECT_EQ(test::proc_status_field(pid, "Umask"), "0077");
     // What QEMU made is the user's and nobody else's.
     EXPECT_EQ(owner_of(config.serial_log), kNobody);
     EXPECT_EQ(mode_of(config.serial_log), 0600);
@@ -122,9 +113,10 @@ TEST_F(QemuVmPrivileges, WithoutRunAsQemuKeepsTheLaunchersIdentityWithNoNewPrivs
     auto vm = QemuVm::launch(test::fake_vm_config(dir, true));
     ASSERT_TRUE(vm) << vm.error().message();
     const std::string uid = std::to_string(::geteuid());
-    EXPECT_EQ(status_field(vm->pid(), "Uid"), uid + "\t" + uid + "\t" + uid + "\t" + uid);
-    EXPECT_EQ(status_field(vm->pid(), "NoNewPrivs"), "1");
-    EXPECT_EQ(status_field(vm->pid(), "Umask"), "0077");
+    EXPECT_EQ(test::proc_status_field(vm->pid(), "Uid"),
+              uid + "\t" + uid + "\t" + uid + "\t" + uid);
+    EXPECT_EQ(test::proc_status_field(vm->pid(), "NoNewPrivs"), "1");
+    EXPECT_EQ(test::proc_status_field(vm->pid(), "Umask"), "0077");
 }
 
 // The overlay's header is rewritten (qemu-img rebase -u) to name `other`, a root-only file.

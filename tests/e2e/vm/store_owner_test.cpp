@@ -30,18 +30,6 @@ constexpr uid_t kNobody = 65534;
 constexpr const char* kVm = "own-web";
 constexpr const char* kCapNetAdmin = "0000000000001000"; // 1 << CAP_NET_ADMIN (12)
 
-// "Key:\tvalue" of /proc/<pid>/status ("" when absent).
-std::string proc_status_field(pid_t pid, const std::string& key) {
-    auto text = read_file("/proc/" + std::to_string(pid) + "/status");
-    if (!text)
-        return {};
-    std::istringstream in(*text);
-    for (std::string line; std::getline(in, line);)
-        if (line.rfind(key + ":", 0) == 0)
-            return std::string(trim(line.substr(key.size() + 1)));
-    return {};
-}
-
 std::string command_name(pid_t pid) {
     auto cmdline = read_file("/proc/" + std::to_string(pid) + "/cmdline").value_or("");
     return base_name(cmdline.substr(0, cmdline.find('\0')));
