@@ -1,0 +1,65 @@
+// fleetbox::Vm: one running VM, and fleetbox::start, which makes one.
+//
+//   auto vm = fleetbox::start("web", {});           // create + boot, or reuse
+//   auto r  = vm->ssh("uname -a");                   // {exit_code, out, err}
+//   vm->destroy();                                   // stop and delete its disk
+//
+// start() is idempotent: a missing VM is created and booted; a stopped one is booted from
+// its stored config (options are then ignored, with a note); a running one is returned as
+// is. The VM lives as long as the calling process: its helper is *bound*, so when the
+// process exits (or is killed, even by SIGKILL) the VM stops and its network is removed.
+// Disks persist until destroy().
+#pragma once
+
+#include <chrono>
+#include <fleetbox/error.hpp>
+#include <fleetbox/export.hpp>
+#include <fleetbox/options.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fleetbox {
+
+class FLEETBOX_API Vm {
+public:
+    class Impl;
+    explicit Vm(std::unique_ptr<Impl> impl);
+    Vm(Vm&&) noexcept;
+    Vm& operator=(Vm&&) noexcept;
+    ~Vm(); // a VM this handle booted (bound helper) stops when the handle goes away
+
+    [[nodiscard]] const std::string& name() const;
+    [[nodiscard]] const std::string& ip() const;
+    // "running", "starting", "stopped" or "error", asked of the helper now.
+    [[nodiscard]] std::string state() const;
+    // Per-phase timings of the boot that produced this handle (empty when it attached to a
+    // VM that was already running).
+    [[nodiscard]] const std::vector<PhaseTiming>& timings() const;
+    // The guest's own boot phases from its console markers, in guest seconds: "kernel",
+    // "initramfs", "userspace to sshd" (empty when the image prints no markers).
+    [[nodiscard]] const std::vector<PhaseTiming>& guest_timings() const;
+
+    // Runs `command` through the guest's shell as user fleetbox over one reused SSH
+    // connection (host key pinned). A non-zero exit is a result, not an error.
+    Result<ExecResult> ssh(const std::string& command,
+                           std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+    // Graceful shutdown (ACPI powerdown, then escalation); the disk is kept.
+    Status stop();
+    // stop(), then delete the VM's directory (disk, seed, config). Idempotent.
+    Status destroy();
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+FLEETBOX_API Result<Vm> start(const std::string& name, const Options& options = {});
+
+// Boot `name` onto the live helper already serving `sibling` (e.g. a cluster started by
+// `fleetbox up`): a stopped node re-joins its running siblings' network instead of getting
+// an isolated one. The member then belongs to that helper and outlives this handle.
+FLEETBOX_API Result<Vm> add_member(const std::string& sibling, const std::string& name,
+                                   const Options& options = {});
+
+} // namespace fleetbox
