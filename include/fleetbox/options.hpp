@@ -11,6 +11,7 @@
 #include <fleetbox/export.hpp>
 #include <functional>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,20 @@ struct ExecResult {
     int exit_code = -1;
     std::string out;
     std::string err;
+};
+
+// How Vm::ssh runs one command.
+struct ExecOptions {
+    // Bounds the command (nullopt = no bound). On expiry the command is killed together with
+    // every process it started (its process group in the guest) and the call returns Timeout.
+    std::optional<std::chrono::milliseconds> timeout;
+    // Request stop (from any thread) to kill the command the same way: Interrupted. Checked
+    // every ~200 ms.
+    std::stop_token cancel;
+    // Written to the command's stdin, followed by EOF (the default: EOF at once).
+    std::string input;
+    // Run as root through `sudo -n` in the guest (no password prompt).
+    bool as_root = false;
 };
 
 struct PhaseTiming {

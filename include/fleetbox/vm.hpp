@@ -17,6 +17,7 @@
 #include <fleetbox/options.hpp>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -42,9 +43,43 @@ public:
     [[nodiscard]] const std::vector<PhaseTiming>& guest_timings() const;
 
     // Runs `command` through the guest's shell as user fleetbox over one reused SSH
-    // connection (host key pinned). A non-zero exit is a result, not an error.
+    // connection (host key pinned). A non-zero exit is a result, not an error. Blocks until
+    // the command ends (or `timeout`). Same as ssh(command, ExecOptions{timeout}).
     Result<ExecResult> ssh(const std::string& command,
                            std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+    // The same with ExecOptions: stdin input, root, a timeout and a cancellation token. The
+    // command runs in its own process group in the guest; a timeout or cancellation kills
+    // that whole group (children included) and returns once it is gone (bounded wait), the
+    // handle stays usable. Errors: Timeout, Interrupted (cancel or Ctrl-C), Network (the
+    // connection could not be made or broke), Permission (login refused).
+    Result<ExecResult> ssh(const std::string& command, const ExecOptions& options);
+
+    // Readiness waits. Each polls (backoff 100 ms growing to 1 s) until the condition holds,
+    // blocking for at most `timeout`; the overloads taking a stop_token also end when stop is
+    // requested (Interrupted, within ~200 ms). Errors: InvalidArgument (bad input, nothing
+    // is sent to the guest), Timeout (one line: what was waited for, how long, the last
+    // observation), Interrupted, and errors waiting cannot fix (e.g. Permission).
+    //
+    // wait_for_port: a TCP connect from this host to ip():port succeeds (port 1..65535).
+    Status wait_for_port(int port, std::chrono::milliseconds timeout = std::chrono::minutes(2));
+    Status wait_for_port(int port, std::chrono::milliseconds timeout, std::stop_token cancel);
+    // wait_for_file: `guest_path` (absolute) exists in the guest (checked as root).
+    Status wait_for_file(const std::string& guest_path,
+                         std::chrono::milliseconds timeout = std::chrono::minutes(2));
+    Status wait_for_file(const std::string& guest_path, std::chrono::milliseconds timeout,
+                         std::stop_token cancel);
+    // wait_for_unit: `systemctl is-active` says "active" (a name without a suffix means
+    // .service). A unit that is "failed" ends the wait at once: ExternalCommand, quoting the
+    // state and the unit's last journal lines.
+    Status wait_for_unit(const std::string& unit,
+                         std::chrono::milliseconds timeout = std::chrono::minutes(2));
+    Status wait_for_unit(const std::string& unit, std::chrono::milliseconds timeout,
+                         std::stop_token cancel);
+    // wait_until: `command` (run as by ssh(), killed at the deadline) exits 0.
+    Status wait_until(const std::string& command,
+                      std::chrono::milliseconds timeout = std::chrono::minutes(2));
+    Status wait_until(const std::string& command, std::chrono::milliseconds timeout,
+                      std::stop_token cancel);
     // Graceful shutdown (ACPI powerdown, then escalation); the disk is kept.
     Status stop();
     // stop(), then delete the VM's directory (disk, seed, config). Idempotent.

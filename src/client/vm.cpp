@@ -37,8 +37,9 @@ std::string Vm::state() const {
 
 Result<ExecResult> Vm::ssh(const std::string& command,
                            std::optional<std::chrono::milliseconds> timeout) {
-    auto r = FBX_TRY(impl_->shell_.exec(command, timeout));
-    return ExecResult{r.exit_code, std::move(r.out), std::move(r.err)};
+    ExecOptions options; // the rest of Vm::ssh is in vm_control.cpp
+    options.timeout = timeout;
+    return ssh(command, options);
 }
 
 Status Vm::stop() {

@@ -1,8 +1,8 @@
 // GuestShell: one optional SshSession behind a mutex. exec() reuses a live session; a session
 // libssh already knows to be closed is replaced before use; a reused session that fails
 // before the command's exec request was sent (SshSession::ExecFailure::may_have_started ==
-// false, e.g. channel open answered by RST after a reboot) is replaced once and the command
-// retried on the new one.
+// false, e.g. channel open answered by RST after a reboot) with a Network error is replaced
+// once and the command retried on the new one (a cancel before the start is not retried).
 #include "guest/guest_shell.hpp"
 
 #include <mutex>
@@ -52,7 +52,8 @@ Result<ExecResult> GuestShell::exec(const std::string& command, const ExecIo& io
         return std::move(attempt).value();
     if (!s.session->alive())
         s.session.reset();
-    if (attempt.error().may_have_started || !reused) {
+    if (attempt.error().may_have_started || !reused ||
+        attempt.error().error.kind != ErrorKind::Network) {
         return tl::unexpected(std::move(attempt).error().error);
     }
     // A stale connection: the command never reached the VM. Log in again and run it once.

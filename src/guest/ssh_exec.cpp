@@ -7,9 +7,18 @@
 // polled in short slices, so a deadline or Ctrl-C is noticed within ~200 ms. The channel is
 // done when the server closes it (OpenSSH sends exit-status or exit-signal, then EOF, then
 // CLOSE). An exit signal is reported as 128+N, as a shell does (names from sigabbrev_np).
+//
+// Stopping a command (timeout, ExecIo::cancel, Ctrl-C): with ExecIo::process_group the
+// command was started in its own process group (remote_command.hpp); its pgid marker is
+// awaited (bounded), the group is SIGKILLed from a second channel on the same connection, and
+// the channel's close is awaited (bounded), so the call returns only once the remote command
+// and its children are gone (ADR 0018). In every case the top process is then sent SIGKILL
+// and the channel closed; the connection stays usable.
 #include "guest/libssh_handles.hpp"
+#include "guest/remote_command.hpp"
 #include "guest/ssh_session.hpp"
 #include "sys/interrupt.hpp"
+#include "util/strings.hpp"
 
 #include <csignal>
 #include <cstring>
@@ -25,6 +34,8 @@ using std::chrono::milliseconds;
 using namespace detail;
 
 constexpr milliseconds kPollSlice{200};
+// Bounds each step of stopping a command: its pgid marker arriving, its channel closing.
+constexpr milliseconds kStopGrace{10000};
 constexpr std::size_t kWriteChunk = 32 * 1024;
 
 int signal_number(std::string_view name) {
@@ -40,6 +51,7 @@ int signal_number(std::string_view name) {
 
 struct ExecState {
     const ExecIo* io = nullptr;
+    PgidMarker* marker = nullptr; // set for a process_group command: stdout's first line
     ExecResult result;
     std::string callback_error; // an exception thrown by a caller's stream callback
 };
@@ -57,7 +69,11 @@ int on_data(ssh_session, ssh_channel, void* data, uint32_t len, int is_stderr, v
     if (!st.callback_error.empty())
         return static_cast<int>(len);
     try { // never let an exception unwind through libssh's C frames
-        deliver(st, std::string_view(static_cast<const char*>(data), len), is_stderr != 0);
+        std::string_view chunk(static_cast<const char*>(data), len);
+        if (is_stderr == 0 && st.marker != nullptr)
+            st.marker->feed(chunk, [&](std::string_view rest) { deliver(st, rest, false); });
+        else
+            deliver(st, chunk, is_stderr != 0);
     } catch (const std::exception& e) {
         st.callback_error = e.what();
     } catch (...) {
@@ -88,14 +104,19 @@ struct CallbackGuard {
 // libssh calls must not run while the socket sits in the event).
 class EventScope {
 public:
-    explicit EventScope(ssh_session s) : session_(s), event_(ssh_event_new()) {
-        added_ = event_ && ssh_event_add_session(event_.get(), s) == SSH_OK;
-    }
+    explicit EventScope(ssh_session s) : session_(s), event_(ssh_event_new()) { acquire(); }
     ~EventScope() { release(); }
     EventScope(const EventScope&) = delete;
     EventScope& operator=(const EventScope&) = delete;
     [[nodiscard]] bool ok() const { return added_; }
+    bool acquire() {
+        if (!added_)
+            added_ = event_ && ssh_event_add_session(event_.get(), session_) == SSH_OK;
+        return added_;
+    }
     int poll(milliseconds slice) {
+        if (!acquire())
+            return SSH_ERROR;
         return ssh_event_dopoll(event_.get(), static_cast<int>(slice.count()));
     }
     void release() {
@@ -118,6 +139,50 @@ std::string summarize(const std::string& command) {
     return one_line;
 }
 
+// Polls until `done()` or `grace` has passed (or the session broke).
+template <typename Done>
+void poll_until(EventScope& event, milliseconds grace, Done done) {
+    const auto until = Clock::now() + grace;
+    while (!done() && Clock::now() < until) {
+        if (event.poll(kPollSlice) == SSH_ERROR && !event.ok())
+            return;
+    }
+}
+
+// Stops the command running on `ch`; returns what became of it, for the error message.
+// kill_group(pgid) kills the group from a second channel: "" on success, else why not.
+template <typename KillGroup>
+std::string terminate(ssh_session session, ssh_channel ch, const PgidMarker* marker,
+                      EventScope& event, KillGroup kill_group) {
+    auto closed = [&] { return ssh_channel_is_closed(ch) != 0; };
+    std::string outcome;
+    if (marker != nullptr) {
+        poll_until(event, kStopGrace, [&] { return marker->decided() || closed(); });
+        event.release();
+        if (closed()) {
+            outcome = "; it had just ended";
+        } else if (auto pgid = marker->pgid()) {
+            std::string failed = kill_group(*pgid);
+            EventScope again(session);
+            poll_until(again, kStopGrace, closed);
+            if (!closed()) {
+                outcome = "; it is still running after SIGKILL to its process group " +
+                          std::to_string(*pgid) + (failed.empty() ? "" : " (" + failed + ")");
+            } else {
+                outcome = failed.empty() ? "; its process group was killed" : "; it ended";
+            }
+        } else {
+            outcome = "; only its top process was signalled (it announced no process group)";
+        }
+    }
+    event.release();
+    if (!closed()) {
+        ssh_channel_request_send_signal(ch, "KILL");
+        ssh_channel_close(ch);
+    }
+    return outcome;
+}
+
 } // namespace
 
 Result<ExecResult> SshSession::exec(const std::string& command,
@@ -134,7 +199,7 @@ Result<ExecResult> SshSession::exec(const std::string& command, const ExecIo& io
 }
 
 SshSession::Attempt SshSession::run(const std::string& command, const ExecIo& io,
-                                    std::optional<milliseconds> timeout) {
+                                    std::optional<milliseconds> timeout, bool cleanup) {
     const std::string op = "run `" + summarize(command) + "` on " + vm_label(target_);
     auto failure = [&](ErrorKind kind, std::string why, bool started, std::string hint = {}) {
         return tl::unexpected(
@@ -142,10 +207,16 @@ SshSession::Attempt SshSession::run(const std::string& command, const ExecIo& io
     };
     if (!alive())
         return failure(ErrorKind::Network, "not connected", false);
+    if (io.cancel.stop_requested())
+        return failure(ErrorKind::Interrupted, "cancelled by the caller before it started", false);
     const auto deadline = timeout ? Clock::now() + *timeout : Clock::time_point::max();
+    const std::string request = wrap_command(command, {io.as_root, io.process_group});
 
     ExecState state;
     state.io = &io;
+    PgidMarker marker;
+    if (io.process_group)
+        state.marker = &marker;
     ssh_channel_callbacks_struct callbacks{};
     callbacks.userdata = &state;
     callbacks.channel_data_function = on_data;
@@ -159,7 +230,7 @@ SshSession::Attempt SshSession::run(const std::string& command, const ExecIo& io
     }
     ssh_set_channel_callbacks(channel.get(), &callbacks);
     CallbackGuard guard{channel.get(), &callbacks};
-    if (ssh_channel_request_exec(channel.get(), command.c_str()) != SSH_OK) {
+    if (ssh_channel_request_exec(channel.get(), request.c_str()) != SSH_OK) {
         bool lost = !alive(); // refused by a live server: it did not start
         return failure(ErrorKind::Network,
                        (lost ? "connection lost: " : "the server refused to run it: ") +
@@ -167,28 +238,66 @@ SshSession::Attempt SshSession::run(const std::string& command, const ExecIo& io
                        lost);
     }
 
-    // stdin: the input, then EOF. Output arriving meanwhile is taken by the callbacks.
+    EventScope event(session_);
+    if (!event.ok())
+        return failure(ErrorKind::Internal, "cannot poll the session", true);
+    auto stop = [&](std::string why) {
+        return why + terminate(session_, channel.get(), state.marker, event, [&](long pgid) {
+                   auto killed = run(group_kill_command(pgid, io.as_root), ExecIo{}, kStopGrace,
+                                     /*cleanup=*/true);
+                   if (!killed)
+                       return killed.error().error.message();
+                   if (killed->exit_code != 0)
+                       return "kill: exit " + std::to_string(killed->exit_code) + ": " +
+                              last_line(killed->err);
+                   return std::string();
+               });
+    };
+    // Why the wait must end now (checked between poll slices), or nullopt.
+    auto should_stop = [&]() -> std::optional<ExecFailure> {
+        if (!cleanup && interrupted())
+            return ExecFailure{Error{ErrorKind::Interrupted, 0, op, stop("interrupted"), {}}, true};
+        if (io.cancel.stop_requested()) {
+            return ExecFailure{
+                Error{ErrorKind::Interrupted, 0, op, stop("cancelled by the caller"), {}}, true};
+        }
+        if (Clock::now() >= deadline) {
+            return ExecFailure{
+                Error{ErrorKind::Timeout, 0, op,
+                      stop("did not finish within " + std::to_string(timeout->count()) + " ms"),
+                      "raise the timeout if it needs longer"},
+                true};
+        }
+        return std::nullopt;
+    };
+    auto slice = [&] {
+        return std::min(kPollSlice, std::max(milliseconds(1), std::chrono::ceil<milliseconds>(
+                                                                  deadline - Clock::now())));
+    };
+
+    // stdin: the input, then EOF, written no faster than the channel's window allows (so a
+    // command that does not read its stdin cannot block us past a deadline or a cancel).
+    // Output arriving meanwhile is taken by the callbacks.
     for (std::size_t off = 0; off < io.input.size() && !ssh_channel_is_closed(channel.get());) {
-        if (Clock::now() >= deadline)
-            break;
-        auto n = static_cast<uint32_t>(std::min(kWriteChunk, io.input.size() - off));
+        if (auto why = should_stop())
+            return tl::unexpected(std::move(*why));
+        auto window = ssh_channel_window_size(channel.get());
+        if (window == 0) {
+            event.poll(slice());
+            continue;
+        }
+        event.release(); // a blocking write must not run with the socket in the event
+        auto n = static_cast<uint32_t>(
+            std::min({kWriteChunk, io.input.size() - off, static_cast<std::size_t>(window)}));
         int w = ssh_channel_write(channel.get(), io.input.data() + off, n);
         if (w == SSH_ERROR)
             break; // closed by the command, or a lost connection (seen below)
         off += static_cast<std::size_t>(w);
     }
+    event.release();
     if (!ssh_channel_is_closed(channel.get()))
         ssh_channel_send_eof(channel.get());
 
-    EventScope event(session_);
-    if (!event.ok())
-        return failure(ErrorKind::Internal, "cannot poll the session", true);
-    auto stop = [&](const char* why) {
-        event.release();
-        ssh_channel_request_send_signal(channel.get(), "KILL");
-        ssh_channel_close(channel.get());
-        return std::string(why);
-    };
     while (!ssh_channel_is_closed(channel.get())) {
         if (!alive()) {
             return failure(ErrorKind::Network, "connection lost: " + last_error(session_), true,
@@ -196,20 +305,14 @@ SshSession::Attempt SshSession::run(const std::string& command, const ExecIo& io
         }
         if (!state.callback_error.empty()) {
             return failure(ErrorKind::Internal,
-                           stop("output callback failed: ") + state.callback_error, true);
+                           stop("output callback failed: " + state.callback_error), true);
         }
-        if (interrupted())
-            return failure(ErrorKind::Interrupted, stop("interrupted"), true);
-        auto now = Clock::now();
-        if (now >= deadline) {
-            return failure(ErrorKind::Timeout,
-                           stop("did not finish within ") + std::to_string(timeout->count()) +
-                               " ms",
-                           true, "the command was killed; raise the timeout if it needs longer");
-        }
-        auto slice = std::min(kPollSlice, std::chrono::ceil<milliseconds>(deadline - now));
-        event.poll(slice); // SSH_ERROR here is EINTR or a broken socket: checked above
+        if (auto why = should_stop())
+            return tl::unexpected(std::move(*why));
+        event.poll(slice()); // SSH_ERROR here is EINTR or a broken socket: checked above
     }
+    if (auto rest = marker.flush(); !rest.empty() && state.callback_error.empty())
+        deliver(state, rest, false);
     if (!state.callback_error.empty()) {
         return failure(ErrorKind::Internal, "output callback failed: " + state.callback_error,
                        true);

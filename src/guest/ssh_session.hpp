@@ -55,9 +55,10 @@ public:
 
     // Runs `command` through the login shell of the remote user on a new channel and waits
     // for it to finish. A non-zero exit status is not an error (see ExecResult::exit_code).
-    // `timeout` (nullopt = none) bounds the command; on expiry the command is sent SIGKILL,
-    // its channel closed and Timeout returned (the session stays usable). A lost connection
-    // is Network; Ctrl-C (sys/interrupt) is Interrupted.
+    // `timeout` (nullopt = none) bounds the command; on expiry the command is sent SIGKILL
+    // (with ExecIo::process_group: its whole process group, and the call waits, bounded, for
+    // it to end), its channel closed and Timeout returned (the session stays usable). A lost
+    // connection is Network; Ctrl-C (sys/interrupt) or ExecIo::cancel is Interrupted.
     Result<ExecResult> exec(const std::string& command,
                             std::optional<std::chrono::milliseconds> timeout = std::nullopt);
     Result<ExecResult> exec(const std::string& command, const ExecIo& io,
@@ -81,8 +82,9 @@ private:
     using Attempt = tl::expected<ExecResult, ExecFailure>;
 
     SshSession(SshTarget target, ssh_session_struct* session, std::chrono::milliseconds step);
+    // `cleanup`: a command that stops another one (ignores Ctrl-C, which set that off).
     Attempt run(const std::string& command, const ExecIo& io,
-                std::optional<std::chrono::milliseconds> timeout);
+                std::optional<std::chrono::milliseconds> timeout, bool cleanup = false);
 
     SshTarget target_;
     ssh_session_struct* session_ = nullptr;

@@ -8,6 +8,7 @@
 #include "util/error.hpp"
 
 #include <functional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 
@@ -34,10 +35,18 @@ struct ExecResult {
 // (so a command that reads stdin never waits for more). When a callback is set, that stream
 // is delivered to it in chunks as it arrives instead of being collected in ExecResult; the
 // callback runs on the calling thread and must not call back into the session.
+//
+// `cancel`: once stop is requested (from any thread), the command is stopped as on a timeout
+// and the exec returns Interrupted. `as_root` runs it through `sudo -n`. With
+// `process_group`, a timeout or cancellation kills the command's whole process group in the
+// guest, not just its top process (remote_command.hpp, ADR 0018).
 struct ExecIo {
     std::string_view input;
     std::function<void(std::string_view)> on_stdout;
     std::function<void(std::string_view)> on_stderr;
+    std::stop_token cancel;
+    bool as_root = false;
+    bool process_group = false;
 };
 
 // "VM web"
