@@ -158,7 +158,8 @@ Status wait_for(const WaitSpec& spec, const Probe& probe, const WaitClock& clock
             return fail(seen.error ? std::move(*seen.error)
                                    : Error{ErrorKind::Internal, 0, op, "the check failed", {}});
         }
-        last = std::move(seen.detail);
+        if (!seen.cut_short || last.empty())
+            last = std::move(seen.detail);
         left = std::chrono::ceil<milliseconds>(deadline - clock.now());
         if (left <= milliseconds(0)) {
             return fail(ErrorKind::Timeout, op,

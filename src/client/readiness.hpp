@@ -37,12 +37,15 @@ struct Observation {
     Verdict verdict = Verdict::NotYet;
     std::string detail;         // NotYet: the last observation, one line ("exit 1: ...")
     std::optional<Error> error; // Failed: returned as is, the wait ends
+    // NotYet because the check itself ran out of the time left: it says less than the check
+    // before it, so the timeout error quotes that one instead (when there was one).
+    bool cut_short = false;
 
-    static Observation ready() { return {Verdict::Ready, {}, std::nullopt}; }
-    static Observation not_yet(std::string detail) {
-        return {Verdict::NotYet, std::move(detail), std::nullopt};
+    static Observation ready() { return {Verdict::Ready, {}, std::nullopt, false}; }
+    static Observation not_yet(std::string detail, bool cut_short = false) {
+        return {Verdict::NotYet, std::move(detail), std::nullopt, cut_short};
     }
-    static Observation failed(Error e) { return {Verdict::Failed, {}, std::move(e)}; }
+    static Observation failed(Error e) { return {Verdict::Failed, {}, std::move(e), false}; }
 };
 
 // The pause before the next check: 100 ms, then x1.5 each time, at most 1 s.

@@ -38,7 +38,8 @@ Observation check(guest::GuestShell& shell, const std::string& command, const gu
     if (!r) {
         switch (r.error().kind) {
         case ErrorKind::Timeout:
-            return Observation::not_yet("the check was still running at the deadline (killed)");
+            return Observation::not_yet("the check was still running at the deadline (killed)",
+                                        /*cut_short=*/true);
         case ErrorKind::Network:
             return Observation::not_yet(r.error().message());
         default:
@@ -84,8 +85,10 @@ Status Vm::wait_for_port(int port, milliseconds timeout, std::stop_token cancel)
         auto probe = tcp_probe(impl_->ip_, port, std::min(budget, kPortProbe), label);
         if (probe)
             return Observation::ready();
-        if (probe.error().kind == ErrorKind::Network || probe.error().kind == ErrorKind::Timeout)
-            return Observation::not_yet(client::reason(probe.error()));
+        if (probe.error().kind == ErrorKind::Network || probe.error().kind == ErrorKind::Timeout) {
+            bool cut = probe.error().kind == ErrorKind::Timeout && budget < kPortProbe;
+            return Observation::not_yet(client::reason(probe.error()), cut);
+        }
         return Observation::failed(std::move(probe).error());
     });
 }

@@ -11,6 +11,7 @@
 #include <fleetbox/fleetbox.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <iostream>
 #include <stop_token>
 #include <thread>
 
@@ -70,6 +71,7 @@ TEST_F(ReadinessVm, WaitsAndStoppableCommands) {
         EXPECT_EQ(r.error().kind, ErrorKind::Timeout) << r.error().message();
         EXPECT_THAT(r.error().message(), HasSubstr("TCP port 8081 on VM e2e-ready"));
         EXPECT_THAT(r.error().message(), HasSubstr("last check: Connection refused"));
+        std::cout << "[ info ] " << r.error().message() << "\n";
     }
     {
         SCOPED_TRACE("wait_for_port: a listener started later is seen");
@@ -92,7 +94,7 @@ TEST_F(ReadinessVm, WaitsAndStoppableCommands) {
         EXPECT_TRUE(r) << r.error().message();
         auto root_file = vm->wait_for_file("/root/fbx-root-file", 120s);
         EXPECT_TRUE(root_file) << root_file.error().message();
-        auto missing = vm->wait_for_file("/tmp/never there", 1s);
+        auto missing = vm->wait_for_file("/tmp/never there", 5s);
         ASSERT_FALSE(missing);
         EXPECT_EQ(missing.error().kind, ErrorKind::Timeout);
         EXPECT_THAT(missing.error().message(), HasSubstr("last check: it does not exist"));
@@ -116,6 +118,7 @@ TEST_F(ReadinessVm, WaitsAndStoppableCommands) {
         EXPECT_EQ(bad.error().kind, ErrorKind::ExternalCommand) << bad.error().message();
         EXPECT_THAT(bad.error().message(), HasSubstr("the unit is failed"));
         EXPECT_THAT(bad.error().message(), HasSubstr("fbx-bad-says-goodbye"));
+        std::cout << "[ info ] " << bad.error().message() << "\n";
         auto evil = vm->wait_for_unit("ssh; touch /tmp/pwned", 1s);
         ASSERT_FALSE(evil);
         EXPECT_EQ(evil.error().kind, ErrorKind::InvalidArgument);
@@ -125,10 +128,11 @@ TEST_F(ReadinessVm, WaitsAndStoppableCommands) {
         must(*vm, "setsid -f sh -c 'sleep 2; touch /tmp/fbx-until' </dev/null >/dev/null 2>&1");
         auto r = vm->wait_until("test -e /tmp/fbx-until", 120s);
         EXPECT_TRUE(r) << r.error().message();
-        auto never = vm->wait_until("echo not yet >&2; exit 4", 2s);
+        auto never = vm->wait_until("echo not yet >&2; exit 4", 5s);
         ASSERT_FALSE(never);
         EXPECT_EQ(never.error().kind, ErrorKind::Timeout);
         EXPECT_THAT(never.error().message(), HasSubstr("last check: exit 4: not yet"));
+        std::cout << "[ info ] " << never.error().message() << "\n";
     }
     {
         SCOPED_TRACE("ssh timeout kills the command and its children");
@@ -138,6 +142,7 @@ TEST_F(ReadinessVm, WaitsAndStoppableCommands) {
         ASSERT_FALSE(r);
         EXPECT_EQ(r.error().kind, ErrorKind::Timeout) << r.error().message();
         EXPECT_THAT(r.error().message(), HasSubstr("process group was killed"));
+        std::cout << "[ info ] " << r.error().message() << "\n";
         EXPECT_EQ(pgrep(*vm, "sleep 30[1]"), 1);
     }
     {
@@ -163,6 +168,7 @@ TEST_F(ReadinessVm, WaitsAndStoppableCommands) {
         ASSERT_FALSE(r);
         EXPECT_EQ(r.error().kind, ErrorKind::Interrupted) << r.error().message();
         EXPECT_THAT(r.error().message(), HasSubstr("cancelled by the caller"));
+        std::cout << "[ info ] " << r.error().message() << "\n";
         EXPECT_EQ(pgrep(*vm, "sleep 30[3]"), 1);
     }
     {

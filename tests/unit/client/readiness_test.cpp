@@ -160,6 +160,39 @@ TEST(WaitFor, TimeoutIsOneLineWithTheLastObservation) {
     EXPECT_EQ(total, 2000ms);
 }
 
+TEST(WaitFor, ACheckCutShortByTheDeadlineDoesNotHideTheOneBefore) {
+    FakeClock fc;
+    int calls = 0;
+    auto r = wait_for(
+        spec(1s),
+        [&](milliseconds budget) {
+            if (++calls == 1) {
+                fc.t += 700ms; // a slow check
+                return Observation::not_yet("exit 4: not yet");
+            }
+            fc.t += budget; // runs into the deadline
+            return Observation::not_yet("still running at the deadline", /*cut_short=*/true);
+        },
+        fc.clock());
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, ErrorKind::Timeout);
+    EXPECT_NE(r.error().message().find("last check: exit 4: not yet"), std::string::npos)
+        << r.error().message();
+    // Only cut-short checks: the last of them is all there is to say.
+    FakeClock fc2;
+    auto only = wait_for(
+        spec(1s),
+        [&](milliseconds budget) {
+            fc2.t += budget;
+            return Observation::not_yet("still running at the deadline", true);
+        },
+        fc2.clock());
+    ASSERT_FALSE(only);
+    EXPECT_NE(only.error().message().find("last check: still running at the deadline"),
+              std::string::npos)
+        << only.error().message();
+}
+
 TEST(WaitFor, ZeroTimeoutStillChecksOnce) {
     FakeClock fc;
     int calls = 0;
