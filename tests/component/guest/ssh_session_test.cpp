@@ -11,8 +11,10 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <pwd.h>
+#include <stop_token>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <thread>
 
 namespace fleetbox::guest {
 namespace {
@@ -119,6 +121,41 @@ TEST_F(SshSessionTest, TimeoutKillsCommandAndKeepsSession) {
     auto again = s.exec("echo ok", 20s);
     ASSERT_TRUE(again) << again.error().message();
     EXPECT_EQ(again->out, "ok\n");
+}
+
+TEST_F(SshSessionTest, CancelFromAnotherThreadStopsCommandAndKeepsSession) {
+    auto s = connect_ok();
+    std::stop_source source;
+    std::jthread canceller([&] {
+        std::this_thread::sleep_for(300ms);
+        source.request_stop();
+    });
+    ExecIo io;
+    io.cancel = source.get_token();
+    auto r = s.exec("sleep 30", io, 20s);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, ErrorKind::Interrupted) << r.error().message();
+    EXPECT_NE(r.error().message().find("cancelled by the caller"), std::string::npos)
+        << r.error().message();
+    EXPECT_TRUE(s.alive());
+    auto again = s.exec("echo ok", 20s);
+    ASSERT_TRUE(again) << again.error().message();
+    EXPECT_EQ(again->out, "ok\n");
+}
+
+TEST_F(SshSessionTest, CancelledBeforeTheStartRunsNothing) {
+    GuestShell shell(good_target(), 10s);
+    ASSERT_TRUE(shell.exec("true", 20s));
+    const int before = server.commands();
+    std::stop_source source;
+    source.request_stop();
+    ExecIo io;
+    io.cancel = source.get_token();
+    auto r = shell.exec("touch ran", io, 20s);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, ErrorKind::Interrupted);
+    EXPECT_EQ(server.commands(), before) << "neither run nor retried";
+    EXPECT_EQ(shell.logins(), 1);
 }
 
 TEST_F(SshSessionTest, ChangedHostKeyIsRefused) {
