@@ -139,11 +139,15 @@ std::string summarize(const std::string& command) {
     return one_line;
 }
 
+bool connected(ssh_session s) {
+    return ssh_is_connected(s) != 0 && (ssh_get_status(s) & (SSH_CLOSED | SSH_CLOSED_ERROR)) == 0;
+}
+
 // Polls until `done()` or `grace` has passed (or the session broke).
 template <typename Done>
-void poll_until(EventScope& event, milliseconds grace, Done done) {
+void poll_until(ssh_session session, EventScope& event, milliseconds grace, Done done) {
     const auto until = Clock::now() + grace;
-    while (!done() && Clock::now() < until) {
+    while (!done() && Clock::now() < until && connected(session)) {
         if (event.poll(kPollSlice) == SSH_ERROR && !event.ok())
             return;
     }
@@ -157,14 +161,14 @@ std::string terminate(ssh_session session, ssh_channel ch, const PgidMarker* mar
     auto closed = [&] { return ssh_channel_is_closed(ch) != 0; };
     std::string outcome;
     if (marker != nullptr) {
-        poll_until(event, kStopGrace, [&] { return marker->decided() || closed(); });
+        poll_until(session, event, kStopGrace, [&] { return marker->decided() || closed(); });
         event.release();
         if (closed()) {
             outcome = "; it had just ended";
         } else if (auto pgid = marker->pgid()) {
             std::string failed = kill_group(*pgid);
             EventScope again(session);
-            poll_until(again, kStopGrace, closed);
+            poll_until(session, again, kStopGrace, closed);
             if (!closed()) {
                 outcome = "; it is still running after SIGKILL to its process group " +
                           std::to_string(*pgid) + (failed.empty() ? "" : " (" + failed + ")");
