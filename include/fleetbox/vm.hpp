@@ -49,16 +49,21 @@ public:
                            std::optional<std::chrono::milliseconds> timeout = std::nullopt);
     // The same with ExecOptions: stdin input, root, a timeout and a cancellation token. The
     // command runs in its own process group in the guest; a timeout or cancellation kills
-    // that whole group (children included) and returns once it is gone (bounded wait), the
-    // handle stays usable. Errors: Timeout, Interrupted (cancel or Ctrl-C), Network (the
-    // connection could not be made or broke), Permission (login refused).
+    // that whole group (children included) and returns once it is gone (a bounded wait of a
+    // few seconds more; processes that left the group on purpose, e.g. via setsid, survive).
+    // The handle stays usable. `options` is only read during the call (the stop_token may
+    // be triggered from any thread). Calls from several threads on one Vm run one at a time.
+    // Errors: Timeout, Interrupted (cancel or Ctrl-C), Network (the connection could not be
+    // made or broke), Permission/NotFound (login or host key refused).
     Result<ExecResult> ssh(const std::string& command, const ExecOptions& options);
 
-    // Readiness waits. Each polls (backoff 100 ms growing to 1 s) until the condition holds,
-    // blocking for at most `timeout`; the overloads taking a stop_token also end when stop is
-    // requested (Interrupted, within ~200 ms). Errors: InvalidArgument (bad input, nothing
-    // is sent to the guest), Timeout (one line: what was waited for, how long, the last
-    // observation), Interrupted, and errors waiting cannot fix (e.g. Permission).
+    // Readiness waits. Each checks at once, then polls (pauses of 100 ms growing to 1 s)
+    // until the condition holds, blocking for about `timeout` at most (a check running at
+    // the deadline is stopped first); the overloads taking a stop_token also end when stop is
+    // requested from any thread (Interrupted, within ~200 ms). Errors: InvalidArgument (bad
+    // input; nothing is sent to the guest), Timeout (one line: what was waited for, how
+    // long, the last observation), Interrupted, and errors waiting cannot fix (e.g.
+    // Permission). Checks that cannot reach the VM (Network) count as "not yet".
     //
     // wait_for_port: a TCP connect from this host to ip():port succeeds (port 1..65535).
     Status wait_for_port(int port, std::chrono::milliseconds timeout = std::chrono::minutes(2));
