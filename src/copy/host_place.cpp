@@ -37,7 +37,7 @@ Status ensure_parent(const std::string& parent) {
                             "the destination's parent must be a directory");
             break;
         }
-        if (errno != ENOENT || probe == "/" || probe == ".")
+        if ((errno != ENOENT && errno != ENOTDIR) || probe == "/" || probe == ".")
             return fail_errno("inspect " + probe, errno);
         probe = parent_of(probe);
     }

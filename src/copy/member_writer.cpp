@@ -49,6 +49,8 @@ Result<int> MemberWriter::parent_of(const MemberMeta& m, std::string& leaf) {
         return cached_fd_.get();
     Fd fd(::openat(dir_fd_, out_name_.c_str(), kDirFlags));
     std::string at = "the top entry";
+    if (!fd && errno == ENOENT)
+        return unsafe_entry(m.name, "its parent " + at + " is not in the archive before it");
     if (!fd)
         return unsafe_entry(m.name, "its parent " + at + " " + not_a_dir(dir_fd_, out_name_));
     for (std::size_t i = 0; i < depth; ++i) {
