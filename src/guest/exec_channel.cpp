@@ -211,6 +211,7 @@ Status ExecChannel::send_eof() {
 Result<std::size_t> ExecChannel::read(char* buf, std::size_t size) {
     auto& s = *st_;
     auto want = static_cast<uint32_t>(std::min<std::size_t>(size, 1U << 20));
+    FBX_CHECK(s.check_stop());
     for (;;) {
         int n = ssh_channel_read_nonblocking(s.channel.get(), buf, want, 0);
         if (n > 0)
