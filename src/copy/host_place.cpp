@@ -8,6 +8,8 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
 
 namespace fleetbox::copy {
 
@@ -26,8 +28,10 @@ std::string parent_of(const std::string& path) {
     return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-Status ensure_parent(const std::string& parent) {
+// Returns the directories it had to create, deepest first.
+Result<std::vector<std::string>> ensure_parent(const std::string& parent) {
     // The nearest existing ancestor decides: a file there can never hold the destination.
+    std::vector<std::string> created;
     std::string probe = parent;
     for (;;) {
         struct stat st {};
@@ -39,9 +43,11 @@ Status ensure_parent(const std::string& parent) {
         }
         if ((errno != ENOENT && errno != ENOTDIR) || probe == "/" || probe == ".")
             return fail_errno("inspect " + probe, errno);
+        created.push_back(probe);
         probe = parent_of(probe);
     }
-    return ensure_dir(parent, 0755);
+    FBX_CHECK(ensure_dir(parent, 0755));
+    return created;
 }
 
 } // namespace
@@ -55,19 +61,30 @@ Result<Scratch> Scratch::next_to(const std::string& destination) {
     while (dest.size() > 1 && dest.back() == '/')
         dest.pop_back();
     std::string parent = parent_of(dest);
-    FBX_CHECK(ensure_parent(parent));
-    auto dir = FBX_TRY(TempDir::create(parent, ".fleetbox-copy-"));
-    Fd fd(::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    auto created = FBX_TRY(ensure_parent(parent));
+    auto dir = TempDir::create(parent, ".fleetbox-copy-");
+    if (!dir) {
+        for (const auto& d : created)
+            ::rmdir(d.c_str());
+        return tl::unexpected(std::move(dir).error());
+    }
+    Fd fd(::open(dir->path().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd)
-        return fail_errno("open " + dir.path(), errno);
-    return Scratch(dest, std::move(dir), std::move(fd));
+        return fail_errno("open " + dir->path(), errno);
+    Scratch scratch(dest, std::move(*dir), std::move(fd));
+    scratch.created_ = std::move(created);
+    return scratch;
 }
 
 Scratch::~Scratch() {
-    if (dir_ && !dir_->path().empty()) {
-        make_tree_removable(dir_->path());
-        (void)dir_->remove();
-    }
+    if (!dir_ || dir_->path().empty())
+        return; // moved from
+    make_tree_removable(dir_->path());
+    (void)dir_->remove();
+    // A copy that did not land leaves no parent directories behind either.
+    if (!committed_)
+        for (const auto& d : created_)
+            ::rmdir(d.c_str());
 }
 
 Status Scratch::commit(const std::string& name, bool is_dir) {
@@ -82,12 +99,14 @@ Status Scratch::commit(const std::string& name, bool is_dir) {
         // The old tree goes to the scratch directory, removed with it.
         if (::renameat2(fd(), name.c_str(), AT_FDCWD, destination_.c_str(), RENAME_EXCHANGE) != 0)
             return fail_errno("replace " + destination_, errno);
+        committed_ = true;
         return {};
     }
     if (exists && is_dir)
         return fail(ErrorKind::InvalidArgument, destination_ + " exists and is not a directory");
     if (::renameat(fd(), name.c_str(), AT_FDCWD, destination_.c_str()) != 0)
         return fail_errno("move into place " + destination_, errno);
+    committed_ = true;
     return {};
 }
 

@@ -15,6 +15,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace fleetbox::copy {
 
@@ -22,7 +23,8 @@ class Scratch {
 public:
     // Checks the destination's parent (the nearest existing ancestor must be a directory:
     // InvalidArgument "<path> is not a directory" otherwise), creates the missing parents, then
-    // the scratch directory (mode 0700) inside it.
+    // the scratch directory (mode 0700) inside it. Parents it made are removed again when the
+    // copy does not land.
     static Result<Scratch> next_to(const std::string& destination);
     Scratch(Scratch&&) noexcept = default;
     Scratch& operator=(Scratch&&) noexcept = default;
@@ -39,6 +41,8 @@ private:
     std::string destination_;
     std::optional<TempDir> dir_;
     Fd fd_;
+    std::vector<std::string> created_; // parents this scratch made, deepest first
+    bool committed_ = false;
 };
 
 // Makes every directory below `path` (not following symlinks) writable by its owner, so the

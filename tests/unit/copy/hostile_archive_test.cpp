@@ -170,6 +170,14 @@ TEST_F(Hostile, DestinationParentIsAFile) {
     EXPECT_EQ(r.error().message(), blocker + " is not a directory");
 }
 
+TEST_F(Hostile, ParentsMadeForAFailedCopyAreRemoved) {
+    dest = parent + "/new/deeper/out";
+    ASSERT_FALSE(download({file("other")}));
+    EXPECT_TRUE(fs::is_empty(parent));
+    ASSERT_TRUE(download({file("top", "f")}));
+    EXPECT_EQ(*read_file(dest), "f");
+}
+
 TEST_F(Hostile, GarbageStream) {
     auto bytes = std::make_shared<std::string>(std::string(4096, 'z'));
     auto scratch = Scratch::next_to(dest);
