@@ -1,4 +1,4 @@
-// ExecChannel: libssh's non-blocking channel reads plus poll(2) on the session socket.
+// ExecChannel: libssh's non-blocking channel reads, and ssh_event polls to wait.
 //
 // libssh 0.10 facts relied on: with no data callback set, incoming channel data is kept in
 // the channel's stdout/stderr buffers and the receive window is re-opened only as those
@@ -6,7 +6,8 @@
 // one window (flow control, not memory, stops a fast guest). ssh_channel_read_nonblocking
 // processes whatever packets the socket has without waiting, so "drain stderr" doubles as the
 // pump that takes in window adjustments. ssh_channel_write never waits for the window when it
-// is asked for no more than ssh_channel_window_size(); it only flushes the socket. The exit
+// is asked for no more than ssh_channel_window_size(); it only flushes the socket. Waiting is
+// an ssh_event poll slice, which processes every packet that arrives. The exit
 // status arrives in a channel callback (OpenSSH sends exit-status or exit-signal, then EOF and
 // CLOSE); an exit signal reads as 128+N, as a shell reports it.
 #include "guest/exec_channel.hpp"
@@ -125,11 +126,21 @@ struct ExecChannel::State {
         s.exit_known = true;
     }
 
-    // Sleeps until the socket has something to read, at most one poll slice.
+    // Waits at most one poll slice for the socket, handling whatever arrives (data, window
+    // adjustments, exit status, EOF, CLOSE). An ssh_event processes packets whatever the
+    // channel's state (the non-blocking reads stop doing so once the peer sent EOF); the
+    // session sits in the event only for the wait (blocking libssh calls must not run while
+    // it is there).
     Status wait_io() {
         FBX_CHECK(check_stop());
-        pollfd p{ssh_get_fd(session), POLLIN, 0};
-        ::poll(&p, 1, kPollSliceMs);
+        EventPtr event(ssh_event_new());
+        if (!event || ssh_event_add_session(event.get(), session) != SSH_OK) {
+            pollfd p{ssh_get_fd(session), POLLIN, 0};
+            ::poll(&p, 1, kPollSliceMs);
+            return {};
+        }
+        ssh_event_dopoll(event.get(), kPollSliceMs);
+        ssh_event_remove_session(event.get(), session);
         return {};
     }
 };
