@@ -16,8 +16,19 @@ bool contains(const std::string& s, std::string_view needle) {
     return s.find(needle) != std::string::npos;
 }
 
-// The first line that says what went wrong (tar's own warnings and summary are skipped).
+constexpr std::string_view kReasons[] = {"No space left on device",  "Disk quota exceeded",
+                                         "Permission denied",        "Operation not permitted",
+                                         "a password is required",   "Read-only file system",
+                                         "No such file or directory"};
+
+// The line that says what went wrong: the first naming a known reason, else the first that
+// is not one of tar's warnings or its closing summary.
 std::string first_line(const std::string& err) {
+    std::istringstream scan(err);
+    for (std::string line; std::getline(scan, line);)
+        for (auto reason : kReasons)
+            if (contains(line, reason))
+                return line;
     std::istringstream in(err);
     std::string first;
     for (std::string line; std::getline(in, line);) {
@@ -49,7 +60,12 @@ t=$(mktemp -d -- "$p/.fleetbox-copy-XXXXXX") || exit 1
 trap 'rm -rf -- "$t"' EXIT
 trap 'exit 1' HUP INT TERM PIPE
 mkdir -- "$t/x" || exit 1
-tar -x -f - -p --no-same-owner -C "$t/x" || exit 2
+if ! tar -x -f - -p --no-same-owner -C "$t/x"; then
+  # GNU tar reports a full disk as "Wrote only N of M bytes", without the reason: say it.
+  free=$(df -Pk -- "$t" 2>/dev/null | awk 'NR == 2 { print $4 }')
+  [ -n "$free" ] && [ "$free" -lt 64 ] && echo "$d: No space left on device" >&2
+  exit 2
+fi
 [ -f "$t/x/$s" ] || { echo "the copy was interrupted before its end" >&2; exit 1; }
 n="$t/x/$b"
 if [ -d "$d" ] && [ ! -L "$d" ]; then
