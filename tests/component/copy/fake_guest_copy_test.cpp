@@ -55,7 +55,7 @@ TEST_F(FakeGuestCopy, TreeRoundTrip) {
     ASSERT_EQ(::chmod((src + "/run.sh").c_str(), 0755), 0);
     test::write_text(src + "/sub/data", std::string(3 << 20, 'd'));
     fs::create_symlink("run.sh", src + "/link");
-    std::string dest = guest_root + "/a/b/app";
+    std::string dest = guest_root + "/a/it's b/$(app) *";
     auto up = upload(*shell, src, dest, settings());
     ASSERT_TRUE(up) << up.error().message();
     struct stat st {};
@@ -63,7 +63,7 @@ TEST_F(FakeGuestCopy, TreeRoundTrip) {
     EXPECT_EQ(st.st_mode & 07777, 0755U);
     EXPECT_EQ(fs::read_symlink(dest + "/link"), "run.sh");
     EXPECT_EQ(*read_file(dest + "/sub/data"), std::string(3 << 20, 'd'));
-    EXPECT_EQ(*list_dir(guest_root + "/a/b"), std::vector<std::string>{"app"});
+    EXPECT_EQ(*list_dir(guest_root + "/a/it's b"), std::vector<std::string>{"$(app) *"});
 
     auto down = download(*shell, dest, dir.file("back/app"), settings());
     ASSERT_TRUE(down) << down.error().message();
@@ -81,7 +81,7 @@ TEST_F(FakeGuestCopy, TreeRoundTrip) {
     EXPECT_EQ(over_dir.error().message(),
               "guest tar: " + dest + " is a directory: name the file to create in it");
     EXPECT_TRUE(fs::is_directory(dest));
-    EXPECT_EQ(*list_dir(guest_root + "/a/b"), std::vector<std::string>{"app"});
+    EXPECT_EQ(*list_dir(guest_root + "/a/it's b"), std::vector<std::string>{"$(app) *"});
 }
 
 TEST_F(FakeGuestCopy, GuestErrors) {
