@@ -78,6 +78,7 @@ TEST_F(Pack, TreeUnderTheRenamedTopWithTheSentinelLast) {
     write("sub/data", "d", 0600);
     fs::create_symlink("/etc/passwd", src + "/abs"); // the user's own link: kept as is
     fs::create_symlink("run.sh", src + "/rel");
+    ASSERT_EQ(::mkfifo((src + "/pipe").c_str(), 0640), 0); // listed, never opened
     ASSERT_TRUE(pack(src, "bin"));
     auto seen = read_back(bytes);
     ASSERT_GE(seen.size(), 6U);
@@ -98,6 +99,8 @@ TEST_F(Pack, TreeUnderTheRenamedTopWithTheSentinelLast) {
     EXPECT_EQ(by_name["bin/abs"].link, "/etc/passwd");
     EXPECT_EQ(by_name["bin/rel"].link, "run.sh");
     EXPECT_TRUE(by_name["bin/abs"].data.empty()) << "a symlink must never be followed";
+    EXPECT_EQ(by_name["bin/pipe"].type, static_cast<unsigned>(AE_IFIFO));
+    EXPECT_EQ(by_name["bin/pipe"].perm, 0640U);
 }
 
 TEST_F(Pack, SingleFileAndSymlinkTop) {
