@@ -55,7 +55,12 @@ std::string upload_command(const GuestPath& dest, const std::string& top, bool a
     s += "d=" + shell_quote(dest.path) + " p=" + shell_quote(dest.dir) + " b=" + shell_quote(top) +
          " s=" + shell_quote(sentinel_for(top)) + "\n";
     s += R"(
-[ -d "$p" ] || mkdir -p -- "$p" || exit 1
+if [ ! -d "$p" ]; then
+  a=$p
+  while [ ! -e "$a" ] && [ ! -L "$a" ]; do a=$(dirname -- "$a"); done
+  [ -d "$a" ] || { echo "$a is not a directory" >&2; exit 1; }
+  mkdir -p -- "$p" || exit 1
+fi
 t=$(mktemp -d -- "$p/.fleetbox-copy-XXXXXX") || exit 1
 trap 'rm -rf -- "$t"' EXIT
 trap 'exit 1' HUP INT TERM PIPE
@@ -109,6 +114,8 @@ Error guest_error(const guest::ExecResult& result, bool as_root) {
             hint = "copy as root (CopyOptions::as_root, fleetbox cp --root)";
     } else if (contains(line, "No such file or directory")) {
         kind = ErrorKind::NotFound;
+    } else if (contains(line, "is not a directory") || contains(line, "is a directory: ")) {
+        kind = ErrorKind::InvalidArgument; // the script's own checks of the destination
     }
     return Error{kind, 0, "guest tar", line, hint};
 }

@@ -29,7 +29,8 @@ std::string download_command(const GuestPath& source, bool as_root);
 // `guest tar: <first meaningful stderr line>` with a kind read from it: NoSpace ("No space
 // left on device", "Disk quota exceeded"), Permission ("Permission denied", "Operation not
 // permitted", sudo's "a password is required", "Read-only file system"), NotFound ("No such
-// file or directory"), else ExternalCommand.
+// file or directory"), InvalidArgument (the destination or its parent has the wrong type),
+// else ExternalCommand.
 Error guest_error(const guest::ExecResult& result, bool as_root);
 
 } // namespace fleetbox::copy

@@ -95,9 +95,9 @@ TEST_F(FakeGuestCopy, GuestErrors) {
     test::write_text(dir.file("one"), "1");
     auto parent_file = upload(*shell, dir.file("one"), guest_root + "/file/x/y", settings());
     ASSERT_FALSE(parent_file);
-    EXPECT_EQ(parent_file.error().kind, ErrorKind::ExternalCommand);
-    EXPECT_NE(parent_file.error().message().find("Not a directory"), std::string::npos)
-        << parent_file.error().message();
+    EXPECT_EQ(parent_file.error().kind, ErrorKind::InvalidArgument);
+    EXPECT_EQ(parent_file.error().message(),
+              "guest tar: " + guest_root + "/file is not a directory");
 }
 
 // The upload script itself: a stream that ends between members without the sentinel (a host
