@@ -34,6 +34,18 @@ struct Options {
     std::function<void(const std::string&)> log;
 };
 
+// How Vm::copy_to / Vm::copy_from run.
+struct CopyOptions {
+    // Run the guest's tar as root (`sudo -n`): to write where only root may, or to read
+    // root's files. Files written in the guest then belong to root.
+    bool as_root = false;
+    // Bound on the whole copy; nullopt = none. On expiry the copy stops with Timeout and
+    // leaves nothing under the destination's name.
+    std::optional<std::chrono::milliseconds> timeout;
+    // A stop request ends the copy within ~100 ms with Interrupted (nothing left behind).
+    std::stop_token cancel;
+};
+
 struct ExecResult {
     int exit_code = -1;
     std::string out;

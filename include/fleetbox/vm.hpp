@@ -85,6 +85,31 @@ public:
                       std::chrono::milliseconds timeout = std::chrono::minutes(2));
     Status wait_until(const std::string& command, std::chrono::milliseconds timeout,
                       std::stop_token cancel);
+
+    // Copies host file, symlink or directory tree `host_path` to exactly `guest_path` (absolute)
+    // as one tar stream over the VM's SSH connection; blocks until done (CopyOptions::timeout,
+    // cancel). Missing guest parents are created; modes, modification times and symlinks are
+    // kept, ownership is not (files belong to the login user, or root with as_root); hard
+    // links arrive as separate files; sockets are skipped; device nodes are refused. The
+    // guest extracts next to the destination and renames into place only once complete: an
+    // existing file is replaced, an existing directory is replaced by a directory, and a
+    // failure (disk full included) leaves nothing under the destination's name.
+    // Errors (wrapped "copy to <vm>: ..."): InvalidArgument (guest path not absolute, a device
+    // node), NotFound (no host source; no guest parent when it cannot be made), NoSpace,
+    // Permission ("guest tar: ..." from the guest), ExternalCommand (any other guest tar
+    // failure), Network, Timeout, Interrupted.
+    Status copy_to(const std::string& host_path, const std::string& guest_path,
+                   const CopyOptions& options = {});
+    // Copies guest `guest_path` (absolute) to exactly host `host_path`, with the same rules
+    // (host parents created; a temporary directory next to the destination, renamed into
+    // place on success, removed on any failure). The guest's stream is not trusted: absolute
+    // names, "..", members outside the one requested path, symlinks leading outside the
+    // destination, members below a symlink, and device nodes are refused (Corrupt "unsafe tar
+    // entry ...") and nothing is ever written outside the destination; setuid/setgid bits are
+    // dropped. Blocks until done. Errors (wrapped "copy from <vm>: ..."): as copy_to, plus
+    // Corrupt, and the host's own Io/NoSpace/Permission.
+    Status copy_from(const std::string& guest_path, const std::string& host_path,
+                     const CopyOptions& options = {});
     // Graceful shutdown (ACPI powerdown, then escalation); the disk is kept.
     Status stop();
     // stop(), then delete the VM's directory (disk, seed, config). Idempotent.

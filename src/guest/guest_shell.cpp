@@ -70,6 +70,31 @@ Result<ExecResult> GuestShell::exec(const std::string& command, const ExecIo& io
     return std::move(retry).value();
 }
 
+Status GuestShell::stream(const std::string& command, const StreamLimits& limits,
+                          const std::function<Status(ExecChannel&)>& body) {
+    std::lock_guard lock(state_->mutex);
+    auto& s = *state_;
+    bool reused = s.session && s.session->alive();
+    if (!reused)
+        FBX_CHECK(s.login());
+    auto channel = ExecChannel::start(*s.session, command, limits);
+    if (!channel && reused && !s.session->alive()) {
+        // A stale connection (the VM rebooted): the command never started. Log in again.
+        FBX_CHECK(s.login());
+        channel = ExecChannel::start(*s.session, command, limits);
+    }
+    if (!channel) {
+        if (!s.session->alive())
+            s.session.reset();
+        return tl::unexpected(std::move(channel).error());
+    }
+    auto result = body(*channel);
+    channel->abort();
+    if (!s.session->alive())
+        s.session.reset();
+    return result;
+}
+
 Result<double> GuestShell::wait_ready(std::chrono::milliseconds timeout,
                                       const WaitForSshOptions& options) {
     std::lock_guard lock(state_->mutex);

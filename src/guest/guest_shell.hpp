@@ -12,12 +12,14 @@
 // sessions are single-threaded).
 #pragma once
 
+#include "guest/exec_channel.hpp"
 #include "guest/ssh_session.hpp"
 #include "guest/ssh_target.hpp"
 #include "guest/wait_for_ssh.hpp"
 #include "util/error.hpp"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +41,13 @@ public:
                             std::optional<std::chrono::milliseconds> timeout = std::nullopt);
     Result<ExecResult> exec(const std::string& command, const ExecIo& io,
                             std::optional<std::chrono::milliseconds> timeout);
+
+    // Runs `command` on a streaming channel of the shared connection and hands it to `body`,
+    // holding the shell's lock until body returns (the channel is abandoned if body did not
+    // finish it). A reused connection found stale when the channel is opened is replaced once.
+    // Returns body's result, or the connect/open error.
+    Status stream(const std::string& command, const StreamLimits& limits,
+                  const std::function<Status(ExecChannel&)>& body);
 
     // wait_for_ssh_session, keeping the connection that proved the VM ready. Returns seconds.
     Result<double> wait_ready(std::chrono::milliseconds timeout,

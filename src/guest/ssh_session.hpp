@@ -73,6 +73,7 @@ public:
 
 private:
     friend class GuestShell;
+    friend class ExecChannel;
 
     // An exec failure, and whether the command may have started (its exec request was sent).
     struct ExecFailure {

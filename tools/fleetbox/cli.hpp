@@ -35,6 +35,7 @@ void install_image(CLI::App& app, Globals& globals, Action& action);
 void install_up(CLI::App& app, Globals& globals, Action& action);
 void install_ls(CLI::App& app, Globals& globals, Action& action);
 void install_ssh(CLI::App& app, Globals& globals, Action& action);
+void install_cp(CLI::App& app, Globals& globals, Action& action);
 void install_logs(CLI::App& app, Globals& globals, Action& action);
 void install_down(CLI::App& app, Globals& globals, Action& action);
 void install_rm(CLI::App& app, Globals& globals, Action& action);

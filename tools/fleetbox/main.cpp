@@ -20,11 +20,11 @@
 namespace {
 
 const fleetbox::cli::Command kCommands[] = {
-    {"up", fleetbox::cli::install_up},           {"ls", fleetbox::cli::install_ls},
-    {"ssh", fleetbox::cli::install_ssh},         {"logs", fleetbox::cli::install_logs},
-    {"down", fleetbox::cli::install_down},       {"rm", fleetbox::cli::install_rm},
-    {"prune", fleetbox::cli::install_prune},     {"image", fleetbox::cli::install_image},
-    {"version", fleetbox::cli::install_version},
+    {"up", fleetbox::cli::install_up},       {"ls", fleetbox::cli::install_ls},
+    {"ssh", fleetbox::cli::install_ssh},     {"cp", fleetbox::cli::install_cp},
+    {"logs", fleetbox::cli::install_logs},   {"down", fleetbox::cli::install_down},
+    {"rm", fleetbox::cli::install_rm},       {"prune", fleetbox::cli::install_prune},
+    {"image", fleetbox::cli::install_image}, {"version", fleetbox::cli::install_version},
 };
 
 } // namespace
