@@ -53,7 +53,7 @@ std::uint64_t blocks_of(std::uint64_t bytes) {
 }
 
 Error unreadable(const std::string& path, const std::string& why) {
-    return Error{ErrorKind::InvalidArgument, 0, fmt::format("fixture \"{}\"", path),
+    return Error{ErrorKind::InvalidArgument, 0, "fixture " + quote_path(path),
                  "cannot read it: " + why, "make it readable by the user running fleetbox"};
 }
 
@@ -65,7 +65,7 @@ Result<Tree> scan(const std::string& root) {
     if (ec) {
         if (ec == std::errc::no_such_file_or_directory)
             return fail(ErrorKind::NotFound,
-                        fmt::format("fixture host path \"{}\" does not exist", root), {},
+                        fmt::format("fixture host path {} does not exist", quote_path(root)), {},
                         "it was there when the VM was created: restore it, or recreate the VM");
         return fail(unreadable(root, ec.message()));
     }
@@ -73,7 +73,7 @@ Result<Tree> scan(const std::string& root) {
         const std::string path = it->path().string();
         std::string rel = path.substr(root.size());
         if (rel.find('\n') != std::string::npos)
-            return fail(ErrorKind::InvalidArgument, fmt::format("fixture \"{}\"", path),
+            return fail(ErrorKind::InvalidArgument, "fixture " + quote_path(path),
                         "a file name with a newline is not supported", "rename it");
         struct stat st {};
         if (::lstat(path.c_str(), &st) != 0)
@@ -91,7 +91,7 @@ Result<Tree> scan(const std::string& root) {
             if (st.st_size >= 60) // shorter targets live in the inode
                 tree.data += kBlock;
         } else {
-            return fail(ErrorKind::InvalidArgument, fmt::format("fixture \"{}\"", path),
+            return fail(ErrorKind::InvalidArgument, "fixture " + quote_path(path),
                         "unsupported file type",
                         "fixtures hold only files, directories and symlinks");
         }
@@ -179,7 +179,7 @@ Status run_mkfs(const StoredFixture& f, const Tree& tree, const AtomicFile& file
         if (attempt < 2 && out_of_space(ran.err))
             continue;
         std::string why = last_line(ran.err);
-        return fail(ErrorKind::ExternalCommand, fmt::format("mkfs.ext4 -d \"{}\"", f.host_path),
+        return fail(ErrorKind::ExternalCommand, "mkfs.ext4 -d " + quote_path(f.host_path),
                     why.empty() ? ran.status.describe() : why);
     }
 }
@@ -206,8 +206,9 @@ Result<std::string> build_one(const StoredFixture& f, std::size_t index,
     const std::string path = member_dir + "/" + fixture_image_name(index);
     auto built = [&]() -> Status {
         if (!is_directory(f.host_path) && path_exists(f.host_path))
-            return fail(ErrorKind::InvalidArgument,
-                        fmt::format("fixture host path \"{}\" is not a directory", f.host_path));
+            return fail(
+                ErrorKind::InvalidArgument,
+                fmt::format("fixture host path {} is not a directory", quote_path(f.host_path)));
         auto tree = FBX_TRY(scan(f.host_path));
         auto file = FBX_TRY(AtomicFile::open(path, 0600)); // QEMU runs as this user too
         FBX_CHECK(run_mkfs(f, tree, file, timeout));
@@ -216,8 +217,8 @@ Result<std::string> build_one(const StoredFixture& f, std::size_t index,
     }();
     if (!built) {
         ::unlink(path.c_str()); // no stale image from an earlier boot either
-        return fail(std::move(built).error().wrap(
-            fmt::format("build fixture {} ({} -> {})", index, f.host_path, f.guest_path)));
+        return fail(std::move(built).error().wrap(fmt::format(
+            "build fixture {} ({} -> {})", index, quote_path(f.host_path), f.guest_path)));
     }
     return path;
 }

@@ -40,7 +40,7 @@ bool is_system_dir(const std::string& path) {
 
 // The guest path with repeated and trailing slashes dropped, or an error.
 Result<std::string> check_guest_path(const std::string& raw) {
-    const std::string quoted = fmt::format("\"{}\"", raw);
+    const std::string quoted = quote_path(raw);
     if (raw.empty() || raw.front() != '/')
         return fail(ErrorKind::InvalidArgument,
                     fmt::format("fixture guest path {} must be absolute", quoted), {},
@@ -75,7 +75,7 @@ Result<std::string> check_guest_path(const std::string& raw) {
 }
 
 Result<std::string> check_host_path(const std::string& raw, const std::string& cwd) {
-    const std::string quoted = fmt::format("\"{}\"", raw);
+    const std::string quoted = quote_path(raw);
     if (raw.empty())
         return fail(ErrorKind::InvalidArgument, "fixture host path is empty", {},
                     "give the directory on this machine to show in the VM");
@@ -113,6 +113,22 @@ bool nests_in(const std::string& inner, const std::string& outer) {
 
 } // namespace
 
+std::string quote_path(std::string_view path) {
+    std::string out = "\"";
+    for (char c : path) {
+        const auto b = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (b < 0x20 || b == 0x7f) {
+            out += fmt::format("\\x{:02x}", static_cast<unsigned>(b));
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
+}
+
 std::string fixture_label(std::size_t index) {
     return fmt::format("FBFIX{}", index);
 }
@@ -134,12 +150,12 @@ Result<std::vector<StoredFixture>> resolve_fixtures(const std::vector<Fixture>& 
         for (const auto& earlier : out) {
             if (earlier.guest_path == guest)
                 return fail(ErrorKind::InvalidArgument,
-                            fmt::format("duplicate fixture guest path \"{}\"", guest), {},
+                            fmt::format("duplicate fixture guest path {}", quote_path(guest)), {},
                             "give each fixture its own guest path");
             if (nests_in(guest, earlier.guest_path) || nests_in(earlier.guest_path, guest))
                 return fail(ErrorKind::InvalidArgument,
-                            fmt::format("fixture guest paths \"{}\" and \"{}\" are nested",
-                                        earlier.guest_path, guest),
+                            fmt::format("fixture guest paths {} and {} are nested",
+                                        quote_path(earlier.guest_path), quote_path(guest)),
                             {}, "a fixture is read-only: no mount point can be made inside it");
         }
         std::string host = FBX_TRY(check_host_path(fixtures[i].host_path, cwd));

@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <fleetbox/options.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fleetbox::client {
@@ -34,6 +35,8 @@ namespace fleetbox::client {
 std::string fixture_label(std::size_t index);
 // "fixture-<i>.img": the image's file name in the member directory.
 std::string fixture_image_name(std::size_t index);
+// A path in double quotes for a one-line message: '"' and '\\' escaped, control bytes as \xNN.
+std::string quote_path(std::string_view path);
 
 // Checks the options' fixtures and returns them as config.json records them. One
 // InvalidArgument line naming the entry for: more than kMaxFixtures, a guest path that is

@@ -134,9 +134,10 @@ Status Orchestrator::boot_member(MemberBoot& m, GroupBoot& group) {
     spec.cpus = m.config.cpus;
     spec.memory_mb = static_cast<std::uint64_t>(m.config.memory_mb);
     // Fixture images are rebuilt from their host directories at every boot (reference §9).
-    spec.fixture_paths = FBX_TRY(timed(m.timings, "fixtures", [&] {
-        return build_fixture_images(m.config.fixtures, m.files.dir);
-    }));
+    if (!m.config.fixtures.empty())
+        spec.fixture_paths = FBX_TRY(timed(m.timings, "fixtures", [&] {
+            return build_fixture_images(m.config.fixtures, m.files.dir);
+        }));
     spec.boot_timeout_s = static_cast<int>(remaining(group.deadline).count());
     {
         // Atomic with the canceller's look at in_boot_rpc (orchestrator_group.cpp).
