@@ -67,6 +67,7 @@ TEST_F(PathGuardTest, EveryBootPathIsChecked) {
 }
 
 TEST_F(PathGuardTest, FixtureImagesAreAcceptedOnlyInsideTheMemberDirectory) {
+    ASSERT_TRUE(store_.ensure_member_dir("web"));
     auto spec = spec_for("web");
     spec.fixture_paths = {spec.member_dir + "/fixture-0.img", spec.member_dir + "/fixture-1.img"};
     EXPECT_TRUE(check_boot_paths(store_.root(), spec));
