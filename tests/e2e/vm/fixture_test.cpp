@@ -83,6 +83,14 @@ TEST_F(FixtureVm, HostDirectoryIsReadOnlyInTheGuestAndRebuiltAtEveryBoot) {
             EXPECT_THAT(r->out, HasSubstr("Read-only file system")) << cmd;
         }
         EXPECT_EQ(run(*vm, "cat /srv/fixture/nested/deeper/file.txt"), "first version\n");
+        // The disk itself is read-only (QEMU attached it so): not even root can remount it rw.
+        EXPECT_EQ(run(*vm, "cat /sys/block/$(basename $(readlink -f "
+                           "/dev/disk/by-id/virtio-fbxfix0))/ro"),
+                  "1\n");
+        auto remount = vm->ssh("sudo -n mount -o remount,rw /srv/fixture 2>&1", 60s);
+        ASSERT_TRUE(remount) << remount.error().message();
+        EXPECT_NE(remount->exit_code, 0) << remount->out;
+        EXPECT_THAT(run(*vm, "findmnt -n -o OPTIONS --mountpoint /srv/fixture"), HasSubstr("ro,"));
     }
     {
         SCOPED_TRACE("rebuilt from the host directory at the next boot; the set is frozen");
