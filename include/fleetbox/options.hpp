@@ -20,8 +20,10 @@ namespace fleetbox {
 // A host directory shown read-only inside the guest (reference §9). At every boot the library
 // packs host_path into an ext4 image (`mkfs.ext4 -d`, as the calling user), attaches it
 // read-only and mounts it at guest_path before the VM is reported ready, so a change on the
-// host is seen after a restart (never live). In the guest, files are owned by root; they keep
-// their host modes (write bits do not matter: the mount is read-only).
+// host is seen after a restart (never live). In the guest everything is owned by root,
+// directories are 0555 and files 0444 (0555 when executable on the host); symlinks stay
+// symlinks; FIFOs, sockets and device nodes fail the boot. The image is built as the calling
+// user, so every file must be readable by it.
 struct Fixture {
     std::string host_path;  // a directory; relative paths are made absolute at create
     std::string guest_path; // absolute, normalized, not "/"; e.g. "/srv/data"
