@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <fleetbox/export.hpp>
 #include <functional>
@@ -17,6 +18,23 @@
 
 namespace fleetbox {
 
+// A host directory shown read-only inside the guest (reference §9). At every boot the library
+// packs host_path into an ext4 image (`mkfs.ext4 -d`, as the calling user), attaches it
+// read-only and mounts it at guest_path before the VM is reported ready, so a change on the
+// host is seen after a restart (never live). In the guest everything is owned by root,
+// directories are 0555 and files 0444 (0555 when executable on the host); symlinks stay
+// symlinks; FIFOs, sockets and device nodes fail the boot. The image is built as the calling
+// user, so every file must be readable by it.
+struct Fixture {
+    std::string host_path;  // a directory; relative paths are made absolute at create
+    std::string guest_path; // absolute, normalized, not "/"; e.g. "/srv/data"
+};
+
+// The most fixtures one VM takes. Each is one virtio disk (a microvm has 24 virtio-mmio slots,
+// 3 taken by the root disk, the seed and the NIC) and one mkfs.ext4 run at every boot; 8 keeps
+// the boot cost bounded and the guest's disk names within vdc..vdj.
+inline constexpr std::size_t kMaxFixtures = 8;
+
 struct Options {
     std::string image = "debian-12";
     int cpus = 2;
@@ -26,6 +44,11 @@ struct Options {
     // of images fleetbox builds: no cloud-init at boot), "nocloud" (cloud-init reads a NoCloud
     // seed), or empty: the image's preferred method. Chosen at create, kept for the VM's life.
     std::string provisioning;
+    // Read-only host directories (see Fixture), at most kMaxFixtures, guest paths distinct.
+    // Checked and frozen at create: a start of an existing VM ignores this (with a note), so a
+    // cluster's members all get the set they were created with. A bad entry fails the start
+    // with InvalidArgument (NotFound for a missing host directory) before anything is created.
+    std::vector<Fixture> fixtures;
     // Until SSH answers. 0 = automatic: 10 minutes under TCG, 3 under KVM.
     std::chrono::seconds boot_timeout{0};
     // Store root; default FLEETBOX_HOME, else ~/.fleetbox (the invoking user's under sudo).

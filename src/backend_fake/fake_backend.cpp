@@ -171,6 +171,7 @@ Result<proto::Booted> FakeBackend::boot(const proto::BootSpec& spec) {
     record("boot", name,
            {{"seed", spec.seed_path.substr(spec.seed_path.rfind('/') + 1)},
             {"kernel_cmdline_extra", spec.kernel_cmdline_extra},
+            {"fixtures", spec.fixture_paths},
             {"boot_timeout_s", spec.boot_timeout_s}});
     std::unique_lock lock(mutex_);
     if (shut_down_)

@@ -18,7 +18,7 @@
 // - A running member whose stand-in exited (a test killed it: the fake's "QEMU crashed") reads
 //   as `error` from then on, until it is stopped or booted again.
 // - FLEETBOX_FAKE_RECORD=<file> appends one JSON line per call ({"call":"boot","name":...},
-//   with the request's details: boot's seed file name, kernel_cmdline_extra and
+//   with the request's details: boot's seed file name, kernel_cmdline_extra, fixtures and
 //   boot_timeout_s; createnetwork's subnet and avoid; reserve's ip_hint), each with a single
 //   O_APPEND write, so a test can read what the helper was asked to do.
 #pragma once

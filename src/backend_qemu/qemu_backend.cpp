@@ -158,6 +158,7 @@ Result<proto::Booted> QemuBackend::boot_unlocked(const proto::BootSpec& spec, Me
     config.disk = spec.disk_path;
     config.base_image = spec.base_image_path;
     config.seed = spec.seed_path;
+    config.fixtures = spec.fixture_paths;
     config.cmdline_extra = spec.kernel_cmdline_extra;
     config.mac = spec.mac;
     config.cpus = static_cast<unsigned>(spec.cpus);

@@ -51,8 +51,10 @@ struct Orchestrator::GroupBoot {
     std::chrono::steady_clock::time_point deadline; // one for every boot-wait of the group
     ssh::KeyPair identity;
     std::vector<std::unique_ptr<MemberBoot>> members; // those this call boots, in order named
-    std::optional<HelperHandle> helper;               // spawned or joined by this call
-    HelperClient* client = nullptr; // helper->client(), or the caller's (request.on_helper)
+    // The request's fixtures, checked and resolved (members this call creates get them).
+    std::vector<StoredFixture> fixtures;
+    std::optional<HelperHandle> helper; // spawned or joined by this call
+    HelperClient* client = nullptr;     // helper->client(), or the caller's (request.on_helper)
     bool joined = false;
     proto::NetworkInfo network;
     std::atomic<bool> cancelled{false}; // the first failure stops the others' waits

@@ -255,6 +255,13 @@ Result<proto::Booted> HelperClient::boot(const proto::BootSpec& spec) {
                         "(no {} capability)",
                         helper_pid_.load(), proto::kCapBootKernelCmdline),
             "stop its VMs with the fleetbox that started them, then run up again");
+    // An older helper would ignore the fixture images: the guest would boot without them.
+    if (!spec.fixture_paths.empty() && !has(proto::kCapBootFixtures))
+        return fail(ErrorKind::InvalidArgument, "boot " + spec.name,
+                    fmt::format("the fleetbox-helper serving it (pid {}) cannot attach fixtures "
+                                "(no {} capability)",
+                                helper_pid_.load(), proto::kCapBootFixtures),
+                    "stop its VMs with the fleetbox that started them, then run up again");
     auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::seconds(spec.boot_timeout_s) + options_.boot_margin);
     return expect<proto::Booted>(call(proto::BootMember{spec}, timeout), "boot-member");

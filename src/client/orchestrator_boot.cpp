@@ -5,6 +5,7 @@
 // Rollback rule (the original's, kept): a VM this call created is removed entirely on
 // failure; a VM that existed before is only stopped, so a failed `up` never deletes a disk
 // that held data.
+#include "client/fixtures.hpp"
 #include "client/group_boot.hpp"
 #include "client/guest_phases.hpp"
 #include "image/cache.hpp"
@@ -94,6 +95,7 @@ Status Orchestrator::create_member(MemberBoot& m, GroupBoot& group) {
     m.config.provisioning = std::string(seed::to_string(m.method));
     m.config.mac = m.reservation.mac.empty() ? m.config.mac : m.reservation.mac;
     m.config.ip = m.reservation.ip;
+    m.config.fixtures = group.fixtures;
     FBX_CHECK(timed(m.timings, "disk", [&] {
         return image::create_overlay(m.image, m.files.disk, opts.disk_mb << 20);
     }));
@@ -108,6 +110,7 @@ Status Orchestrator::create_member(MemberBoot& m, GroupBoot& group) {
         spec.ip_cidr = fmt::format("{}/{}", m.config.ip, group.network.prefix);
         spec.gateway = group.network.gateway;
         spec.hosts = group.peers_of(m.name);
+        spec.mounts = seed_mounts(m.config.fixtures);
         return seed::provisioner_for(m.method).write_seed(spec, seed_path(m.files, m.method));
     };
     FBX_CHECK(timed(m.timings, "seed", write_seed));
@@ -130,6 +133,11 @@ Status Orchestrator::boot_member(MemberBoot& m, GroupBoot& group) {
     spec.mac = m.config.mac;
     spec.cpus = m.config.cpus;
     spec.memory_mb = static_cast<std::uint64_t>(m.config.memory_mb);
+    // Fixture images are rebuilt from their host directories at every boot (reference §9).
+    if (!m.config.fixtures.empty())
+        spec.fixture_paths = FBX_TRY(timed(m.timings, "fixtures", [&] {
+            return build_fixture_images(m.config.fixtures, m.files.dir);
+        }));
     spec.boot_timeout_s = static_cast<int>(remaining(group.deadline).count());
     {
         // Atomic with the canceller's look at in_boot_rpc (orchestrator_group.cpp).
@@ -157,6 +165,15 @@ Status Orchestrator::boot_member(MemberBoot& m, GroupBoot& group) {
     wait.keep_going = [&group] { return !group.cancelled; };
     FBX_TRY(timed(m.timings, "ssh ready",
                   [&] { return impl->shell_.wait_ready(remaining(group.deadline), wait); }));
+    // Ready means the fixtures are there too: the fast path's seed unit mounted them before
+    // sshd; under cloud-init (or if the unit could not) they are mounted here.
+    if (!m.config.fixtures.empty())
+        FBX_CHECK(timed(m.timings, "fixtures mounted", [&] {
+                      return ensure_fixture_mounts(
+                          impl->shell_, m.config.fixtures,
+                          std::min<std::chrono::milliseconds>(remaining(group.deadline),
+                                                              std::chrono::minutes(2)));
+                  }).map_error([&](Error e) { return std::move(e).wrap("boot " + m.name); }));
     impl->guest_timings_ = guest_phases_of(m.files.serial_log);
     impl->timings_ = m.timings;
     (void)write_timings(m.files, m.timings, m.boot_attempts, impl->guest_timings_);

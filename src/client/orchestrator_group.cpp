@@ -14,6 +14,7 @@
 // logs kept in failed/), members that existed are only stopped; a member that was running
 // before the call is never touched.
 #include "client/cluster_hosts.hpp"
+#include "client/fixtures.hpp"
 #include "client/group_boot.hpp"
 #include "client/preflight.hpp"
 #include "store/names.hpp"
@@ -125,9 +126,9 @@ Result<GroupStart> Orchestrator::start_group(const GroupRequest& request) {
             if (proto::is_active(st.state))
                 return fail(ErrorKind::Busy, fmt::format("VM \"{}\" is {} in another process", name,
                                                          proto::to_string(st.state)));
-            if (request.options_given)
+            if (request.options_given || !request.options.fixtures.empty())
                 note(fmt::format("note: {} already exists; --cpus/--mem/--disk/--image/"
-                                 "--provisioning ignored (rm + up to change)",
+                                 "--provisioning/--fixture ignored (rm + up to change)",
                                  name));
         }
         member->files = FBX_TRY(MemberFiles::of(store_, name));
@@ -147,6 +148,10 @@ Result<GroupStart> Orchestrator::start_group(const GroupRequest& request) {
                         fmt::format("start it with its own cluster: fleetbox up {}", name));
     }
     out.cluster = group.cluster;
+    // Fixtures are checked before anything of a new member exists (member dir, disk, seed).
+    if (std::any_of(group.members.begin(), group.members.end(),
+                    [](const auto& m) { return m->created; }))
+        group.fixtures = FBX_TRY(resolve_fixtures(request.options.fixtures));
 
     if (!group.members.empty()) {
         if (!caps.accel_note.empty())

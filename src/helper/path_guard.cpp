@@ -80,6 +80,16 @@ Status check_boot_paths(const std::string& store_root, const proto::BootSpec& sp
          {&spec.base_image_path, &spec.kernel_path, &spec.initrd_path})
         if (!optional->empty())
             FBX_CHECK(check_inside_store(store_root, *optional));
+    // Fixture images are built per boot in the member's own directory: nowhere else (not
+    // even elsewhere in the store, e.g. another member's disk).
+    for (const auto& fixture : spec.fixture_paths) {
+        auto inside = check_inside_store(spec.member_dir, fixture);
+        if (!inside || fixture == spec.member_dir)
+            return fail(ErrorKind::InvalidArgument, "boot-member " + spec.name,
+                        "fixture image " + fixture + " is outside the member directory " +
+                            spec.member_dir,
+                        "the helper only attaches fixture images the client built for this VM");
+    }
     return {};
 }
 

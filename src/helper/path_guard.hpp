@@ -19,7 +19,8 @@ namespace fleetbox::helper {
 Status check_inside_store(const std::string& store_root, const std::string& path);
 
 // Checks member_dir, disk_path, seed_path, base_image_path, kernel_path and initrd_path of a
-// spec (empty optional paths are skipped; member_dir, disk_path and seed_path are required).
+// spec (empty optional paths are skipped; member_dir, disk_path and seed_path are required),
+// and that every fixture path is inside member_dir.
 Status check_boot_paths(const std::string& store_root, const proto::BootSpec& spec);
 
 } // namespace fleetbox::helper

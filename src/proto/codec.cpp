@@ -51,7 +51,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Reserve, name, ip_hint)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BootSpec, name, member_dir, disk_path, seed_path,
                                                 kernel_path, initrd_path, mac, cpus, memory_mb,
                                                 boot_timeout_s, kernel_cmdline_extra,
-                                                base_image_path)
+                                                base_image_path, fixture_paths)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BootMember, spec)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StatusRequest, name)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Stop, name)
@@ -206,6 +206,10 @@ void check(const BootMember& m) {
     require(s.initrd_path, "initrd_path");
     require(s.mac, "mac");
     check_cmdline_extra(s.kernel_cmdline_extra);
+    if (s.fixture_paths.size() > kMaxFixturePaths)
+        throw std::invalid_argument("too many fixture_paths");
+    for (const auto& path : s.fixture_paths)
+        require(path, "fixture_paths");
 }
 void check(const StatusRequest& m) {
     require(m.name, "name");

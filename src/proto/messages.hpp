@@ -32,9 +32,14 @@ inline constexpr const char* kCapClusterNetwork = "cluster-network";
 //    (overlay backed by exactly that base, read-only); the real helper refuses a spec without
 //    it. An older helper ignores the field and lets QEMU follow the overlay's header.
 inline constexpr const char* kCapBootBaseImage = "boot-base-image";
+//  - boot-fixtures: boot-member takes fixture_paths (read-only fixture images inside the
+//    member directory) and attaches each read-only after the other disks. A client never
+//    sends a non-empty fixture_paths to a helper without it (an older one would ignore the
+//    field and boot a guest whose fixtures never appear).
+inline constexpr const char* kCapBootFixtures = "boot-fixtures";
 // What this build's helper supports.
 inline std::vector<std::string> helper_capabilities() {
-    return {kCapBootKernelCmdline, kCapClusterNetwork, kCapBootBaseImage};
+    return {kCapBootKernelCmdline, kCapClusterNetwork, kCapBootBaseImage, kCapBootFixtures};
 }
 
 // ---- requests -------------------------------------------------------------------------
@@ -78,8 +83,14 @@ struct BootSpec {
     // the backing file the overlay's header names (optional on the wire; the real helper
     // refuses a spec without it, see kCapBootBaseImage).
     std::string base_image_path;
+    // Read-only fixture images (raw ext4), attached in this order after the seed, each
+    // read-only with serial "fbxfix<i>" (optional on the wire; at most kMaxFixturePaths; each
+    // must be inside member_dir; see kCapBootFixtures).
+    std::vector<std::string> fixture_paths;
 };
 inline constexpr std::size_t kMaxCmdlineExtra = 1024;
+// The wire's bound (a microvm has 24 virtio-mmio slots); the client allows fewer (kMaxFixtures).
+inline constexpr std::size_t kMaxFixturePaths = 16;
 struct BootMember {
     BootSpec spec;
 };

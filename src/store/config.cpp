@@ -71,8 +71,8 @@ private:
     const json& object_;
 };
 
-std::vector<Fixture> read_fixtures(FieldReader& fields) {
-    std::vector<Fixture> out;
+std::vector<StoredFixture> read_fixtures(FieldReader& fields) {
+    std::vector<StoredFixture> out;
     const json* list = fields.find("fixtures", false);
     if (list == nullptr)
         return out;
@@ -86,7 +86,8 @@ std::vector<Fixture> read_fixtures(FieldReader& fields) {
             return out;
         }
         FieldReader f(item);
-        Fixture fx{f.text("host_path", true), f.text("guest_path", true), f.text("label", false)};
+        StoredFixture fx{f.text("host_path", true), f.text("guest_path", true),
+                         f.text("label", false)};
         if (f.error) {
             fields.note("fixtures: " + *f.error);
             return out;
@@ -218,7 +219,7 @@ Status check_config(const VmConfig& c) {
                    "\" or \"" + kMethodNoCloud + "\"");
     if (auto ok = validate_vm_name(c.cluster); !c.cluster.empty() && !ok)
         return bad("field \"cluster\" is not a valid cluster name");
-    for (const Fixture& f : c.fixtures) {
+    for (const StoredFixture& f : c.fixtures) {
         if (f.host_path.empty() || f.guest_path.empty())
             return bad("a fixture needs both host_path and guest_path");
     }
@@ -240,7 +241,7 @@ std::string serialize_config(const VmConfig& c) {
     doc["provisioning"] = c.provisioning;
     if (!c.fixtures.empty()) {
         ordered_json list = ordered_json::array();
-        for (const Fixture& f : c.fixtures)
+        for (const StoredFixture& f : c.fixtures)
             list.push_back(
                 {{"host_path", f.host_path}, {"guest_path", f.guest_path}, {"label", f.label}});
         doc["fixtures"] = std::move(list);

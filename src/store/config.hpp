@@ -26,11 +26,12 @@ namespace fleetbox {
 
 inline constexpr int kConfigVersion = 1;
 
-struct Fixture {
+// A read-only fixture as recorded at create (the public fleetbox::Fixture plus its label).
+struct StoredFixture {
     std::string host_path;
     std::string guest_path;
     std::string label;
-    bool operator==(const Fixture&) const = default;
+    bool operator==(const StoredFixture&) const = default;
 };
 
 struct VmConfig {
@@ -44,7 +45,7 @@ struct VmConfig {
     std::string created_at;                    // RFC 3339, written as UTC with microseconds
     std::string ip;                            // static IPv4 address; empty when not assigned
     std::string provisioning = kMethodNoCloud; // chosen at create from the image
-    std::vector<Fixture> fixtures;
+    std::vector<StoredFixture> fixtures;
     std::string cluster; // network group; new_vm_config sets cluster_name(name)
     bool operator==(const VmConfig&) const = default;
 };

@@ -4,7 +4,8 @@
 //   power off (measured: "reboot: Power down" and QEMU exit ~5-10 s after the command).
 // - microvm takes virtio-*-device (virtio-mmio) devices, q35 takes virtio-*-pci.
 // - rtc=on gives the guest a CMOS clock, so the first boot has a sane wall time.
-// - The root overlay is the first block device, so it is /dev/vda; the seed is /dev/vdb.
+// - The root overlay is the first block device, so it is /dev/vda; the seed is /dev/vdb;
+//   fixtures come after them (vdc...), so adding one never renames the others.
 // - -chardev/-netdev values are QEMU option strings: commas in paths must be doubled.
 //   -blockdev takes JSON (a value starting with '{'), which needs no comma escaping and can
 //   say "backing": null (the key=value form has no null; "backing=" is deprecated).
@@ -91,6 +92,20 @@ void add_disks(std::vector<std::string>& argv, const QemuConfig& c) {
             argv,
             {{"driver", "raw"}, {"node-name", "seed"}, {"file", "seed-file"}, {"read-only", true}});
         add(argv, {"-device", fmt::format("{},drive=seed", blk)});
+    }
+    // Fixtures: read-only at every level (file and format node, auto-read-only off so QEMU
+    // never reopens one read-write), so the guest sees a read-only disk.
+    for (std::size_t i = 0; i < c.fixtures.size(); ++i) {
+        const std::string node = fmt::format("fix{}", i);
+        nlohmann::json file = file_node(node + "-file", c.fixtures[i], true);
+        file["auto-read-only"] = false;
+        add_blockdev(argv, file);
+        add_blockdev(argv, {{"driver", "raw"},
+                            {"node-name", node},
+                            {"file", node + "-file"},
+                            {"read-only", true},
+                            {"auto-read-only", false}});
+        add(argv, {"-device", fmt::format("{},drive={},serial=fbxfix{}", blk, node, i)});
     }
 }
 

@@ -36,9 +36,12 @@ struct QemuConfig {
     std::string base_image;    // the overlay's backing qcow2, opened read-only (empty: the
                                // disk gets no backing, whatever its header names)
     std::string seed;          // NoCloud seed ISO, attached read-only (empty: none)
-    int tap_fd = -1;           // QEMU's descriptor number of an open tap for the NIC (-1: none)
-    std::string mac;           // the NIC's MAC, e.g. 52:54:00:12:34:56
-    unsigned cpus = 2;         // never 1 under TCG: every boot phase is ~1.5x slower
+    // Read-only fixture images (raw ext4), attached after the seed so the root disk and the
+    // seed keep their names; fixture i has node "fix<i>" and the serial "fbxfix<i>".
+    std::vector<std::string> fixtures;
+    int tap_fd = -1;   // QEMU's descriptor number of an open tap for the NIC (-1: none)
+    std::string mac;   // the NIC's MAC, e.g. 52:54:00:12:34:56
+    unsigned cpus = 2; // never 1 under TCG: every boot phase is ~1.5x slower
     unsigned memory_mb = 1024;
     std::string serial_log; // serial console (ttyS0) appended to this file (append=on)
     std::string qmp_socket; // QMP unix socket path (< 108 bytes)
@@ -59,7 +62,7 @@ std::string kernel_cmdline(const QemuConfig& config);
 
 // argv[0] is kQemuProgram; empty optional fields (disk, seed, tap, serial, qmp) are left out.
 // Block nodes: "root" (with "root-file", and "base" + "base-file" when base_image is set)
-// and "seed" (with "seed-file").
+// and "seed" (with "seed-file"), then "fix<i>" (with "fix<i>-file") per fixture.
 std::vector<std::string> qemu_argv(const QemuConfig& config);
 
 // QEMU option values use ',' as separator; a literal comma is written ",,".

@@ -2,7 +2,7 @@
 // ones. `up web -n 3` is web-1..web-3 and `up a b c` is a, b and c, each as ONE cluster: one
 // detached helper, one network, booted in parallel (all or nothing). A member whose siblings
 // already run joins their helper. The helper is detached, so the VMs keep running after this
-// command exits.
+// command exits. `--fixture HOSTDIR:GUESTDIR` (repeatable) adds read-only fixtures at create.
 #include "cli.hpp"
 #include "client/orchestrator.hpp"
 #include "client/vm_impl.hpp"
@@ -26,7 +26,25 @@ struct UpArgs {
     std::string provisioning;
     bool timings = false;
     int boot_timeout_s = 0;
+    std::vector<std::string> fixtures; // HOSTDIR:GUESTDIR, as given
 };
+
+// `--fixture HOSTDIR:GUESTDIR`, split at the last colon (a host path may hold one); the
+// library checks the rest (fixtures.hpp) when it creates the VM.
+Result<Fixture> parse_fixture(const std::string& value) {
+    auto colon = value.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == value.size())
+        return fail(ErrorKind::InvalidArgument,
+                    fmt::format("invalid --fixture \"{}\": expected host:guest", value), {},
+                    "e.g. --fixture ./testdata:/srv/testdata");
+    Fixture f{value.substr(0, colon), value.substr(colon + 1)};
+    if (f.guest_path.front() != '/')
+        return fail(ErrorKind::InvalidArgument,
+                    fmt::format("invalid --fixture \"{}\": guest path \"{}\" must be absolute",
+                                value, f.guest_path),
+                    {}, "e.g. --fixture ./testdata:/srv/testdata");
+    return f;
+}
 
 // One table of phases and their sum: the host's ("total"), or the guest's own from its
 // console markers (guest seconds since the kernel started: the sum is sshd's uptime).
@@ -87,7 +105,9 @@ Result<int> run_up(const UpArgs& args, const CLI::App& cmd) {
     req.options.image = args.image;
     req.options.provisioning = args.provisioning;
     req.options.boot_timeout = std::chrono::seconds(args.boot_timeout_s);
-    for (const char* flag : {"--cpus", "--mem", "--disk", "--image", "--provisioning"})
+    for (const auto& value : args.fixtures)
+        req.options.fixtures.push_back(FBX_TRY(parse_fixture(value)));
+    for (const char* flag : {"--cpus", "--mem", "--disk", "--image", "--provisioning", "--fixture"})
         if (cmd.count(flag) > 0)
             req.options_given = true;
     req.lifetime = client::HelperMode::Detached;
@@ -144,6 +164,11 @@ void install_up(CLI::App& app, Globals& /*globals*/, Action& action) {
         "--provisioning", args->provisioning,
         "How the guest is configured at create: fleetbox-seed (fast, images fleetbox builds) or "
         "nocloud (cloud-init); default: the image's preferred");
+    cmd->add_option("--fixture", args->fixtures,
+                    "HOSTDIR:GUESTDIR: show a host directory read-only at GUESTDIR (repeatable; "
+                    "fixed when the VM is created, repacked from HOSTDIR at every boot)")
+        ->type_name("HOST:GUEST")
+        ->allow_extra_args(false);
     cmd->add_option("--boot-timeout", args->boot_timeout_s,
                     "Seconds to wait for SSH (0: automatic)");
     cmd->add_flag("--timings", args->timings, "Print how long each boot phase took");

@@ -183,7 +183,8 @@ TEST_F(LifetimeTest, AttachNeverKillsAHelperOfAnotherVersion) {
 
 // A helper that does not announce the fast path's capability is never sent a boot-member
 // with kernel command line words (it would drop them); without words it boots as before.
-// Likewise without cluster-network: no createnetwork with a stored subnet.
+// Likewise without cluster-network: no createnetwork with a stored subnet, and without
+// boot-fixtures: no boot-member with fixture images.
 TEST_F(LifetimeTest, BootWithKernelWordsNeedsTheCapability) {
     ChildSpec spec;
     spec.argv = {fake_helper(), "--store", store_.root(), "--member",
@@ -207,6 +208,14 @@ TEST_F(LifetimeTest, BootWithKernelWordsNeedsTheCapability) {
     auto refused = (*remote)->boot(spec_with_words);
     ASSERT_FALSE(refused);
     EXPECT_THAT(refused.error().message(), ::testing::HasSubstr("predates the boot fast path"));
+    // Nor a boot-member with fixture images (it would boot the guest without them).
+    EXPECT_FALSE((*remote)->has(proto::kCapBootFixtures));
+    auto spec_with_fixtures = spec_for("web");
+    spec_with_fixtures.fixture_paths = {spec_with_fixtures.member_dir + "/fixture-0.img"};
+    auto no_fixtures = (*remote)->boot(spec_with_fixtures);
+    ASSERT_FALSE(no_fixtures);
+    EXPECT_THAT(no_fixtures.error().message(),
+                ::testing::HasSubstr("cannot attach fixtures (no boot-fixtures capability)"));
     auto plain = (*remote)->boot(spec_for("web"));
     EXPECT_TRUE(plain) << plain.error().message();
     (void)(*remote)->stop("web");

@@ -66,6 +66,27 @@ TEST_F(PathGuardTest, EveryBootPathIsChecked) {
     EXPECT_FALSE(check_boot_paths(store_.root(), spec));
 }
 
+TEST_F(PathGuardTest, FixtureImagesAreAcceptedOnlyInsideTheMemberDirectory) {
+    ASSERT_TRUE(store_.ensure_member_dir("web"));
+    auto spec = spec_for("web");
+    spec.fixture_paths = {spec.member_dir + "/fixture-0.img", spec.member_dir + "/fixture-1.img"};
+    EXPECT_TRUE(check_boot_paths(store_.root(), spec));
+    std::string other = *store_.ensure_member_dir("db");
+    std::filesystem::create_symlink(other, spec.member_dir + "/to-db");
+    for (const std::string& bad :
+         {std::string("/etc/passwd"), other + "/disk.qcow2", store_.images_dir() + "/x.img",
+          spec.member_dir + "/../db/disk.qcow2", spec.member_dir + "/to-db/disk.qcow2",
+          spec.member_dir}) {
+        SCOPED_TRACE(bad);
+        spec.fixture_paths = {spec.member_dir + "/fixture-0.img", bad};
+        auto refused = check_boot_paths(store_.root(), spec);
+        ASSERT_FALSE(refused);
+        EXPECT_NE(refused.error().message().find("is outside the member directory"),
+                  std::string::npos)
+            << refused.error().message();
+    }
+}
+
 TEST(MainThreadExecutor, RunsTasksOnTheThreadThatCreatedIt) {
     auto executor = helper::MainThreadExecutor::create();
     ASSERT_TRUE(executor);

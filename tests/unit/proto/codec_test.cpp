@@ -49,7 +49,8 @@ TEST(Codec, RequestsRoundTrip) {
                   3072,
                   900,
                   "fleetbox.seed=/dev/vdb",
-                  "/i/disk.qcow2"};
+                  "/i/disk.qcow2",
+                  {}};
     auto boot = std::get<BootMember>(round_trip(BootMember{spec}));
     EXPECT_EQ(boot.spec.base_image_path, "/i/disk.qcow2");
     EXPECT_EQ(boot.spec.name, "web-1");
@@ -63,6 +64,11 @@ TEST(Codec, RequestsRoundTrip) {
     EXPECT_EQ(boot.spec.memory_mb, 3072u);
     EXPECT_EQ(boot.spec.boot_timeout_s, 900);
     EXPECT_EQ(boot.spec.kernel_cmdline_extra, "fleetbox.seed=/dev/vdb");
+    EXPECT_TRUE(boot.spec.fixture_paths.empty());
+    spec.fixture_paths = {"/s/clusters/web/web-1/fixture-0.img",
+                          "/s/clusters/web/web-1/fixture-1.img"};
+    EXPECT_EQ(std::get<BootMember>(round_trip(BootMember{spec})).spec.fixture_paths,
+              spec.fixture_paths);
     EXPECT_EQ(std::get<StatusRequest>(round_trip(StatusRequest{"a"})).name, "a");
     EXPECT_EQ(std::get<Stop>(round_trip(Stop{"b"})).name, "b");
 }
@@ -181,6 +187,29 @@ TEST(Codec, KernelCmdlineExtraMustBeOnePrintableLine) {
     EXPECT_EQ(r.error().kind, ErrorKind::Corrupt);
     EXPECT_NE(r.error().message().find("kernel_cmdline_extra"), std::string::npos)
         << r.error().message();
+}
+
+TEST(Codec, FixturePathsAreOptionalBoundedAndNeverEmpty) {
+    // Absent (a client from before boot-fixtures) reads as none.
+    std::string line = encode(Request{BootMember{boot_spec("")}});
+    const std::string key = ",\"fixture_paths\":[]";
+    ASSERT_NE(line.find(key), std::string::npos) << line;
+    line.erase(line.find(key), key.size());
+    auto r = decode_request(line);
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_TRUE(std::get<BootMember>(*r).spec.fixture_paths.empty());
+    auto spec = boot_spec("");
+    spec.fixture_paths.assign(kMaxFixturePaths, "/s/clusters/web/web-1/fixture-0.img");
+    EXPECT_TRUE(decode_request(encode(Request{BootMember{spec}})));
+    for (const auto& bad : {std::vector<std::string>(kMaxFixturePaths + 1, "/x.img"),
+                            std::vector<std::string>{"/x.img", ""}}) {
+        spec.fixture_paths = bad;
+        auto refused = decode_request(encode(Request{BootMember{spec}}));
+        ASSERT_FALSE(refused) << bad.size();
+        EXPECT_EQ(refused.error().kind, ErrorKind::Corrupt);
+        EXPECT_NE(refused.error().message().find("fixture_paths"), std::string::npos)
+            << refused.error().message();
+    }
 }
 
 TEST(Codec, ErrorsKeepKindMessageAndHint) {

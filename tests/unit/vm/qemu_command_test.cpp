@@ -246,5 +246,50 @@ TEST(QemuCommand, ExtraArgsComeLast) {
     EXPECT_EQ(argv.back(), "-S");
 }
 
+TEST(QemuCommand, FixturesAreReadOnlyDisksAfterTheSeedWithTheirSerials) {
+    for (auto machine : {Machine::Microvm, Machine::Q35}) {
+        SCOPED_TRACE(std::string(to_string(machine)));
+        auto c = sample();
+        c.machine = machine;
+        c.fixtures = {"/m/fixture-0.img", "/m/fixture-1.img"};
+        auto argv = qemu_argv(c);
+        const std::string blk = machine == Machine::Q35 ? "virtio-blk-pci" : "virtio-blk-device";
+        auto devices = values_of(argv, "-device");
+        std::vector<std::string> disks;
+        for (const auto& d : devices)
+            if (d.rfind(blk, 0) == 0)
+                disks.push_back(d);
+        // root and seed keep their places (vda, vdb); fixtures follow in order.
+        ASSERT_EQ(disks.size(), 4u);
+        EXPECT_EQ(disks[0], blk + ",drive=root");
+        EXPECT_EQ(disks[1], blk + ",drive=seed");
+        EXPECT_EQ(disks[2], blk + ",drive=fix0,serial=fbxfix0");
+        EXPECT_EQ(disks[3], blk + ",drive=fix1,serial=fbxfix1");
+        int nodes = 0;
+        for (const auto& value : values_of(argv, "-blockdev")) {
+            auto node = nlohmann::json::parse(value);
+            const std::string name = node.value("node-name", "");
+            if (name.rfind("fix", 0) != 0)
+                continue;
+            ++nodes;
+            EXPECT_EQ(node.value("read-only", false), true) << value;
+            EXPECT_EQ(node.value("auto-read-only", true), false) << value;
+            if (name == "fix1-file") {
+                EXPECT_EQ(node.value("filename", ""), "/m/fixture-1.img");
+            }
+            if (name == "fix1") {
+                EXPECT_EQ(node.value("driver", ""), "raw");
+            }
+        }
+        EXPECT_EQ(nodes, 4);
+    }
+}
+
+TEST(QemuCommand, NoFixturesNoFixtureDisks) {
+    auto argv = qemu_argv(sample());
+    for (const auto& d : values_of(argv, "-device"))
+        EXPECT_THAT(d, Not(HasSubstr("fbxfix")));
+}
+
 } // namespace
 } // namespace fleetbox
