@@ -16,6 +16,7 @@
 
 namespace fleetbox {
 
+// Plain values (copyable, no resources); read by start()/start_cluster()/add() at the call.
 struct Options {
     std::string image = "debian-12";
     int cpus = 2;
@@ -33,12 +34,14 @@ struct Options {
     std::function<void(const std::string&)> log;
 };
 
+// What Vm::ssh returns: the command's exit code (-1 when killed by a signal) and its output.
 struct ExecResult {
     int exit_code = -1;
     std::string out;
     std::string err;
 };
 
+// One boot phase and how long it took (Vm::timings, Vm::guest_timings).
 struct PhaseTiming {
     std::string phase;
     double seconds = 0;
