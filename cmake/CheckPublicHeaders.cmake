@@ -12,7 +12,9 @@ set(flags -std=c++20 -fsyntax-only -Wall -Wextra -Wpedantic -Wshadow -Wconversio
   -Wold-style-cast -Wnon-virtual-dtor -Werror -I${INCLUDE_DIR})
 string(REPLACE "|" ";" extra "${EXTRA_INCLUDES}")
 foreach(dir IN LISTS extra)
-  if(dir)
+  # The compiler's own system directories are searched anyway (and -isystem /usr/include
+  # would break libstdc++'s #include_next).
+  if(dir AND NOT dir MATCHES "^/usr(/local)?/include/?$")
     list(APPEND flags -isystem ${dir})
   endif()
 endforeach()

@@ -45,7 +45,8 @@ public:
         log_ = dir + "/probe-" + name + ".out";
         Fd out(::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
         ChildSpec spec;
-        spec.argv = {built("tests/fleetbox-gtest-probe"), "--gtest_filter=Probe." + name};
+        spec.argv = {built("tests/fleetbox-gtest-probe"), "--gtest_also_run_disabled_tests",
+                     "--gtest_filter=Probe.DISABLED_" + name};
         spec.env_set = std::move(env);
         spec.out = spec.err = Stream::File;
         spec.out_file = spec.err_file = out.get();
@@ -113,7 +114,7 @@ TEST_F(GtestIntegration, FailedTestShowsTheSerialTailThenDestroysOrKeeps) {
         const std::string head = "[ fleetbox ] --- serial console of " + name;
         auto at_head = run.out.find(head);
         auto at_end = run.out.find("[ fleetbox ] --- end of serial console of " + name);
-        auto at_failed = run.out.find("[  FAILED  ] Probe.FailsWithAVm");
+        auto at_failed = run.out.find("[  FAILED  ] Probe.DISABLED_FailsWithAVm");
         ASSERT_NE(at_head, std::string::npos) << run;
         ASSERT_NE(at_end, std::string::npos) << run;
         ASSERT_NE(at_failed, std::string::npos) << run;
@@ -191,13 +192,14 @@ TEST_F(GtestIntegration, KilledTestBinaryLeavesNothingBehind) {
 // (d) No QEMU on PATH: skipped with the reason, not failed.
 TEST(GtestIntegrationSkip, NoQemuMeansSkippedWithTheReason) {
     ChildSpec spec;
-    spec.argv = {built("tests/fleetbox-gtest-probe"), "--gtest_filter=Probe.SkipsWithoutQemu"};
+    spec.argv = {built("tests/fleetbox-gtest-probe"), "--gtest_also_run_disabled_tests",
+                 "--gtest_filter=Probe.DISABLED_SkipsWithoutQemu"};
     spec.env_set = {"PATH=/nonexistent"};
     spec.out = spec.err = Stream::Capture;
     auto run = run_command(spec, std::chrono::seconds(60));
     ASSERT_TRUE(run) << run.error().message();
     EXPECT_EQ(run->status.code, 0) << run->out << run->err;
-    EXPECT_THAT(run->out, HasSubstr("[  SKIPPED ] Probe.SkipsWithoutQemu")) << run->out;
+    EXPECT_THAT(run->out, HasSubstr("[  SKIPPED ] Probe.DISABLED_SkipsWithoutQemu")) << run->out;
     EXPECT_THAT(run->out, HasSubstr("host cannot boot a VM")) << run->out;
     EXPECT_THAT(run->out, HasSubstr("qemu-system-x86_64 is not installed")) << run->out;
 }
