@@ -159,6 +159,9 @@ TEST_F(GtestIntegration, FailedTestShowsTheSerialTailThenDestroysOrKeeps) {
             ASSERT_TRUE(hostname) << hostname.error().message();
             EXPECT_EQ(hostname->out, name + "\n");
         } // an attached handle going away leaves the VM running
+        auto cli_ssh = run_fleetbox(root(), {"ssh", name, "--", "hostname"});
+        EXPECT_EQ(cli_ssh.code, 0) << cli_ssh;
+        EXPECT_EQ(cli_ssh.out, name + "\n") << cli_ssh;
         EXPECT_EQ(store_processes(root()).size(), 2u) << "one helper and one QEMU";
         auto down = run_fleetbox(root(), {"down", name});
         EXPECT_EQ(down.code, 0) << down;
