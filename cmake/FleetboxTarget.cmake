@@ -22,6 +22,10 @@ function(fleetbox_layer name)
     return()
   endif()
   add_library(fleetbox_${name} STATIC ${ARG_SOURCES})
+  # The layers are linked into the shared libfleetbox (src/lib): position-independent, and
+  # nothing exported but what the public headers mark FLEETBOX_API.
+  set_target_properties(fleetbox_${name} PROPERTIES
+    POSITION_INDEPENDENT_CODE ON CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
   target_include_directories(fleetbox_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include)
   target_link_libraries(fleetbox_${name} PUBLIC ${ARG_DEPS})
   fleetbox_target(fleetbox_${name})

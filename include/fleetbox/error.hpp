@@ -36,8 +36,10 @@ enum class ErrorKind {
 };
 
 // "io", "invalid-argument", "not-found", ... (stable: scripts and logs may match on it).
+// Pure; never fails.
 FLEETBOX_API std::string_view to_string(ErrorKind kind);
 
+// A value type (copyable); holds no resources. Its methods are pure and never fail.
 struct FLEETBOX_API Error {
     ErrorKind kind = ErrorKind::Internal;
     int err_no = 0;        // errno of the failing call, 0 when not a system call
@@ -54,6 +56,7 @@ struct FLEETBOX_API Error {
     [[nodiscard]] Error with_hint(std::string h) &&;
 };
 
+// The value or the Error; check before use (`if (!r) ... r.error()`), `*r` / `r->` after.
 template <typename T>
 using Result = tl::expected<T, Error>;
 using Status = Result<void>;

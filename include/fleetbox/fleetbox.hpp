@@ -12,6 +12,7 @@
 
 #include <fleetbox/cluster.hpp>
 #include <fleetbox/error.hpp>
+#include <fleetbox/host.hpp>
 #include <fleetbox/options.hpp>
 #include <fleetbox/prune.hpp>
 #include <fleetbox/vm.hpp>

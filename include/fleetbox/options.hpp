@@ -35,6 +35,7 @@ struct Fixture {
 // the boot cost bounded and the guest's disk names within vdc..vdj.
 inline constexpr std::size_t kMaxFixtures = 8;
 
+// Plain values (copyable, no resources); read by start()/start_cluster()/add() at the call.
 struct Options {
     std::string image = "debian-12";
     int cpus = 2;
@@ -69,6 +70,7 @@ struct CopyOptions {
     std::stop_token cancel;
 };
 
+// What Vm::ssh returns: the command's exit code (-1 when killed by a signal) and its output.
 struct ExecResult {
     int exit_code = -1;
     std::string out;
@@ -89,6 +91,7 @@ struct ExecOptions {
     bool as_root = false;
 };
 
+// One boot phase and how long it took (Vm::timings, Vm::guest_timings).
 struct PhaseTiming {
     std::string phase;
     double seconds = 0;

@@ -31,6 +31,9 @@ struct PruneReport {
 };
 // Reclaim what crashed fleetbox processes left on the host (needs root: it runs the helper's
 // reconcile). Live networks, e.g. of another process booting right now, are never touched.
+// Blocks while the helper's reconcile runs (seconds). Owns nothing afterwards. Errors:
+// Permission (not root), MissingDependency (no helper), ExternalCommand / Corrupt (the
+// helper failed or reported something malformed), the store's (Io, Permission).
 FLEETBOX_API Result<PruneReport> prune(bool dry_run = false,
                                        std::optional<std::string> store_root = std::nullopt);
 

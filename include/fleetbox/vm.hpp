@@ -23,23 +23,31 @@
 
 namespace fleetbox {
 
+// A handle on one VM. Move-only; owns the VM's helper when it booted the VM (then the VM
+// stops when the handle goes away or the process exits), otherwise only a connection to the
+// helper that serves it. Not for concurrent use from several threads.
 class FLEETBOX_API Vm {
 public:
-    class Impl;
+    class Impl; // internal: handles come from start(), add_member() or a Cluster
     explicit Vm(std::unique_ptr<Impl> impl);
     Vm(Vm&&) noexcept;
     Vm& operator=(Vm&&) noexcept;
-    ~Vm(); // a VM this handle booted (bound helper) stops when the handle goes away
+    // A VM this handle booted (bound helper) stops when the handle goes away (QEMU quit at
+    // once, network removed; the disk stays), unless keep() was called. Blocks up to ~10 s
+    // for the helper to exit; never fails (errors are ignored).
+    ~Vm();
 
+    // Set at start, never change; no I/O.
     [[nodiscard]] const std::string& name() const;
     [[nodiscard]] const std::string& ip() const;
-    // "running", "starting", "stopped" or "error", asked of the helper now.
+    // "running", "starting", "stopped" or "error", asked of the helper now (one request,
+    // bounded by 30 s). A helper that cannot be reached reads "stopped"; never fails.
     [[nodiscard]] std::string state() const;
     // Per-phase timings of the boot that produced this handle (empty when it attached to a
-    // VM that was already running).
+    // VM that was already running). No I/O; the reference lives as long as the handle.
     [[nodiscard]] const std::vector<PhaseTiming>& timings() const;
     // The guest's own boot phases from its console markers, in guest seconds: "kernel",
-    // "initramfs", "userspace to sshd" (empty when the image prints no markers).
+    // "initramfs", "userspace to sshd" (empty when the image prints no markers). No I/O.
     [[nodiscard]] const std::vector<PhaseTiming>& guest_timings() const;
 
     // Runs `command` through the guest's shell as user fleetbox over one reused SSH
@@ -110,20 +118,56 @@ public:
     // Corrupt, and the host's own Io/NoSpace/Permission.
     Status copy_from(const std::string& guest_path, const std::string& host_path,
                      const CopyOptions& options = {});
-    // Graceful shutdown (ACPI powerdown, then escalation); the disk is kept.
+    // Graceful shutdown (ACPI powerdown, then QMP quit, SIGTERM, SIGKILL); the disk is kept.
+    // Blocks until QEMU is gone (up to ~2 minutes under TCG). The handle then holds no
+    // helper. Errors: the helper's (Timeout, Network, Io), wrapped "stop <name>".
     Status stop();
-    // stop(), then delete the VM's directory (disk, seed, config). Idempotent.
+    // stop(), then delete the VM's directory (disk, seed, config). Idempotent. Blocks like
+    // stop(), plus up to 30 s for the VM's lock. Errors: Busy (locked by another process),
+    // Io, and stop()'s.
     Status destroy();
+
+    // ---- diagnostics and lifetime (issue 10) ----
+    // The guest's serial console so far (kernel, systemd, cloud-init output), read from the
+    // VM's directory in the store: the helper's rotated serial.log.1 first when present, then
+    // serial.log; at most the last 1 MiB. The bytes are the guest's (untrusted: they may hold
+    // escape sequences). Does not block beyond reading two local files; works for a stopped
+    // VM too. Errors: Io (unreadable file), Permission (a log that is a symbolic link).
+    [[nodiscard]] Result<std::string> serial_log() const;
+    // The command a person runs to reach this VM by hand, as argv:
+    //   ssh -i <store>/id_ed25519 -o UserKnownHostsFile=<vm dir>/known_hosts
+    //       -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes fleetbox@<ip>
+    // (the VM's pinned host key, never "accept anything"). Pure: no I/O, never fails.
+    [[nodiscard]] std::vector<std::string> ssh_command() const;
+    // ssh_command() as one line for a shell, words quoted where needed.
+    [[nodiscard]] std::string ssh_command_line() const;
+    // Make the VM outlive this process: the helper serving it turns detached, so neither this
+    // handle going away nor the process exiting (even by SIGKILL) stops it any more. It runs
+    // until `fleetbox down NAME` (or destroy()/stop() on a handle), and `fleetbox ls/ssh/down`
+    // reach it as usual (from the network namespace it was started in). For a member of a
+    // Cluster this keeps the cluster's helper; closing that Cluster then stops only the
+    // members that were not kept. Blocks for one request to the helper (milliseconds).
+    // Errors: InvalidArgument (not running, or its helper is bound to another program, or an
+    // older helper without the `detach` capability), Network/Io (the helper cannot be reached).
+    Status keep();
 
 private:
     std::unique_ptr<Impl> impl_;
 };
 
+// Blocks until the VM answers SSH (options.boot_timeout; building the image on first use adds
+// minutes). The returned handle owns the VM when this call booted it. Errors:
+// InvalidArgument (name, options), MissingDependency / Permission (no QEMU, not root),
+// Busy (starting in another process), Timeout (no SSH in time), ExternalCommand (QEMU or
+// the helper failed: the message names the log), NoSpace, Corrupt (a damaged store entry),
+// Interrupted. A failed first boot leaves only its logs (store failed/<name>/).
 FLEETBOX_API Result<Vm> start(const std::string& name, const Options& options = {});
 
 // Boot `name` onto the live helper already serving `sibling` (e.g. a cluster started by
 // `fleetbox up`): a stopped node re-joins its running siblings' network instead of getting
-// an isolated one. The member then belongs to that helper and outlives this handle.
+// an isolated one. The member then belongs to that helper and outlives this handle. Blocks
+// like start(); errors as start(), plus InvalidArgument when `sibling` is not running or
+// runs in a helper bound to another program.
 FLEETBOX_API Result<Vm> add_member(const std::string& sibling, const std::string& name,
                                    const Options& options = {});
 

@@ -63,6 +63,14 @@ public:
     // process ends by itself, once the backend has cleaned up after it. An empty handler (the
     // default) unsets it; once this returns, the previous handler is no longer running.
     virtual void on_member_exit(MemberExitHandler handler) { (void)handler; }
+    // The helper turned detached (the `detach` request): from now on the stop (or exit) of the
+    // last active member also removes the network, as in a helper started detached.
+    virtual void set_detached() {}
+    // The bound client is gone (its bind connection reached EOF, or its process exited): from
+    // now on a stop skips the guest's ACPI powerdown and quits QEMU at once (its disk writes
+    // are flushed; the guest is not shut down), so a killed test binary leaves nothing running
+    // within seconds instead of waiting for each guest's shutdown.
+    virtual void set_abandoned() {}
 };
 
 } // namespace fleetbox::backend

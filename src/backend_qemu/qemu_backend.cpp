@@ -284,7 +284,11 @@ Status QemuBackend::stop_member(std::unique_lock<std::mutex>& lock, const std::s
     lock.unlock();
     Status result;
     if (vm) {
-        auto stopped = vm->stop(accel_.kind == AccelChoice::Kvm ? kPowerdownKvm : kPowerdownTcg);
+        std::chrono::milliseconds powerdown = abandoned_ ? std::chrono::milliseconds(0)
+                                              : accel_.kind == AccelChoice::Kvm
+                                                  ? std::chrono::milliseconds(kPowerdownKvm)
+                                                  : std::chrono::milliseconds(kPowerdownTcg);
+        auto stopped = vm->stop(powerdown);
         if (!stopped)
             result = fail(std::move(stopped).error().wrap("stop " + name));
         vm.reset();

@@ -38,6 +38,7 @@
 #include "sys/fd.hpp"
 #include "vm/qemu_vm.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -71,6 +72,8 @@ public:
     int active_members() override;
     Status shutdown() override;
     void on_member_exit(MemberExitHandler handler) override;
+    void set_detached() override;
+    void set_abandoned() override { abandoned_ = true; }
 
 private:
     enum class State { Reserved, Starting, Running, Stopping, Stopped, Failed };
@@ -107,7 +110,8 @@ private:
     const Store& store_;
     AccelChoice accel_;
     SpawnFn spawn_;
-    bool drop_network_when_idle_ = false;
+    bool drop_network_when_idle_ = false; // guarded by mutex_ (set_detached)
+    std::atomic<bool> abandoned_{false};  // set_abandoned: stops skip the powerdown wait
     std::mutex mutex_;
     std::condition_variable changed_;
     std::shared_ptr<RecordJournal> journal_; // the network's record; outlives network_

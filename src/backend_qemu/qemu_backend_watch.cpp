@@ -26,6 +26,11 @@ void QemuBackend::on_member_exit(MemberExitHandler handler) {
     handler_ = std::move(handler);
 }
 
+void QemuBackend::set_detached() {
+    std::lock_guard lock(mutex_);
+    drop_network_when_idle_ = true;
+}
+
 void QemuBackend::wake_watcher() {
     std::uint64_t one = 1;
     if (wake_)

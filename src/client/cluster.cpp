@@ -36,11 +36,23 @@ public:
     void adopt(client::GroupStart started) {
         if (started.helper && !helper_)
             helper_ = std::move(started.helper);
-        for (auto& impl : started.vms)
+        for (auto& impl : started.vms) {
+            impl->cluster_helper_ = helper_ ? &*helper_ : nullptr;
+            impls_.push_back(impl.get());
             vms_.push_back(std::make_unique<Vm>(std::move(impl)));
+        }
     }
 
     Status close() {
+        // The cluster's helper is bound to us until a keep() turns it detached: then it
+        // outlives us, so stop the members that were not kept (keep() of one member keeps the
+        // shared helper, not its siblings).
+        if (helper_ && helper_->mode() == client::HelperMode::Detached) {
+            for (auto* impl : impls_)
+                if (!impl->kept_)
+                    (void)helper_->client().stop(impl->name_);
+        }
+        impls_.clear();
         vms_.clear(); // their SSH connections; the members are stopped with the helper
         if (!helper_)
             return {};
@@ -56,6 +68,7 @@ public:
     Options options_;
     std::optional<client::HelperHandle> helper_;
     std::vector<std::unique_ptr<Vm>> vms_;
+    std::vector<Vm::Impl*> impls_; // vms_'s, for keep() bookkeeping
 };
 
 Cluster::Cluster(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -114,6 +127,17 @@ Status Cluster::destroy() {
         if (auto removed = impl_->orchestrator_.destroy(name); !removed && first)
             first = std::move(removed);
     return first;
+}
+
+Status Cluster::keep() {
+    if (!impl_->helper_)
+        return fail(ErrorKind::InvalidArgument, "keep cluster " + impl_->name_,
+                    "none of its members is running", "add members first, then keep them");
+    FBX_CHECK(impl_->helper_->keep().map_error(
+        [&](Error e) { return std::move(e).wrap("keep cluster " + impl_->name_); }));
+    for (auto* impl : impl_->impls_)
+        impl->kept_ = true;
+    return {};
 }
 
 Result<Cluster> new_cluster(const std::string& name, const Options& options) {

@@ -296,4 +296,15 @@ Status HelperClient::shutdown() {
     return {};
 }
 
+Status HelperClient::detach() {
+    if (!has(proto::kCapDetach))
+        return fail(ErrorKind::InvalidArgument,
+                    fmt::format("keep the VMs of the fleetbox-helper serving {}", member_),
+                    fmt::format("that helper (pid {}) predates keeping VMs (no {} capability)",
+                                helper_pid_.load(), proto::kCapDetach),
+                    "install the fleetbox-helper of this fleetbox");
+    FBX_TRY(expect<proto::Ok>(call(proto::Detach{}, options_.rpc_timeout), "detach"));
+    return {};
+}
+
 } // namespace fleetbox::client

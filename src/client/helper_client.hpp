@@ -108,6 +108,9 @@ public:
     // its network and exit (HelperHandle::close waits for that). Without bind:
     // InvalidArgument (a detached helper exits when its last member is stopped).
     Status shutdown();
+    // The `detach` request (needs the helper's kCapDetach, else InvalidArgument): the helper
+    // turns detached and outlives this client (Vm::keep).
+    Status detach();
 
 private:
     struct Connection {

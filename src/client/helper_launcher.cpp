@@ -23,6 +23,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -31,6 +32,10 @@
 
 #ifndef FLEETBOX_LIBEXEC_HELPER
 #define FLEETBOX_LIBEXEC_HELPER "/usr/local/libexec/fleetbox/fleetbox-helper"
+#endif
+// The installed helper relative to the installed library's directory (a relocated prefix).
+#ifndef FLEETBOX_HELPER_FROM_LIBDIR
+#define FLEETBOX_HELPER_FROM_LIBDIR "../libexec/fleetbox/fleetbox-helper"
 #endif
 
 namespace fleetbox::client {
@@ -79,6 +84,23 @@ std::string untrusted_for_root(const std::string& path, std::string& canonical) 
         if (at == "/")
             return {};
     }
+}
+
+// The helper beside the file this code was loaded from (libfleetbox.so installed under some
+// prefix: <prefix>/lib/../libexec/fleetbox/fleetbox-helper), or "" when that cannot be told.
+// dladdr names the shared object holding `anchor`; in a statically linked program that is
+// the executable itself, already covered by "next to the running executable".
+std::string helper_beside_library() {
+    static const char anchor = 0;
+    Dl_info info{};
+    if (::dladdr(&anchor, &info) == 0 || info.dli_fname == nullptr)
+        return {};
+    char resolved[PATH_MAX];
+    if (::realpath(info.dli_fname, resolved) == nullptr)
+        return {};
+    if (resolved == self_exe())
+        return {};
+    return parent_dir(resolved) + "/" + FLEETBOX_HELPER_FROM_LIBDIR;
 }
 
 // Last line of the helper's log, for an error about a helper that died during startup.
@@ -133,6 +155,21 @@ Result<ExitStatus> HelperHandle::close() {
     return result;
 }
 
+Status HelperHandle::keep() {
+    if (mode_ != HelperMode::Bound)
+        return {};
+    if (closed_ || !client_)
+        return fail(ErrorKind::InvalidArgument,
+                    fmt::format("keep the fleetbox helper (pid {})", pid_), "it was closed");
+    FBX_CHECK(client_->detach());
+    if (child_) {
+        (void)child_->detach(); // ours no more: never waited for, never killed
+        child_.reset();
+    }
+    mode_ = HelperMode::Detached;
+    return {};
+}
+
 Result<ExitStatus> HelperHandle::wait(std::optional<std::chrono::milliseconds> timeout) {
     if (!child_ || child_->pid() <= 0)
         return fail(ErrorKind::InvalidArgument, "wait for the fleetbox helper",
@@ -162,11 +199,16 @@ Result<std::string> HelperLauncher::locate() {
     std::string beside = parent_dir(self_exe()) + "/fleetbox-helper";
     if (executable(beside))
         return beside;
+    std::string near_library = helper_beside_library();
+    if (executable(near_library))
+        return near_library;
     std::string installed = FLEETBOX_LIBEXEC_HELPER;
     if (executable(installed))
         return installed;
     return fail(ErrorKind::MissingDependency, "find fleetbox-helper",
-                "it is neither at " + beside + " nor at " + installed,
+                "it is neither at " + beside +
+                    (near_library.empty() ? std::string() : ", nor at " + near_library) +
+                    " nor at " + installed,
                 "reinstall fleetbox, or set FLEETBOX_HELPER to the fleetbox-helper binary");
 }
 

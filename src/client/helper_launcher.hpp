@@ -60,6 +60,11 @@ public:
     // connections only (the helper keeps running); returns a default ExitStatus.
     // Idempotent: later calls return the first result.
     Result<ExitStatus> close();
+    // Bound: tell the helper to turn detached (HelperClient::detach) and stop owning it, so it
+    // outlives this process and close() neither waits for it nor kills it; the handle is
+    // detached from then on. Detached: nothing to do. Errors: the helper's (InvalidArgument
+    // for one without the detach capability), Network/Io when it cannot be reached.
+    Status keep();
     // Bound: wait for the helper to exit by itself (e.g. after SIGTERM). Timeout -> Timeout.
     Result<ExitStatus> wait(std::optional<std::chrono::milliseconds> timeout);
 
@@ -87,7 +92,9 @@ std::vector<std::string> helper_user_args(const InvokingUser& user);
 class HelperLauncher {
 public:
     // FLEETBOX_HELPER when set (it must be executable), else fleetbox-helper next to the
-    // running executable, else <libexecdir>/fleetbox/fleetbox-helper. MissingDependency
+    // running executable, else ../libexec/fleetbox/fleetbox-helper from the directory of the
+    // shared libfleetbox this code runs in (an installed, possibly relocated prefix), else
+    // the configured <libexecdir>/fleetbox/fleetbox-helper. MissingDependency
     // naming every place it looked when none is there. A root client (real, effective or
     // saved uid 0) honors FLEETBOX_HELPER only for a binary owned by root and not writable by
     // group/others, in directories root owns (it then returns the binary's real path);

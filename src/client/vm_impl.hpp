@@ -30,6 +30,10 @@ public:
     std::vector<PhaseTiming> guest_timings_;
     std::optional<client::HelperHandle> helper_;     // this handle booted the VM
     std::unique_ptr<client::HelperClient> attached_; // the VM was already running
+    // A Cluster member: the cluster's helper (owned by the Cluster, which outlives this
+    // handle), so keep() can turn it detached.
+    client::HelperHandle* cluster_helper_ = nullptr;
+    bool kept_ = false; // keep() succeeded: closing the Cluster leaves this member running
 
     // The helper serving this VM: the one this handle started, or the one it attached to.
     client::HelperClient* client() {

@@ -53,6 +53,7 @@ private:
     Result<proto::Reply> on(const proto::Stop& m);
     Result<proto::Reply> on(const proto::Release& m);
     Result<proto::Reply> on(const proto::ListRequest& m);
+    Result<proto::Reply> on(const proto::Detach& m);
 
     HelperServer& server_;
     int fd_;
@@ -82,8 +83,10 @@ void Session::run() {
         if (!serve_one(**line))
             break;
     }
-    if (bound_)
+    if (bound_ && !server_.detach_requested()) {
+        server_.backend().set_abandoned(); // nobody waits for a clean guest shutdown now
         server_.request_shutdown("the bound client closed its connection");
+    }
 }
 
 bool Session::check_peer() {
@@ -110,8 +113,7 @@ bool Session::serve_one(const std::string& line) {
         return false;
     if (stopped_member_) {
         stopped_member_ = false;
-        if (server_.options().mode == HelperMode::Detached &&
-            server_.backend().active_members() == 0)
+        if (server_.mode() == HelperMode::Detached && server_.backend().active_members() == 0)
             server_.request_shutdown("its last member stopped");
     }
     return request.has_value() || greeted_;
@@ -139,7 +141,7 @@ Result<proto::Reply> Session::on(const proto::Hello& m) {
     }
     greeted_ = true;
     return proto::HelloReply{ours, static_cast<int>(::getpid()), server_.options().capabilities,
-                             std::string(to_string(server_.options().mode))};
+                             std::string(to_string(server_.mode()))};
 }
 
 Result<proto::Reply> Session::on(const proto::Bind&) {
@@ -191,6 +193,11 @@ Result<proto::Reply> Session::on(const proto::ListRequest&) {
     for (auto& member : list.members)
         member.helper_pid = static_cast<int>(::getpid());
     return list;
+}
+
+Result<proto::Reply> Session::on(const proto::Detach&) {
+    FBX_CHECK(server_.detach());
+    return proto::Ok{};
 }
 
 } // namespace

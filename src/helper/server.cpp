@@ -16,6 +16,7 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <fmt/format.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -102,6 +103,19 @@ void HelperServer::request_shutdown(const std::string& reason) {
     (void)!::write(stop_.get(), &one, sizeof one);
 }
 
+Status HelperServer::detach() {
+    if (detach_requested_.exchange(true))
+        return {};
+    // Its own session: a terminal's Ctrl-C or a test runner killing the caller's process
+    // group no longer reaches it (and it can be no group leader: the launcher never makes a
+    // bound helper one, so setsid succeeds).
+    if (::getsid(0) != ::getpid() && ::setsid() < 0)
+        log(fmt::format("detach: setsid failed: {}", std::strerror(errno)));
+    backend_.set_detached();
+    log("detached: this helper now outlives its client and exits with its last member");
+    return {};
+}
+
 void HelperServer::log(const std::string& line) {
     std::lock_guard lock(log_mutex_);
     std::fprintf(stdout, "%s %s\n", now_rfc3339().c_str(), line.c_str());
@@ -161,8 +175,10 @@ void HelperServer::accept_from(int listen_fd) {
 }
 
 void HelperServer::on_tick() {
-    if (options_.parent_pid > 0 && ::getppid() != options_.parent_pid)
+    if (!detach_requested_ && options_.parent_pid > 0 && ::getppid() != options_.parent_pid) {
+        backend_.set_abandoned();
         request_shutdown(fmt::format("parent process {} is gone", options_.parent_pid));
+    }
     reap_connections(false);
     check_idle();
     if (auto dir = store_.member_dir(options_.member)) {
@@ -178,12 +194,12 @@ void HelperServer::on_tick() {
 void HelperServer::on_member_exit(const backend::MemberExit& exit) {
     log(fmt::format("{}: QEMU exited: {}{}", exit.name, proto::to_string(exit.state),
                     exit.error.empty() ? "" : " (" + exit.error + ")"));
-    if (options_.mode == HelperMode::Detached && exit.idle)
+    if (mode() == HelperMode::Detached && exit.idle)
         request_shutdown("its last member's QEMU exited");
 }
 
 void HelperServer::check_idle() {
-    if (options_.mode != HelperMode::Detached || options_.idle_exit_after.count() <= 0)
+    if (mode() != HelperMode::Detached || options_.idle_exit_after.count() <= 0)
         return;
     auto now = std::chrono::steady_clock::now();
     if (backend_.active_members() != 0 || open_connections() != 0) {

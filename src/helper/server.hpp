@@ -91,6 +91,17 @@ public:
     }
     void request_shutdown(const std::string& reason);
     void log(const std::string& line);
+    // Any thread: the helper's lifetime now: its --mode, or detached once detach() ran.
+    [[nodiscard]] HelperMode mode() const {
+        return detach_requested_ ? HelperMode::Detached : options_.mode;
+    }
+    // Whether a `detach` request turned this helper detached (its bind connection's EOF and
+    // its parent's exit no longer end it).
+    [[nodiscard]] bool detach_requested() const { return detach_requested_; }
+    // Any thread: the `detach` request (Vm::keep): leave the parent's session (setsid), stop
+    // watching the parent and the bind connection, and from now on exit like a detached
+    // helper (last member stopped, last QEMU exited, idle). Idempotent.
+    Status detach();
 
     [[nodiscard]] backend::Backend& backend() { return backend_; }
     [[nodiscard]] const Store& store() const { return store_; }
@@ -131,6 +142,7 @@ private:
     std::mutex connections_mutex_;
     std::list<std::unique_ptr<Connection>> connections_;
     std::atomic<bool> stopping_{false};
+    std::atomic<bool> detach_requested_{false};
     std::optional<std::chrono::steady_clock::time_point> idle_since_; // main thread only
     std::mutex log_mutex_;
 };

@@ -68,13 +68,13 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MemberList, network, members)
 
 template <typename Empty>
 requires std::is_same_v<Empty, Bind> || std::is_same_v<Empty, Ok> ||
-    std::is_same_v<Empty, ListRequest>
+    std::is_same_v<Empty, ListRequest> || std::is_same_v<Empty, Detach>
 void to_json(json& j, const Empty&) {
     j = json::object();
 }
 template <typename Empty>
 requires std::is_same_v<Empty, Bind> || std::is_same_v<Empty, Ok> ||
-    std::is_same_v<Empty, ListRequest>
+    std::is_same_v<Empty, ListRequest> || std::is_same_v<Empty, Detach>
 void from_json(const json&, Empty&) {}
 
 namespace {
@@ -117,6 +117,10 @@ struct Tag<Release> {
 template <>
 struct Tag<ListRequest> {
     static constexpr const char* name = "list";
+};
+template <>
+struct Tag<Detach> {
+    static constexpr const char* name = "detach";
 };
 // Wire names of replies.
 template <>

@@ -37,9 +37,14 @@ inline constexpr const char* kCapBootBaseImage = "boot-base-image";
 //    sends a non-empty fixture_paths to a helper without it (an older one would ignore the
 //    field and boot a guest whose fixtures never appear).
 inline constexpr const char* kCapBootFixtures = "boot-fixtures";
+//  - detach: the helper takes `detach`: a bound helper turns detached (its own session, no
+//    longer ended by its bind connection's EOF or its parent's exit; it exits with its last
+//    member like any detached helper). Vm::keep() relies on it.
+inline constexpr const char* kCapDetach = "detach";
 // What this build's helper supports.
 inline std::vector<std::string> helper_capabilities() {
-    return {kCapBootKernelCmdline, kCapClusterNetwork, kCapBootBaseImage, kCapBootFixtures};
+    return {kCapBootKernelCmdline, kCapClusterNetwork, kCapBootBaseImage, kCapBootFixtures,
+            kCapDetach};
 }
 
 // ---- requests -------------------------------------------------------------------------
@@ -51,6 +56,10 @@ struct Hello {
 };
 // Marks this connection as the bound client's lifeline: its EOF stops the helper.
 struct Bind {};
+// Turns the helper detached from now on (kCapDetach): it leaves its parent's session, and
+// neither the bind connection's EOF nor its parent's exit ends it any more; it exits when its
+// last member stops (or its QEMU exits), or when idle, as a detached helper does. Idempotent.
+struct Detach {};
 // Create (or return the existing) network for this helper. The client names the cluster and
 // passes what the store knows: the cluster's stored /24 (reuse exactly that, or fail saying
 // what on the host holds it) and the /24s the store holds for other clusters (never pick
@@ -107,7 +116,7 @@ struct Release {
 // Every member the helper knows, with its state, and its network.
 struct ListRequest {};
 using Request = std::variant<Hello, Bind, CreateNetwork, Reserve, BootMember, StatusRequest, Stop,
-                             Release, ListRequest>;
+                             Release, ListRequest, Detach>;
 
 // ---- replies --------------------------------------------------------------------------
 struct HelloReply {

@@ -3,6 +3,7 @@
 // rather than half-decoded.
 #include "proto/codec.hpp"
 
+#include <algorithm>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -272,4 +273,12 @@ TEST(Codec, ReleaseListAndMemberListRoundTrip) {
 }
 
 } // namespace
+TEST(Codec, DetachRoundTripsAndIsACapability) {
+    EXPECT_TRUE(std::holds_alternative<Detach>(round_trip(Detach{})));
+    EXPECT_EQ(encode(Request(Detach{})), R"({"cmd":"detach"})");
+    EXPECT_EQ(command_name(Request(Detach{})), "detach");
+    auto caps = helper_capabilities();
+    EXPECT_NE(std::find(caps.begin(), caps.end(), std::string(kCapDetach)), caps.end());
+}
+
 } // namespace fleetbox::proto
