@@ -141,7 +141,7 @@ TEST_F(FastPath, NoCloudPathStillWorksOnTheSameImage) {
     ASSERT_EQ(fbx({"down", vm}).code, 0);
     auto again = fbx({"up", vm, "--provisioning", "fleetbox-seed"});
     ASSERT_EQ(again.code, 0) << again;
-    EXPECT_THAT(again.err, HasSubstr("--provisioning ignored"));
+    EXPECT_THAT(again.err, HasSubstr("/--provisioning/--fixture ignored"));
     EXPECT_EQ(config_field(vm, "provisioning"), "nocloud");
     EXPECT_EQ(guest_line(vm, "hostname"), vm);
     EXPECT_EQ(guest_line(vm, "grep -c '^# fleetbox cluster begin' /etc/hosts"), "1")
