@@ -12,9 +12,9 @@
 #include "client/member_files.hpp"
 #include "client/vm_impl.hpp"
 #include "sys/fd.hpp"
+#include "util/strings.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <fcntl.h>
 #include <fleetbox/fleetbox.hpp>
@@ -65,20 +65,6 @@ Result<std::string> read_tail(const std::string& path, std::size_t max) {
     return out;
 }
 
-// One word for a POSIX shell: as is when it holds only safe characters, else single-quoted.
-std::string shell_word(const std::string& word) {
-    bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
-               std::string_view("@%+=:,./-_").find(c) != std::string_view::npos;
-    });
-    if (plain)
-        return word;
-    std::string quoted = "'";
-    for (char c : word)
-        quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return quoted + "'";
-}
-
 } // namespace
 
 Result<std::string> Vm::serial_log() const {
@@ -106,7 +92,7 @@ std::vector<std::string> Vm::ssh_command() const {
 std::string Vm::ssh_command_line() const {
     std::string line;
     for (const auto& word : ssh_command())
-        line += (line.empty() ? "" : " ") + shell_word(word);
+        line += (line.empty() ? "" : " ") + shell_quote(word);
     return line;
 }
 

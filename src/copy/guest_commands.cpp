@@ -1,6 +1,8 @@
 // The guest scripts (see guest_commands.hpp). Every path reaches them single-quoted.
 #include "copy/guest_commands.hpp"
 
+#include "util/strings.hpp"
+
 #include <array>
 #include <sstream>
 
@@ -9,7 +11,7 @@ namespace fleetbox::copy {
 namespace {
 
 std::string wrap(const std::string& script, bool as_root) {
-    return std::string(as_root ? "sudo -n " : "") + "sh -c " + shell_quote(script);
+    return std::string(as_root ? "sudo -n " : "") + "sh -c " + shell_single_quote(script);
 }
 
 bool contains(const std::string& s, std::string_view needle) {
@@ -52,8 +54,8 @@ std::string sentinel_for(const std::string& top) {
 
 std::string upload_command(const GuestPath& dest, const std::string& top, bool as_root) {
     std::string s = "export LC_ALL=C\n";
-    s += "d=" + shell_quote(dest.path) + " p=" + shell_quote(dest.dir) + " b=" + shell_quote(top) +
-         " s=" + shell_quote(sentinel_for(top)) + "\n";
+    s += "d=" + shell_single_quote(dest.path) + " p=" + shell_single_quote(dest.dir) +
+         " b=" + shell_single_quote(top) + " s=" + shell_single_quote(sentinel_for(top)) + "\n";
     s += R"(
 if [ ! -d "$p" ]; then
   a=$p
@@ -90,8 +92,8 @@ fi
 }
 
 std::string download_command(const GuestPath& source, bool as_root) {
-    std::string s = "export LC_ALL=C\nexec tar -c -f - -C " + shell_quote(source.dir) + " -- " +
-                    shell_quote(source.base) + "\n";
+    std::string s = "export LC_ALL=C\nexec tar -c -f - -C " + shell_single_quote(source.dir) +
+                    " -- " + shell_single_quote(source.base) + "\n";
     return wrap(s, as_root);
 }
 

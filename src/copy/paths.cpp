@@ -49,18 +49,6 @@ Result<GuestPath> parse_guest_path(std::string_view path) {
     return out;
 }
 
-std::string shell_quote(std::string_view text) {
-    std::string out = "'";
-    for (char c : text) {
-        if (c == '\'')
-            out += "'\\''";
-        else
-            out += c;
-    }
-    out += "'";
-    return out;
-}
-
 std::string host_base(std::string_view path) {
     while (path.size() > 1 && path.back() == '/')
         path.remove_suffix(1);

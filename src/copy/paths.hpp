@@ -21,9 +21,6 @@ struct GuestPath {
 // InvalidArgument `guest path "x" must be absolute`, or `... must not contain ".."`.
 Result<GuestPath> parse_guest_path(std::string_view path);
 
-// 'text' for a POSIX shell; embedded single quotes become '\''.
-std::string shell_quote(std::string_view text);
-
 // The last component of a host path ("a/b/" -> "b", "/" -> "/"), like basename(1).
 std::string host_base(std::string_view path);
 

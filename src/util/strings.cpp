@@ -45,6 +45,10 @@ std::string shell_quote(std::string_view arg) {
     if (!arg.empty() && arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                               "0123456789@%_+=:,./-") == std::string_view::npos)
         return std::string(arg);
+    return shell_single_quote(arg);
+}
+
+std::string shell_single_quote(std::string_view arg) {
     std::string out = "'";
     for (char c : arg) {
         if (c == '\'')

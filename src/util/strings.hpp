@@ -11,8 +11,11 @@ std::vector<std::string> split(std::string_view s, char sep);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 std::string_view trim(std::string_view s);
 bool starts_with(std::string_view s, std::string_view prefix);
-// Quote one argument for display as a POSIX shell word ('it'\''s').
+// Quote one argument as a POSIX shell word: as is when it holds only characters no shell
+// treats specially, else single-quoted ('it'\''s').
 std::string shell_quote(std::string_view arg);
+// Always single-quoted ('' for empty, 'it'\''s'): for words spliced into generated scripts.
+std::string shell_single_quote(std::string_view arg);
 std::string shell_join(const std::vector<std::string>& argv);
 // Last non-empty line of a (possibly multi-line) text, trimmed; used to summarize stderr.
 std::string last_line(std::string_view text);

@@ -6,7 +6,7 @@
 // and a cancellation mid-stream; a hostile guest whose tar serves crafted archives (nothing
 // written outside the destination); the CLI both ways.
 #include "copy/host_place.hpp"
-#include "e2e/vm/e2e_fixture.hpp"
+#include "e2e/vm/library_fixture.hpp"
 #include "sys/sha256.hpp"
 #include "unit/copy/tar_builder.hpp"
 
@@ -53,20 +53,16 @@ std::vector<std::string> leftovers(const std::string& dir) {
     return found;
 }
 
-class CopyVm : public VmTest {
+class CopyVm : public LibraryVmTest {
 protected:
     std::optional<Vm> vm;
     std::string work;
 
     void SetUp() override {
-        VmTest::SetUp();
+        LibraryVmTest::SetUp();
         if (IsSkipped() || HasFatalFailure())
             return;
-        Options o;
-        o.store_root = root();
-        o.cpus = 1;
-        o.memory_mb = 1024;
-        auto started = fleetbox::start("e2e-copy", o);
+        auto started = fleetbox::start("e2e-copy", small_vm_options());
         ASSERT_TRUE(started) << started.error().message();
         vm.emplace(std::move(*started));
         work = root() + "/work";
@@ -78,16 +74,9 @@ protected:
         vm.reset();
         if (!work.empty())
             copy::make_tree_removable(work);
-        VmTest::TearDown();
+        LibraryVmTest::TearDown();
     }
-    std::string guest(const std::string& command) {
-        auto r = vm->ssh(command, 120s);
-        EXPECT_TRUE(r) << command << ": " << r.error().message();
-        if (!r)
-            return {};
-        EXPECT_EQ(r->exit_code, 0) << command << ": " << r->err;
-        return r->out;
-    }
+    std::string guest(const std::string& command) { return guest_out(*vm, command, 120s); }
     // The guest's listing of `dir` (names only, hidden ones too).
     std::string guest_ls(const std::string& dir) { return guest("ls -A " + dir); }
 };

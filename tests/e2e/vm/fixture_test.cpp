@@ -5,7 +5,7 @@
 // directory changes and the VM is stopped and started again, the guest sees the new content
 // (the image is rebuilt at every boot), while the options given to the second start are
 // ignored (the set is frozen at create).
-#include "e2e/vm/e2e_fixture.hpp"
+#include "e2e/vm/library_fixture.hpp"
 
 #include <cstdlib>
 #include <filesystem>
@@ -20,16 +20,11 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using namespace std::chrono_literals;
 
-class FixtureVm : public VmTest {};
+class FixtureVm : public LibraryVmTest {};
 
 // `cmd` in the guest; its stdout (asserting exit 0).
 std::string run(Vm& vm, const std::string& cmd) {
-    auto r = vm.ssh(cmd, 60s);
-    EXPECT_TRUE(r) << cmd << ": " << (r ? "" : r.error().message());
-    if (!r)
-        return {};
-    EXPECT_EQ(r->exit_code, 0) << cmd << "\n" << r->out << r->err;
-    return r->out;
+    return guest_out(vm, cmd, 60s);
 }
 
 TEST_F(FixtureVm, HostDirectoryIsReadOnlyInTheGuestAndRebuiltAtEveryBoot) {
@@ -40,10 +35,7 @@ TEST_F(FixtureVm, HostDirectoryIsReadOnlyInTheGuestAndRebuiltAtEveryBoot) {
     std::filesystem::permissions(host + "/tool.sh", std::filesystem::perms(0755));
     std::filesystem::create_symlink("nested/deeper/file.txt", host + "/link");
 
-    Options o;
-    o.store_root = root();
-    o.cpus = 1;
-    o.memory_mb = 1024;
+    Options o = small_vm_options();
     o.fixtures = {{host, "/srv/fixture"}};
     // The image's default (the fast path: its seed unit mounts the fixtures before sshd);
     // FLEETBOX_E2E_FIXTURE_PROVISIONING=nocloud checks the cloud-init path (the client

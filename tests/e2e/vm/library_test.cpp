@@ -5,7 +5,7 @@
 //
 // The helper is the built real one (FLEETBOX_HELPER), the store a scratch directory
 // (Options::store_root), everything inside the test's private network namespace.
-#include "e2e/vm/e2e_fixture.hpp"
+#include "e2e/vm/library_fixture.hpp"
 #include "store/store.hpp"
 #include "sys/fd.hpp"
 
@@ -24,20 +24,11 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using namespace std::chrono_literals;
 
-class LibraryVm : public VmTest {
-protected:
-    [[nodiscard]] Options options() const {
-        Options o;
-        o.store_root = root();
-        o.cpus = 1;
-        o.memory_mb = 1024;
-        return o;
-    }
-};
+class LibraryVm : public LibraryVmTest {};
 
 TEST_F(LibraryVm, StartSshDestroy) {
     std::vector<std::string> log;
-    auto opts = options();
+    auto opts = small_vm_options();
     opts.log = [&](const std::string& line) { log.push_back(line); };
     auto vm = fleetbox::start("e2e-lib", opts);
     ASSERT_TRUE(vm) << vm.error().message() << " (" << vm.error().hint << ")";
@@ -145,7 +136,7 @@ TEST_F(LibraryVm, KilledClientTakesItsVmAlong) {
     int fds[2];
     ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
     Fd read_end(fds[0]), write_end(fds[1]);
-    auto opts = options();
+    auto opts = small_vm_options();
     pid_t child = ::fork(); // the test process has no other threads here
     ASSERT_GE(child, 0);
     if (child == 0)

@@ -6,7 +6,7 @@
 // command together with its children (pgrep finds none afterwards) and the handle keeps
 // working; stdin input; as_root. The guest tools used (nc from netcat-openbsd, setsid,
 // pgrep, systemd-run) are in the debian-12 recipe (src/image/catalog.json).
-#include "e2e/vm/e2e_fixture.hpp"
+#include "e2e/vm/library_fixture.hpp"
 
 #include <fleetbox/fleetbox.hpp>
 #include <gmock/gmock.h>
@@ -21,25 +21,11 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-class ReadinessVm : public VmTest {
-protected:
-    [[nodiscard]] Options options() const {
-        Options o;
-        o.store_root = root();
-        o.cpus = 1;
-        o.memory_mb = 1024;
-        return o;
-    }
-};
+class ReadinessVm : public LibraryVmTest {};
 
 // Runs `command` in the guest and requires exit 0; returns stdout.
 std::string must(Vm& vm, const std::string& command) {
-    auto r = vm.ssh(command, 120s);
-    EXPECT_TRUE(r) << command << ": " << (r ? "" : r.error().message());
-    if (!r)
-        return {};
-    EXPECT_EQ(r->exit_code, 0) << command << "\n" << r->out << r->err;
-    return r->out;
+    return guest_out(vm, command, 120s);
 }
 
 // Exit status of `pgrep -f PATTERN` as root: 1 = no such process. The pattern is written
@@ -56,7 +42,7 @@ int pgrep(Vm& vm, const std::string& pattern) {
 }
 
 TEST_F(ReadinessVm, WaitsAndStoppableCommands) {
-    auto vm = fleetbox::start("e2e-ready", options());
+    auto vm = fleetbox::start("e2e-ready", small_vm_options());
     ASSERT_TRUE(vm) << vm.error().message() << " (" << vm.error().hint << ")";
 
     {

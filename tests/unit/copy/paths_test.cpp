@@ -1,6 +1,7 @@
 // Guest path rules, shell quoting and the `fleetbox cp` plan (where a copy lands).
 #include "copy/cp_plan.hpp"
 #include "copy/paths.hpp"
+#include "util/strings.hpp"
 
 #include <gtest/gtest.h>
 #include <set>
@@ -36,9 +37,9 @@ TEST(GuestPath, RefusesRelativeAndDotDot) {
 }
 
 TEST(ShellQuote, QuotesEverything) {
-    EXPECT_EQ(shell_quote("a b"), "'a b'");
-    EXPECT_EQ(shell_quote("it's"), "'it'\\''s'");
-    EXPECT_EQ(shell_quote("$(rm -rf /)"), "'$(rm -rf /)'");
+    EXPECT_EQ(shell_single_quote("a b"), "'a b'");
+    EXPECT_EQ(shell_single_quote("it's"), "'it'\\''s'");
+    EXPECT_EQ(shell_single_quote("$(rm -rf /)"), "'$(rm -rf /)'");
     EXPECT_EQ(host_base("/a/b/"), "b");
     EXPECT_EQ(host_base("b"), "b");
 }
