@@ -40,6 +40,56 @@ std::vector<ProvisioningMethod> legacy_provisioning() {
     return {{kMethodNoCloud, nocloud_cmdline()}};
 }
 
+std::vector<std::string> required_files(const BootConfig& boot) {
+    if (boot.firmware())
+        return {kDiskName};
+    return {kDiskName, kKernelName, kInitrdName};
+}
+
+namespace {
+
+json origin_to_json(const ImageOrigin& o) {
+    return {{"kind", o.kind},
+            {"given", o.given},
+            {"url", o.url},
+            {"path", o.path},
+            {"digest", o.digest},
+            {"sha256", o.sha256},
+            {"size", o.size},
+            {"format", o.format},
+            {"mtime_ns", o.mtime_ns},
+            {"catalog_checked", o.catalog_checked},
+            {"os_name", o.os_name},
+            {"has_cloud_init", o.has_cloud_init}};
+}
+
+ImageOrigin origin_from_json(const json& j) {
+    ImageOrigin o;
+    o.kind = j.at("kind").get<std::string>();
+    o.given = j.value("given", "");
+    o.url = j.value("url", "");
+    o.path = j.value("path", "");
+    o.digest = j.value("digest", "");
+    o.sha256 = j.value("sha256", "");
+    o.size = j.value("size", std::uint64_t{0});
+    o.format = j.value("format", "");
+    o.mtime_ns = j.value("mtime_ns", std::int64_t{0});
+    o.catalog_checked = j.value("catalog_checked", "");
+    o.os_name = j.value("os_name", "");
+    o.has_cloud_init = j.value("has_cloud_init", -1);
+    return o;
+}
+
+Status check_boot(const BootConfig& b) {
+    if ((b.mode != "kernel" && b.mode != "firmware") ||
+        (b.machine != "microvm" && b.machine != "q35") || (b.firmware() && b.machine != "q35"))
+        return fail(ErrorKind::Corrupt, "read image manifest",
+                    fmt::format("unknown boot mode {} on {}", b.mode, b.machine));
+    return {};
+}
+
+} // namespace
+
 std::string manifest_to_json(const Manifest& m) {
     json files = json::array();
     for (const auto& f : m.files)
@@ -68,7 +118,10 @@ std::string manifest_to_json(const Manifest& m) {
         {"provisioning", provisioning},
         {"files", files},
         {"phases", phases},
+        {"boot", {{"mode", m.boot.mode}, {"machine", m.boot.machine}, {"root", m.boot.root}}},
     };
+    if (m.pulled())
+        doc["origin"] = origin_to_json(m.origin);
     return doc.dump(2) + "\n";
 }
 
@@ -107,10 +160,19 @@ Result<Manifest> manifest_from_json(const std::string& text) {
             for (const auto& p : doc.at("phases"))
                 m.phases.push_back(
                     {p.at("name").get<std::string>(), p.at("seconds").get<double>()});
+        if (doc.contains("boot")) {
+            const auto& b = doc.at("boot");
+            m.boot.mode = b.value("mode", m.boot.mode);
+            m.boot.machine = b.value("machine", m.boot.machine);
+            m.boot.root = b.value("root", m.boot.root);
+        }
+        if (doc.contains("origin"))
+            m.origin = origin_from_json(doc.at("origin"));
     } catch (const json::exception& ex) {
         return fail(ErrorKind::Corrupt, "read image manifest", ex.what());
     }
-    for (const char* required : {kDiskName, kKernelName, kInitrdName})
+    FBX_CHECK(check_boot(m.boot));
+    for (const auto& required : required_files(m.boot))
         if (!m.file(required))
             return fail(ErrorKind::Corrupt, "read image manifest",
                         fmt::format("no entry for {}", required));

@@ -44,6 +44,32 @@ struct PhaseTime {
     double seconds = 0;
 };
 
+// Where an image that fleetbox did not build came from ("pulled": downloaded or imported).
+// Absent (kind empty) for images fleetbox builds from packages.
+struct ImageOrigin {
+    std::string kind;   // "cloud" (catalog alias), "url", "file"; "" = built by fleetbox
+    std::string given;  // as the user wrote it: alias, URL (with its #pin), or path
+    std::string url;    // cloud, url: what was downloaded (no fragment)
+    std::string path;   // file: the absolute path imported
+    std::string digest; // the pin checked at download ("sha512:..."), "" when unpinned
+    std::string sha256; // of the file as received (before any conversion)
+    std::uint64_t size = 0;        // of the file as received
+    std::string format;            // "qcow2" or "raw": of the file as received
+    std::int64_t mtime_ns = 0;     // file: its mtime at import (a changed file is re-imported)
+    std::string catalog_checked;   // cloud: the date the catalog's pins were last checked
+    std::string os_name;           // PRETTY_NAME of the image's os-release, "" when unread
+    int has_cloud_init = -1;       // 1 / 0 found or not in the image's root; -1 unknown
+};
+
+// How the image boots. Defaults: a fleetbox-built image (microvm, its kernel, root /dev/vda).
+struct BootConfig {
+    std::string mode = "kernel";     // "kernel" (direct: vmlinuz + initrd.img) or "firmware"
+    std::string machine = "microvm"; // "microvm" or "q35" (stock images: PCI virtio)
+    std::string root = "/dev/vda";   // root= for direct kernel boot, e.g. "UUID=..."
+
+    [[nodiscard]] bool firmware() const { return mode == "firmware"; }
+};
+
 struct Manifest {
     int version = kManifestVersion;
     std::string alias;
@@ -63,6 +89,10 @@ struct Manifest {
     std::vector<ProvisioningMethod> provisioning;
     std::vector<ManifestFile> files;
     std::vector<PhaseTime> phases; // where the build time went (diagnostics, bench)
+    ImageOrigin origin;            // pulled images only
+    BootConfig boot;
+
+    [[nodiscard]] bool pulled() const { return !origin.kind.empty(); }
 
     [[nodiscard]] const ManifestFile* file(const std::string& name) const;
     [[nodiscard]] const ProvisioningMethod* method(const std::string& name) const;
@@ -72,6 +102,9 @@ struct Manifest {
 std::string manifest_to_json(const Manifest& m);
 // Corrupt when the text is not a complete manifest of a known version.
 Result<Manifest> manifest_from_json(const std::string& text);
+
+// The files an entry must have: disk.qcow2 always, vmlinuz and initrd.img for kernel boot.
+std::vector<std::string> required_files(const BootConfig& boot);
 
 // Read <dir>/manifest.json and check that every file it names exists with its recorded
 // size (sizes only: hashing a 400 MB disk on every lookup would cost seconds).
