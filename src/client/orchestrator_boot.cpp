@@ -8,6 +8,7 @@
 #include "client/fixtures.hpp"
 #include "client/group_boot.hpp"
 #include "client/guest_phases.hpp"
+#include "client/image_guard.hpp"
 #include "image/cache.hpp"
 #include "image/overlay.hpp"
 
@@ -42,13 +43,21 @@ std::chrono::seconds remaining(Clock::time_point deadline) {
 
 Status Orchestrator::prepare_member(MemberBoot& m, const GroupRequest& request) {
     const auto& opts = request.options;
-    const std::string alias = m.created ? opts.image : m.config.image;
+    // A new VM takes what --image names (alias, URL, file); an existing one the cache name
+    // its config stored at create.
+    const auto source =
+        FBX_TRY(image::parse_image_source(m.created ? opts.image : m.config.image));
+    const std::string& alias = source.name;
     image::BuildOptions build;
     build.progress = request.image_progress;
+    // A pulled image is pulled again when its file changed or its pin differs: never under VMs.
+    build.may_replace = [this, &alias] {
+        return refuse_while_in_use(store_, alias, "replace", "VM disks are overlays on it");
+    };
     image::ImageCache cache(store_.images_dir());
     // The lease keeps `image rm` / `build --force` from swapping the base until config.json
     // (which names the image) exists; from then on they see this VM and refuse.
-    auto lease = FBX_TRY(timed(m.timings, "image", [&] { return cache.lease(alias, build); }));
+    auto lease = FBX_TRY(timed(m.timings, "image", [&] { return cache.lease(source, build); }));
     const image::ImageInfo& image = lease.info;
     if (m.created)
         m.image_lease.emplace(std::move(lease.lock));
@@ -59,7 +68,12 @@ Status Orchestrator::prepare_member(MemberBoot& m, const GroupRequest& request) 
                     fmt::format("requested disk size {} MiB is smaller than the image {} ({} MiB)",
                                 opts.disk_mb, alias, image.manifest.virtual_size >> 20),
                     fmt::format("use --disk {}M or more", (image.manifest.virtual_size >> 20) + 1));
-    if (m.created && image.outdated)
+    if (m.created && image.outdated && image.manifest.pulled())
+        note(fmt::format("note: image {} is an older build than the catalog names now; "
+                         "`fleetbox image pull --force {}` fetches the current one (once no VM "
+                         "uses it)",
+                         alias, alias));
+    else if (m.created && image.outdated)
         note(fmt::format(
             "note: image {} was built by an older fleetbox{}; `fleetbox image build --force {}` "
             "rebuilds it (once no VM uses it)",
@@ -90,7 +104,7 @@ Status Orchestrator::prepare_member(MemberBoot& m, const GroupRequest& request) 
 Status Orchestrator::create_member(MemberBoot& m, GroupBoot& group) {
     const auto& opts = group.request.options;
     m.config = new_vm_config(m.name, opts.cpus, static_cast<std::int64_t>(opts.memory_mb),
-                             static_cast<std::int64_t>(opts.disk_mb), opts.image);
+                             static_cast<std::int64_t>(opts.disk_mb), m.image.alias);
     m.config.cluster = group.cluster;
     m.config.provisioning = std::string(seed::to_string(m.method));
     m.config.mac = m.reservation.mac.empty() ? m.config.mac : m.reservation.mac;

@@ -63,7 +63,7 @@ Result<FileLock> lock_alias(const std::string& path, const std::string& alias, P
         if (interrupted())
             return fail(ErrorKind::Interrupted, "wait for image " + alias, "interrupted");
         if (!announced && progress != nullptr)
-            progress->note(fmt::format("waiting for another build of {} to finish", alias));
+            progress->note(fmt::format("waiting for another build or pull of {} to finish", alias));
         announced = true;
     }
 }
@@ -113,11 +113,17 @@ ImageInfo ImageCache::info_for(std::string_view alias, Manifest manifest) const 
     info.alias = std::string(alias);
     info.dir = entry_dir(alias);
     info.disk_path = info.dir + "/" + kDiskName;
-    info.kernel_path = info.dir + "/" + kKernelName;
-    info.initrd_path = info.dir + "/" + kInitrdName;
+    if (!manifest.boot.firmware()) {
+        info.kernel_path = info.dir + "/" + kKernelName;
+        info.initrd_path = info.dir + "/" + kInitrdName;
+    }
     info.manifest = std::move(manifest);
-    if (auto entry = find_alias(alias))
+    if (auto entry = find_alias(alias); entry && !info.manifest.pulled())
         info.outdated = info.manifest.recipe != recipe_fingerprint(**entry);
+    // A stock image whose catalog pin has moved on since it was pulled.
+    if (const auto* cloud = find_cloud_image(alias); cloud && info.manifest.pulled())
+        if (auto file = cloud->for_arch(host_arch()))
+            info.outdated = info.manifest.origin.digest != (*file)->digest.to_string();
     return info;
 }
 
@@ -290,10 +296,20 @@ Result<std::vector<ImageInfo>> ImageCache::list() const {
     return out;
 }
 
+Result<FileLock> ImageCache::lock_entry(std::string_view name, Progress* progress,
+                                        FileLock::Mode mode) const {
+    return lock_alias(lock_path(name), std::string(name), progress, mode);
+}
+
 Result<ImageLease> ImageCache::lease(std::string_view alias, const BuildOptions& options) {
+    return lease(FBX_TRY(parse_image_source(alias)), options);
+}
+
+Result<ImageLease> ImageCache::lease(const ImageSource& source, const BuildOptions& options) {
     constexpr int kAttempts = 3;
+    const std::string& alias = source.name;
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
-        auto info = FBX_TRY(ensure(alias, options));
+        auto info = FBX_TRY(ensure(source, options));
         auto lock = FBX_TRY(
             lock_alias(lock_path(alias), std::string(alias), nullptr, FileLock::Mode::Shared));
         if (auto hit = FBX_TRY(lookup(alias))) {

@@ -28,11 +28,13 @@
 
 #include "image/builder.hpp"
 #include "image/manifest.hpp"
+#include "image/source.hpp"
 #include "sys/fd.hpp"
 #include "sys/file_lock.hpp"
 #include "sys/privileges.hpp"
 #include "util/error.hpp"
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -45,8 +47,8 @@ struct ImageInfo {
     std::string alias;
     std::string dir;         // absolute
     std::string disk_path;   // <dir>/disk.qcow2
-    std::string kernel_path; // <dir>/vmlinuz
-    std::string initrd_path; // <dir>/initrd.img
+    std::string kernel_path; // <dir>/vmlinuz ("" for an image booted through firmware)
+    std::string initrd_path; // <dir>/initrd.img ("" likewise)
     Manifest manifest;
     bool reused = false; // ensure(): true when no build ran in this call
     // Built by another recipe than this binary's (an older fleetbox): still usable (VMs may
@@ -76,8 +78,18 @@ public:
     // Rebuild unconditionally (ensure with force).
     Result<ImageInfo> build(std::string_view alias, const BuildOptions& options = {});
     // ensure(), then the shared alias lock with the entry re-checked under it (an entry removed
-    // in between is built again). Waits while a build or removal holds the lock.
-    Result<ImageLease> lease(std::string_view alias, const BuildOptions& options = {});
+    // in between is built again). Waits while a build or removal holds the lock. `text` is
+    // anything --image takes (parse_image_source): an alias, a URL, a path or a cached name.
+    Result<ImageLease> lease(std::string_view text, const BuildOptions& options = {});
+    // The image any source names (source.hpp): a built alias as ensure(alias); a stock alias,
+    // URL or file pulled once (pull.cpp; options.force pulls again); a cached name looked
+    // up (NotFound listing the known images when absent).
+    Result<ImageInfo> ensure(const ImageSource& source, const BuildOptions& options = {});
+    // ensure(source) plus the shared lock, as lease(alias).
+    Result<ImageLease> lease(const ImageSource& source, const BuildOptions& options = {});
+    // Re-hash every file of an entry against its manifest: Corrupt naming the first file
+    // that differs, NotFound when not cached. Holds the shared lock while it reads.
+    Status verify(std::string_view name) const;
     // Every complete entry, sorted by alias.
     Result<std::vector<ImageInfo>> list() const;
     // Delete an entry (waits for a build or lease of it to end). NotFound when not cached.
@@ -87,6 +99,13 @@ public:
 private:
     Result<ImageInfo> build_locked(const CatalogEntry& entry, const BuildOptions& options,
                                    Progress& progress, Fd log, std::optional<ScopedRoot>& root);
+    Result<ImageInfo> pull(const ImageSource& source, const BuildOptions& options);
+    Result<ImageInfo> import_input(const ImageSource& source, const std::string& input,
+                                   bool downloaded, Manifest manifest, Progress& progress,
+                                   std::chrono::steady_clock::time_point started);
+    Result<FileLock> lock_entry(std::string_view name, Progress* progress,
+                                FileLock::Mode mode = FileLock::Mode::Exclusive) const;
+    [[nodiscard]] std::string download_path(std::string_view name) const;
     Status sweep_stale(std::string_view alias) const;
     Status publish(const std::string& staging, const std::string& target) const;
     [[nodiscard]] ImageInfo info_for(std::string_view alias, Manifest manifest) const;

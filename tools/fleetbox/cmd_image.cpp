@@ -1,10 +1,11 @@
-// `fleetbox image build|ls|rm|recipe`: manage the local guest-image cache.
+// `fleetbox image build|rm|recipe` and the `image` command tree (ls: cmd_image_ls.cpp; pull
+// and verify: cmd_image_pull.cpp): manage the local guest-image cache.
 //
 // `build` is idempotent: a cached image is reused unless --force. Progress goes to stderr
 // (an updating line per phase on a terminal, plain lines otherwise, nothing with -q) so
 // stdout stays clean for scripts. `rm` and `build --force` are refused while a VM uses the
 // image: VM disks are overlays that name the cached base by path.
-#include "cli.hpp"
+#include "cmd_image.hpp"
 #include "client/image_guard.hpp"
 #include "image/cache.hpp"
 #include "image/catalog.hpp"
@@ -26,12 +27,12 @@ struct ImageArgs {
     std::string output = "table";
 };
 
-Result<image::ImageCache> open_cache() {
-    auto store = FBX_TRY(Store::open());
-    return image::ImageCache(store.images_dir());
-}
 
 Result<int> run_build(const ImageArgs& args, const Globals& globals) {
+    if (image::find_cloud_image(args.alias))
+        return fail(ErrorKind::InvalidArgument, "image build " + args.alias,
+                    "it is a stock cloud image, downloaded rather than built",
+                    "use: fleetbox image pull " + args.alias);
     FBX_TRY(image::find_alias(args.alias));
     auto store = FBX_TRY(Store::open());
     image::ImageCache cache(store.images_dir());
@@ -47,67 +48,6 @@ Result<int> run_build(const ImageArgs& args, const Globals& globals) {
         FBX_TRY(args.force ? cache.build(args.alias, options) : cache.ensure(args.alias, options));
     if (!globals.quiet)
         fmt::print("{}\n", info.dir);
-    return 0;
-}
-
-nlohmann::json to_json(const image::ImageInfo& info) {
-    nlohmann::json files = nlohmann::json::array();
-    for (const auto& f : info.manifest.files)
-        files.push_back({{"name", f.name}, {"size", f.size}, {"sha256", f.sha256}});
-    return {{"alias", info.alias},
-            {"path", info.dir},
-            {"built_at", info.manifest.built_at},
-            {"build_seconds", info.manifest.build_seconds},
-            {"virtual_size", info.manifest.virtual_size},
-            {"kernel_version", info.manifest.kernel_version},
-            {"provisioning", info.manifest.method_names()},
-            {"outdated", info.outdated},
-            {"files", files}};
-}
-
-unsigned long long total_size(const image::ImageInfo& info) {
-    unsigned long long sum = 0;
-    for (const auto& f : info.manifest.files)
-        sum += f.size;
-    return sum;
-}
-
-Result<int> run_ls(const ImageArgs& args) {
-    if (args.output != "table" && args.output != "json")
-        return fail(
-            ErrorKind::InvalidArgument, "image ls",
-            fmt::format("invalid --output \"{}\": want \"table\" or \"json\"", args.output));
-    auto cache = FBX_TRY(open_cache());
-    auto images = FBX_TRY(cache.list());
-    if (args.output == "json") {
-        nlohmann::json out = nlohmann::json::array();
-        for (const auto& info : images)
-            out.push_back(to_json(info));
-        fmt::print("{}\n", out.dump(2));
-        return 0;
-    }
-    if (images.empty()) {
-        fmt::print("No images found (build one with: fleetbox image build)\n");
-        return 0;
-    }
-    std::vector<std::vector<std::string>> rows{{"ALIAS", "SIZE", "DISK", "BOOT", "BUILT", "PATH"}};
-    bool any_outdated = false;
-    for (const auto& info : images) {
-        // BOOT: how new VMs of the image are configured (the fast path, or cloud-init only).
-        std::string boot = info.manifest.method(kMethodFleetboxSeed) ? "fast" : "cloud-init";
-        if (info.outdated)
-            boot += " (outdated)";
-        any_outdated = any_outdated || info.outdated;
-        rows.push_back({info.alias, format_bytes(total_size(info)),
-                        format_bytes(info.manifest.virtual_size), boot, info.manifest.built_at,
-                        info.dir});
-    }
-    print_table(rows);
-    if (any_outdated)
-        fmt::print(
-            stderr,
-            "note: outdated images were built by an older fleetbox; `fleetbox image build --force "
-            "ALIAS` rebuilds one (once no VM uses it)\n");
     return 0;
 }
 
@@ -140,8 +80,13 @@ Result<int> run_recipe(const ImageArgs& args) {
 
 } // namespace
 
+Result<image::ImageCache> open_image_cache() {
+    auto store = FBX_TRY(Store::open());
+    return image::ImageCache(store.images_dir());
+}
+
 void install_image(CLI::App& app, Globals& globals, Action& action) {
-    auto* image = app.add_subcommand("image", "Build, list and remove guest images");
+    auto* image = app.add_subcommand("image", "Build, pull, list, verify and remove guest images");
     image->require_subcommand(1);
     auto args = std::make_shared<ImageArgs>();
     auto rm_aliases = std::make_shared<std::vector<std::string>>();
@@ -159,7 +104,25 @@ void install_image(CLI::App& app, Globals& globals, Action& action) {
     ls->alias("list");
     ls->add_option("-o,--output", args->output, "Output format: table or json")
         ->capture_default_str();
-    ls->callback([&action, args] { action = [args] { return run_ls(*args); }; });
+    ls->callback([&action, args] { action = [args] { return run_image_ls(args->output); }; });
+
+    auto pulled = std::make_shared<std::string>();
+    auto* pull = image->add_subcommand(
+        "pull", "Download a stock cloud image (alias), a URL[#sha256=HEX] or import a disk file");
+    pull->add_option("source", *pulled, "Catalog alias, http(s) URL, or file path like ./x.qcow2")
+        ->required();
+    pull->add_flag("--force", args->force, "Pull again even when the image is cached");
+    pull->add_flag("-q,--quiet", globals.quiet, "Print nothing but errors");
+    pull->callback([&action, args, pulled, &globals] {
+        action = [args, pulled, &globals] { return run_image_pull(*pulled, args->force, globals); };
+    });
+
+    auto verified = std::make_shared<std::vector<std::string>>();
+    auto* verify = image->add_subcommand(
+        "verify", "Re-hash cached images against their manifests (all when none named)");
+    verify->add_option("name", *verified, "Cached image names");
+    verify->callback(
+        [&action, verified] { action = [verified] { return run_image_verify(*verified); }; });
 
     auto* rm = image->add_subcommand("rm", "Remove cached images");
     rm->alias("remove");

@@ -168,6 +168,61 @@ TEST(Manifest, RejectsCorruptOrIncompleteDocuments) {
     }
 }
 
+TEST(Manifest, BuiltImagesBootOnMicrovmFromTheirKernelByDefault) {
+    auto parsed = manifest_from_json(manifest_to_json(sample()));
+    ASSERT_TRUE(parsed) << parsed.error().message();
+    EXPECT_FALSE(parsed->pulled());
+    EXPECT_EQ(parsed->boot.mode, "kernel");
+    EXPECT_EQ(parsed->boot.machine, "microvm");
+    EXPECT_EQ(parsed->boot.root, "/dev/vda");
+    // A manifest from before "boot" existed reads the same way.
+    auto doc = nlohmann::json::parse(manifest_to_json(sample()));
+    doc.erase("boot");
+    auto old = manifest_from_json(doc.dump());
+    ASSERT_TRUE(old);
+    EXPECT_EQ(old->boot.machine, "microvm");
+    EXPECT_FALSE(nlohmann::json::parse(manifest_to_json(sample())).contains("origin"));
+}
+
+TEST(Manifest, PulledImagesKeepTheirOriginAndBoot) {
+    Manifest m = sample();
+    m.origin.kind = "url";
+    m.origin.given = "https://h/x.raw#sha256=00";
+    m.origin.url = "https://h/x.raw";
+    m.origin.digest = "sha256:00";
+    m.origin.sha256 = "ab";
+    m.origin.size = 1234;
+    m.origin.format = "raw";
+    m.origin.os_name = "Debian GNU/Linux 12 (bookworm)";
+    m.origin.has_cloud_init = 1;
+    m.boot = {"kernel", "q35", "UUID=0f0e"};
+    auto parsed = manifest_from_json(manifest_to_json(m));
+    ASSERT_TRUE(parsed) << parsed.error().message();
+    EXPECT_TRUE(parsed->pulled());
+    EXPECT_EQ(parsed->origin.given, m.origin.given);
+    EXPECT_EQ(parsed->origin.digest, "sha256:00");
+    EXPECT_EQ(parsed->origin.size, 1234U);
+    EXPECT_EQ(parsed->origin.format, "raw");
+    EXPECT_EQ(parsed->origin.has_cloud_init, 1);
+    EXPECT_EQ(parsed->boot.machine, "q35");
+    EXPECT_EQ(parsed->boot.root, "UUID=0f0e");
+}
+
+TEST(Manifest, FirmwareBootNeedsOnlyTheDiskAndQ35) {
+    Manifest m = sample();
+    m.boot = {"firmware", "q35", ""};
+    m.files = {{"disk.qcow2", 4, "aa"}};
+    auto parsed = manifest_from_json(manifest_to_json(m));
+    ASSERT_TRUE(parsed) << parsed.error().message();
+    EXPECT_TRUE(parsed->boot.firmware());
+    m.boot.machine = "microvm"; // microvm has no firmware that boots a disk
+    auto bad = manifest_from_json(manifest_to_json(m));
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().kind, ErrorKind::Corrupt);
+    m.boot = {"kernel", "q35", "UUID=1"}; // kernel boot without its kernel file
+    EXPECT_FALSE(manifest_from_json(manifest_to_json(m)));
+}
+
 TEST(Manifest, LoadChecksFileSizes) {
     test::ScratchDir dir;
     write_image_files(dir.path());

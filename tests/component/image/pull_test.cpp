@@ -1,0 +1,220 @@
+// Pulling images (cache.hpp ImageCache::ensure(ImageSource)) from an HTTP server on 127.0.0.1
+// the test starts, and from local files: a pinned raw image becomes a qcow2 entry with its
+// kernel taken out; two concurrent pulls of one URL download it once; a wrong pin, a 404, a
+// file that is not a disk image and an image with nothing to boot each fail with one line
+// and leave no entry (and no download that could be mistaken for one); a changed local
+// file is imported again, but never under a VM that uses the old one.
+#include "image/cache.hpp"
+#include "image/source.hpp"
+#include "support/http_server.hpp"
+#include "support/test_support.hpp"
+#include "sys/child_process.hpp"
+#include "sys/fs.hpp"
+#include "sys/sha256.hpp"
+
+#include <filesystem>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <thread>
+#include <utime.h>
+
+namespace fleetbox::image {
+namespace {
+
+using ::testing::HasSubstr;
+
+void run(std::vector<std::string> argv) {
+    ChildSpec spec;
+    spec.argv = std::move(argv);
+    spec.out = Stream::Capture;
+    auto r = run_checked(spec);
+    ASSERT_TRUE(r) << r.error().message();
+}
+
+class ImagePull : public ::testing::Test {
+protected:
+    void SetUp() override {
+        for (const char* tool : {"mkfs.ext4", "qemu-img"})
+            if (find_program(tool).empty())
+                GTEST_SKIP() << tool << " is not installed";
+        images_ = dir_.file("images");
+        options_.progress = ProgressMode::Quiet;
+        options_.min_free_bytes = 0;
+    }
+
+    // A whole-disk ext4 image that looks like a tiny Debian root: os-release, a kernel and
+    // initrd under /boot, and cloud-init unless told otherwise.
+    std::string make_raw(const std::string& name, bool kernel = true, bool cloud_init = true) {
+        const std::string tree = dir_.file(name + ".tree");
+        std::filesystem::create_directories(tree + "/etc");
+        std::filesystem::create_directories(tree + "/boot");
+        std::filesystem::create_directories(tree + "/usr/bin");
+        test::write_text(tree + "/etc/os-release", "PRETTY_NAME=\"Testian 1 (pull)\"\nID=testian\n");
+        if (kernel) {
+            test::write_text(tree + "/boot/vmlinuz-6.1.0-test", std::string(4096, 'k'));
+            test::write_text(tree + "/boot/initrd.img-6.1.0-test", std::string(2048, 'i'));
+        }
+        if (cloud_init)
+            test::write_text(tree + "/usr/bin/cloud-init", "#!/bin/sh\n", 0755);
+        const std::string out = dir_.file(name);
+        run({"mkfs.ext4", "-q", "-F", "-d", tree, out, "16M"});
+        return out;
+    }
+
+    std::string body_of(const std::string& path) { return test::read_text(path); }
+
+    BuildOptions options_;
+    test::ScratchDir dir_;
+    std::string images_;
+    test::HttpServer server_;
+};
+
+TEST_F(ImagePull, PinnedRawUrlBecomesAQcow2EntryWithItsKernel) {
+    const std::string body = body_of(make_raw("disk.raw"));
+    server_.serve("/img/disk.raw", body);
+    auto source =
+        parse_image_source(server_.url("/img/disk.raw") + "#sha256=" + sha256_hex(body));
+    ASSERT_TRUE(source) << source.error().message();
+    ImageCache cache(images_);
+    auto info = cache.ensure(*source, options_);
+    ASSERT_TRUE(info) << info.error().message();
+    const auto& m = info->manifest;
+    EXPECT_TRUE(m.pulled());
+    EXPECT_EQ(m.origin.kind, "url");
+    EXPECT_EQ(m.origin.format, "raw");
+    EXPECT_EQ(m.origin.sha256, sha256_hex(body));
+    EXPECT_EQ(m.origin.os_name, "Testian 1 (pull)");
+    EXPECT_EQ(m.origin.has_cloud_init, 1);
+    EXPECT_EQ(m.boot.mode, "kernel");
+    EXPECT_EQ(m.boot.machine, "q35");
+    EXPECT_THAT(m.boot.root, ::testing::StartsWith("UUID="));
+    EXPECT_EQ(m.kernel_version, "6.1.0-test");
+    EXPECT_EQ(m.virtual_size, 16ULL << 20);
+    EXPECT_EQ(test::read_text(info->disk_path).substr(0, 4), "QFI\xfb");
+    EXPECT_EQ(test::read_text(info->kernel_path), std::string(4096, 'k'));
+    EXPECT_EQ(test::read_text(info->initrd_path), std::string(2048, 'i'));
+    EXPECT_TRUE(cache.verify(source->name)) << "verify re-hashes what the manifest recorded";
+    // Used again: no second request, and the download is gone from .downloads.
+    auto again = cache.ensure(*source, options_);
+    ASSERT_TRUE(again);
+    EXPECT_TRUE(again->reused);
+    EXPECT_EQ(server_.requests("/img/disk.raw"), 1);
+    EXPECT_FALSE(path_exists(images_ + "/.downloads/" + source->name + ".download"));
+}
+
+TEST_F(ImagePull, TwoConcurrentPullsDownloadOnce) {
+    const std::string body = body_of(make_raw("disk.raw"));
+    server_.serve("/disk.raw", body);
+    auto source = parse_image_source(server_.url("/disk.raw"));
+    ASSERT_TRUE(source);
+    Result<ImageInfo> a = fail(ErrorKind::Internal, "a", "not run");
+    Result<ImageInfo> b = a;
+    std::thread ta([&] { a = ImageCache(images_).ensure(*source, options_); });
+    std::thread tb([&] { b = ImageCache(images_).ensure(*source, options_); });
+    ta.join();
+    tb.join();
+    ASSERT_TRUE(a) << a.error().message();
+    ASSERT_TRUE(b) << b.error().message();
+    EXPECT_EQ(server_.requests("/disk.raw"), 1);
+    EXPECT_EQ(a->manifest.built_at, b->manifest.built_at);
+    EXPECT_EQ(a->manifest.files[0].sha256, b->manifest.files[0].sha256);
+}
+
+TEST_F(ImagePull, WrongPinIsCorruptAndLeavesNothing) {
+    server_.serve("/disk.raw", body_of(make_raw("disk.raw")));
+    auto source = parse_image_source(server_.url("/disk.raw") + "#sha256=" + std::string(64, '0'));
+    ASSERT_TRUE(source);
+    auto info = ImageCache(images_).ensure(*source, options_);
+    ASSERT_FALSE(info);
+    EXPECT_EQ(info.error().kind, ErrorKind::Corrupt);
+    EXPECT_THAT(info.error().message(), HasSubstr(source->name));
+    EXPECT_FALSE(path_exists(images_ + "/" + source->name));
+    auto left = list_dir(images_ + "/.downloads");
+    ASSERT_TRUE(left);
+    EXPECT_TRUE(left->empty()) << "a download with the wrong bytes is never kept";
+}
+
+TEST_F(ImagePull, NotFoundUrlIsOneLineAndNoEntry) {
+    auto source = parse_image_source(server_.url("/missing.qcow2"));
+    ASSERT_TRUE(source);
+    auto info = ImageCache(images_).ensure(*source, options_);
+    ASSERT_FALSE(info);
+    EXPECT_EQ(info.error().kind, ErrorKind::NotFound);
+    EXPECT_THAT(info.error().message(), HasSubstr("404"));
+    EXPECT_EQ(info.error().message().find('\n'), std::string::npos);
+    EXPECT_FALSE(path_exists(images_ + "/" + source->name));
+}
+
+TEST_F(ImagePull, AFileThatIsNoDiskImageIsRefusedAndNotKept) {
+    server_.serve("/notes.qcow2", std::string(1 << 20, 'x'));
+    auto source = parse_image_source(server_.url("/notes.qcow2"));
+    ASSERT_TRUE(source);
+    auto info = ImageCache(images_).ensure(*source, options_);
+    ASSERT_FALSE(info);
+    EXPECT_EQ(info.error().kind, ErrorKind::InvalidArgument);
+    EXPECT_THAT(info.error().message(), HasSubstr("neither"));
+    EXPECT_FALSE(path_exists(images_ + "/" + source->name));
+    EXPECT_FALSE(path_exists(images_ + "/.downloads/" + source->name + ".download"));
+}
+
+TEST_F(ImagePull, AnImageWithNothingToBootIsRefused) {
+    auto source = parse_image_source(make_raw("empty.raw", /*kernel=*/false));
+    ASSERT_TRUE(source);
+    auto info = ImageCache(images_).ensure(*source, options_);
+    ASSERT_FALSE(info);
+    EXPECT_EQ(info.error().kind, ErrorKind::InvalidArgument);
+    EXPECT_THAT(info.error().message(), HasSubstr("no BIOS boot loader"));
+    EXPECT_FALSE(path_exists(images_ + "/" + source->name));
+}
+
+TEST_F(ImagePull, LocalFileIsImportedAndReimportedWhenItChanges) {
+    const std::string path = make_raw("local.img");
+    auto source = parse_image_source(path);
+    ASSERT_TRUE(source);
+    EXPECT_EQ(source->kind, SourceKind::File);
+    ImageCache cache(images_);
+    auto first = cache.ensure(*source, options_);
+    ASSERT_TRUE(first) << first.error().message();
+    EXPECT_EQ(first->manifest.origin.path, path);
+    auto same = cache.ensure(*source, options_);
+    ASSERT_TRUE(same);
+    EXPECT_TRUE(same->reused);
+
+    struct utimbuf later {1'000'000'000, 1'000'000'000};
+    ASSERT_EQ(::utime(path.c_str(), &later), 0);
+    BuildOptions guarded = options_;
+    guarded.may_replace = [] {
+        return Status(fail(ErrorKind::Busy, "replace image", "VM web-1 uses it"));
+    };
+    auto refused = cache.ensure(*source, guarded);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().kind, ErrorKind::Busy);
+    auto kept = cache.lookup(source->name);
+    ASSERT_TRUE(kept && *kept) << "the entry VMs use is kept";
+
+    auto again = cache.ensure(*source, options_);
+    ASSERT_TRUE(again) << again.error().message();
+    EXPECT_FALSE(again->reused);
+    EXPECT_EQ(again->manifest.origin.mtime_ns, 1'000'000'000LL * 1'000'000'000LL);
+}
+
+TEST_F(ImagePull, MissingLocalFileIsNotFound) {
+    auto source = parse_image_source(dir_.file("nope.qcow2"));
+    ASSERT_TRUE(source);
+    auto info = ImageCache(images_).ensure(*source, options_);
+    ASSERT_FALSE(info);
+    EXPECT_EQ(info.error().kind, ErrorKind::NotFound);
+    EXPECT_THAT(info.error().message(), HasSubstr("no such file"));
+}
+
+TEST_F(ImagePull, UnknownCachedNameListsTheKnownImages) {
+    auto source = parse_image_source("nothing-here");
+    ASSERT_TRUE(source);
+    auto info = ImageCache(images_).ensure(*source, options_);
+    ASSERT_FALSE(info);
+    EXPECT_EQ(info.error().kind, ErrorKind::NotFound);
+    EXPECT_THAT(info.error().message(), HasSubstr("ubuntu-24.04"));
+}
+
+} // namespace
+} // namespace fleetbox::image
