@@ -16,6 +16,8 @@
 #   RUNS=N      downloads per client (default 3)
 #   SIZE_MIB=N  file size (default 500)
 #   WORK=dir    scratch directory (default: a new one under ${TMPDIR:-/var/tmp}); KEEP=1 keeps it
+#               (WORK on a tmpfs, e.g. /dev/shm/x, leaves the disk out: the transfer alone)
+# A busy machine makes wall times noisy; the cpu figures (user + sys of the client) are not.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,6 +31,7 @@ die() { echo "download.sh: $*" >&2; exit 1; }
 [[ -x $HTTPD ]] || die "no $HTTPD (build the tests)"
 [[ -x $FETCH ]] || die "no $FETCH (build the benchmarks)"
 command -v curl >/dev/null || die "curl is not installed"
+[[ -x /usr/bin/time ]] || die "GNU time (/usr/bin/time, package time) is not installed"
 
 WORK=${WORK:-$(mktemp -d "${TMPDIR:-/var/tmp}/fbx-bench-download.XXXXXX")}
 mkdir -p "$WORK/srv" "$WORK/out"
@@ -41,7 +44,6 @@ trap cleanup EXIT
 
 # Loopback only: no proxy from the environment may see (or slow) either client.
 unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
-now() { date +%s.%N; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 echo "preparing a ${SIZE_MIB} MiB file of random bytes ..."
@@ -54,37 +56,40 @@ httpd_pid=$HTTPD_PROC_PID
 read -r port <&"${HTTPD_PROC[0]}" || die "fleetbox-test-httpd printed no port"
 url="http://127.0.0.1:$port/image.raw"
 
-# Each prints the seconds one download took (wall clock of the whole client process).
+# Each runs one download under GNU time and prints "<wall s> <cpu s>" (cpu = user + sys of
+# the client process: what the download costs the machine, independent of other load).
+timed() {
+    local t=$WORK/out/time
+    /usr/bin/time -f '%e %U %S' -o "$t" "$@" >"$WORK/out/stdout" || return 1
+    awk '{printf "%s %.2f\n", $1, $2 + $3}' "$t"
+}
 run_curl() {
-    local out=$WORK/out/curl.raw t0 t1
+    local out=$WORK/out/curl.raw r
     rm -f "$out"
-    t0=$(now)
-    curl -sS --fail -o "$out" "$url" || die "curl failed"
-    t1=$(now)
+    r=$(timed curl -sS --fail -o "$out" "$url") || die "curl failed"
     [[ $(sha256sum "$out" | cut -d' ' -f1) == "$want" ]] || die "curl's copy differs"
     rm -f "$out"
-    echo "$t1 - $t0" | bc -l
+    echo "$r"
 }
 run_fleetbox() {
-    local out=$WORK/out/fleetbox.raw t0 t1 got
+    local out=$WORK/out/fleetbox.raw r
     rm -f "$out" "$out.part" "$out.part.validator"
-    t0=$(now)
-    got=$("$FETCH" "$url" "$out") || die "fleetbox-bench-fetch failed"
-    t1=$(now)
-    [[ $(cut -d' ' -f3 <<<"$got") == "$want" ]] || die "fleetbox reported a different sha256"
+    r=$(timed "$FETCH" "$url" "$out") || die "fleetbox-bench-fetch failed"
+    [[ $(cut -d' ' -f3 "$WORK/out/stdout") == "$want" ]] || die "fleetbox reported a different sha256"
     [[ $(sha256sum "$out" | cut -d' ' -f1) == "$want" ]] || die "fleetbox's copy differs"
     rm -f "$out"
-    echo "$t1 - $t0" | bc -l
+    echo "$r"
 }
 
-curl_s=() fbx_s=()
+curl_s=() fbx_s=() curl_cpu=() fbx_cpu=()
 for ((i = 1; i <= RUNS; i++)); do
     if ((i % 2)); then
-        fbx_s+=("$(run_fleetbox)"); curl_s+=("$(run_curl)")
+        read -r fw fc <<<"$(run_fleetbox)"; read -r cw cc <<<"$(run_curl)"
     else
-        curl_s+=("$(run_curl)"); fbx_s+=("$(run_fleetbox)")
+        read -r cw cc <<<"$(run_curl)"; read -r fw fc <<<"$(run_fleetbox)"
     fi
-    printf 'run %d: fleetbox %.2f s, curl %.2f s\n' "$i" "${fbx_s[-1]}" "${curl_s[-1]}"
+    fbx_s+=("$fw") fbx_cpu+=("$fc") curl_s+=("$cw") curl_cpu+=("$cc")
+    printf 'run %d: fleetbox %.2f s (cpu %.2f s), curl %.2f s (cpu %.2f s)\n' "$i" "$fw" "$fc" "$cw" "$cc"
 done
 
 mib=$(echo "$bytes / 1048576" | bc -l)
@@ -94,8 +99,8 @@ fbx_rate=$(echo "$mib / $fbx_med" | bc -l)
 curl_rate=$(echo "$mib / $curl_med" | bc -l)
 ratio=$(echo "$fbx_rate / $curl_rate" | bc -l)
 printf 'download of %.0f MiB over loopback, median of %d:\n' "$mib" "$RUNS"
-printf '  fleetbox fetch  %8.1f MiB/s  (%.2f s)\n' "$fbx_rate" "$fbx_med"
-printf '  curl -o         %8.1f MiB/s  (%.2f s)\n' "$curl_rate" "$curl_med"
+printf '  fleetbox fetch  %8.1f MiB/s  (%.2f s, cpu %.2f s)\n' "$fbx_rate" "$fbx_med" "$(median "${fbx_cpu[@]}")"
+printf '  curl -o         %8.1f MiB/s  (%.2f s, cpu %.2f s)\n' "$curl_rate" "$curl_med" "$(median "${curl_cpu[@]}")"
 verdict=ok
 (($(echo "$ratio >= 0.95" | bc -l))) || verdict=MISS
 printf '  ratio           %8.2f x   (target >= 0.95 x): %s\n' "$ratio" "$verdict"

@@ -4,6 +4,7 @@
 // to do next.
 #include "fetch/fetch.hpp"
 
+#include "fetch/hash_follower.hpp"
 #include "fetch/hasher.hpp"
 #include "fetch/part_file.hpp"
 #include "fetch/progress.hpp"
@@ -136,22 +137,22 @@ Result<FetchResult> fetch_url(const std::string& url, const std::string& dest,
     // A .part without a validator cannot be resumed safely (a changed file would be spliced).
     if (part.size() > 0 && part.validator().empty())
         FBX_CHECK(part.truncate());
-    if (part.size() > 0)
-        FBX_CHECK(part.hash_existing(hasher));
     const std::uint64_t resumed_from = part.size();
+    HashFollower hash(part.fd(), part.path(), hasher);
+    hash.start(part.size());
 
     ProgressReporter progress(options.progress, options.progress_out,
                               options.label.empty() ? redact_url(url) : options.label);
     TransferOutcome out;
     bool started_over = false;
     for (int attempt = 0; attempt < 2; ++attempt) {
-        out = run_transfer(url, part, hasher, progress, options);
+        out = run_transfer(url, part, hash, progress, options);
         if (out.stop != Stop::BadRange)
             break;
         // The server's answer to the Range request made no sense for our .part (416 for a
         // shorter file, a 206 from another offset): start over from byte 0.
         FBX_CHECK(part.truncate());
-        hasher.reset();
+        hash.restart();
         started_over = true;
         out = {};
     }
@@ -164,6 +165,8 @@ Result<FetchResult> fetch_url(const std::string& url, const std::string& dest,
     double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     progress.finish(part.size(), seconds);
 
+    if (auto st = hash.finish(); !st)
+        return tl::unexpected(st.error().wrap(what));
     hasher.finish();
     if (options.pin) {
         const std::string expected = to_lower_hex(options.pin->hex);

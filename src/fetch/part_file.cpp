@@ -8,7 +8,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <vector>
 
 namespace fleetbox::fetch {
 
@@ -50,29 +49,11 @@ Result<PartFile> PartFile::open(const std::string& dest, const std::string& what
                 "wait for it to finish, then run again");
 }
 
-Status PartFile::hash_existing(Hasher& hasher) const {
-    std::vector<char> buf(std::size_t{1} << 20);
-    std::uint64_t offset = 0;
-    while (offset < size_) {
-        auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), size_ - offset));
-        ssize_t n = ::pread(fd_.get(), buf.data(), want, static_cast<off_t>(offset));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return tl::unexpected(errno_error("read " + path_, errno).wrap(what_));
-        if (n == 0)
-            return fail(ErrorKind::Io, what_, path_ + " shrank while being read",
-                        "is another program writing it? run again");
-        hasher.update(buf.data(), static_cast<std::size_t>(n));
-        offset += static_cast<std::uint64_t>(n);
-    }
-    return {};
-}
-
 Status PartFile::truncate() {
     if (::ftruncate(fd_.get(), 0) != 0)
         return tl::unexpected(errno_error("truncate " + path_, errno).wrap(what_));
     size_ = 0;
+    flushed_ = 0;
     return set_validator("");
 }
 
@@ -91,6 +72,12 @@ int PartFile::append(const char* data, std::size_t size, std::size_t& written) {
         written += static_cast<std::size_t>(n);
     }
     size_ += written;
+    constexpr std::uint64_t kFlushStep = std::uint64_t{16} << 20;
+    if (size_ - flushed_ >= kFlushStep) {
+        ::sync_file_range(fd_.get(), static_cast<off_t>(flushed_),
+                          static_cast<off_t>(size_ - flushed_), SYNC_FILE_RANGE_WRITE);
+        flushed_ = size_;
+    }
     return 0;
 }
 

@@ -10,7 +10,6 @@
 // from 0 instead of being spliced.
 #pragma once
 
-#include "fetch/hasher.hpp"
 #include "sys/fd.hpp"
 #include "util/error.hpp"
 
@@ -28,11 +27,12 @@ public:
     [[nodiscard]] std::uint64_t size() const { return size_; }
     [[nodiscard]] const std::string& path() const { return path_; }
 
-    // Feeds the bytes already in the .part to the hasher (a resumed download).
-    Status hash_existing(Hasher& hasher) const;
+    [[nodiscard]] int fd() const { return fd_.get(); }
     // Empties the .part and forgets its validator (a restart from byte 0).
     Status truncate();
-    // Appends; on failure returns the errno, with `written` bytes appended before it.
+    // Appends; on failure returns the errno, with `written` bytes appended before it. Starts
+    // the disk writeback of every 16 MiB as it fills (sync_file_range), so the fsync of
+    // commit() waits only for the tail instead of the whole file.
     int append(const char* data, std::size_t size, std::size_t& written);
 
     [[nodiscard]] std::string validator() const;    // "" when none was recorded
@@ -52,6 +52,7 @@ private:
     std::string what_;
     Fd fd_;
     std::uint64_t size_ = 0;
+    std::uint64_t flushed_ = 0; // writeback started up to here
 };
 
 } // namespace fleetbox::fetch

@@ -42,11 +42,11 @@ std::optional<std::uint64_t> parse_u64(const std::string& s) {
 }
 
 struct Transfer {
-    Transfer(PartFile& p, Hasher& h, ProgressReporter& r, const FetchOptions& o)
-        : part(p), hasher(h), progress(r), options(o) {}
+    Transfer(PartFile& p, HashFollower& h, ProgressReporter& r, const FetchOptions& o)
+        : part(p), hash(h), progress(r), options(o) {}
 
     PartFile& part;
-    Hasher& hasher;
+    HashFollower& hash;
     ProgressReporter& progress;
     const FetchOptions& options;
     Clock::time_point t0 = Clock::now();
@@ -62,6 +62,8 @@ struct Transfer {
     std::optional<std::uint64_t> content_length;
 
     bool body_started = false;
+    static constexpr std::size_t kBlock = std::size_t{1} << 20;
+    std::string pending;
     TransferOutcome out;
     curl_off_t last_dlnow = -1;
     double last_byte_at = 0;
@@ -150,7 +152,7 @@ struct Transfer {
                     out.write_errno = st.error().err_no != 0 ? st.error().err_no : EIO;
                     return false;
                 }
-                hasher.reset();
+                hash.restart();
                 out.restarted = true;
             }
             (void)part.set_validator(validator());
@@ -168,22 +170,36 @@ struct Transfer {
         return false;
     }
 
+    // Stores the received bytes that wait in `pending`. Returns false on a write error.
+    bool flush() {
+        if (pending.empty())
+            return true;
+        std::size_t written = 0;
+        int err = part.append(pending.data(), pending.size(), written);
+        pending.clear();
+        hash.advance(part.size());
+        progress.update(part.size(), seconds_since(t0));
+        if (err != 0) {
+            out.stop = Stop::WriteError;
+            out.write_errno = err;
+            return false;
+        }
+        return true;
+    }
+
+    // libcurl hands the body over in pieces of at most 16 KiB (CURL_MAX_WRITE_SIZE); they
+    // are collected and written in blocks (and at each progress callback, so a slow transfer
+    // still reaches the disk as it goes), which keeps system calls and hash-thread wakeups
+    // per MiB, not per 16 KiB.
     std::size_t on_body(const char* data, std::size_t size) {
         if (!body_started && !start_body())
             return 0;
         if (out.range_complete || out.stop != Stop::None)
             return 0;
-        std::size_t written = 0;
-        int err = part.append(data, size, written);
-        hasher.update(data, written);
-        if (err != 0) {
-            out.stop = Stop::WriteError;
-            out.write_errno = err;
+        pending.append(data, size);
+        if (pending.size() >= kBlock && !flush())
             return 0;
-        }
-        // Here rather than only in the xferinfo callback: every decile of a fast transfer
-        // gets its line (a body arrives in chunks of at most CURLOPT_BUFFERSIZE).
-        progress.update(part.size(), seconds_since(t0));
+        progress.update(part.size() + pending.size(), seconds_since(t0));
         return size;
     }
 
@@ -200,8 +216,8 @@ struct Transfer {
             out.stop = Stop::Stalled;
             return 1;
         }
-        if (body_started)
-            progress.update(part.size(), now);
+        if (body_started && !flush())
+            return 1;
         return 0;
     }
 };
@@ -233,10 +249,10 @@ void ensure_curl_initialized() {
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-TransferOutcome run_transfer(const std::string& url, PartFile& part, Hasher& hasher,
+TransferOutcome run_transfer(const std::string& url, PartFile& part, HashFollower& hash,
                              ProgressReporter& progress, const FetchOptions& options) {
     ensure_curl_initialized();
-    Transfer t(part, hasher, progress, options);
+    Transfer t(part, hash, progress, options);
     std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
     if (!curl) {
         t.out.curl_code = CURLE_FAILED_INIT;
@@ -288,6 +304,7 @@ TransferOutcome run_transfer(const std::string& url, PartFile& part, Hasher& has
     t.out.connected = connect_us > 0;
     if (rc == CURLE_OK && !t.body_started)
         (void)t.start_body(); // an empty body: take the same decisions
+    (void)t.flush();          // what arrived is kept, whatever stopped the transfer
     if (t.out.status == 0)
         t.out.status = t.status;
     return t.out;

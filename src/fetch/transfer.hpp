@@ -6,7 +6,7 @@
 #pragma once
 
 #include "fetch/fetch.hpp"
-#include "fetch/hasher.hpp"
+#include "fetch/hash_follower.hpp"
 #include "fetch/part_file.hpp"
 #include "fetch/progress.hpp"
 
@@ -31,8 +31,9 @@ struct TransferOutcome {
 };
 
 // Runs one GET of `url`; when part.size() > 0, asks for the rest (Range, If-Range with
-// the recorded validator). Bytes are appended to `part` and fed to `hasher`.
-TransferOutcome run_transfer(const std::string& url, PartFile& part, Hasher& hasher,
+// the recorded validator). Bytes are appended to `part`; `hash` follows them (and starts over
+// when the server sends the whole file instead).
+TransferOutcome run_transfer(const std::string& url, PartFile& part, HashFollower& hash,
                              ProgressReporter& progress, const FetchOptions& options);
 
 // curl_global_init, once per process, thread-safe.
