@@ -96,16 +96,24 @@ Error failure(const std::string& what, const TransferOutcome& out, const FetchOp
                   part.size() > 0 ? "run again to resume: " + kept(part) : ""};
         break;
     case Stop::Stalled:
-        e = Error{ErrorKind::Timeout, 0, what,
-                  fmt::format("the server sent nothing for {} s (stalled after {} MiB)",
-                              options.stall_timeout.count(), mib(part.size())),
-                  "run again to resume: " + kept(part)};
+        if (part.size() == 0)
+            e = Error{
+                ErrorKind::Timeout, 0, what,
+                fmt::format("the server sent nothing for {} s", options.stall_timeout.count()),
+                "the server accepted the connection but does not answer; check the URL "
+                "or try again later"};
+        else
+            e = Error{ErrorKind::Timeout, 0, what,
+                      fmt::format("the server sent nothing for {} s (stalled after {} MiB)",
+                                  options.stall_timeout.count(), mib(part.size())),
+                      "run again to resume: " + kept(part)};
         break;
     case Stop::WriteError:
         if (out.write_errno == ENOSPC || out.write_errno == EDQUOT)
             e = Error{ErrorKind::NoSpace, out.write_errno, what,
                       "disk full while writing " + part.path(),
-                      "free space and run again: " + kept(part)};
+                      part.size() > 0 ? "free space and run again: " + kept(part)
+                                      : "free space and run again"};
         else
             e = errno_error("write " + part.path(), out.write_errno).wrap(what);
         break;

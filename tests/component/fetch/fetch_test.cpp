@@ -7,9 +7,11 @@
 #include "support/http_server.hpp"
 #include "support/loopback_port.hpp"
 #include "support/test_support.hpp"
+#include "sys/interrupt.hpp"
 #include "sys/sha256.hpp"
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <gtest/gtest.h>
 #include <random>
@@ -29,6 +31,17 @@ std::string random_bytes(std::size_t n, unsigned seed = 1) {
     for (auto& c : s)
         c = static_cast<char>(gen() & 0xff);
     return s;
+}
+
+// Waits (bounded) until the .part holds `bytes`.
+bool wait_for_part(const std::string& part, std::uintmax_t bytes) {
+    for (int i = 0; i < 3000; ++i) {
+        std::error_code ec;
+        if (fs::file_size(part, ec) >= bytes && !ec)
+            return true;
+        std::this_thread::sleep_for(10ms);
+    }
+    return false;
 }
 
 class FetchTest : public ::testing::Test {
@@ -205,6 +218,37 @@ TEST_F(FetchTest, ARefusedConnectionIsANetworkError) {
     EXPECT_FALSE(fs::exists(dest + ".part"));
 }
 
+TEST_F(FetchTest, AServerThatNeverAnswersTimesOut) {
+    // The kernel accepts the connection into the backlog; nobody ever reads or answers.
+    test::LoopbackPort silent(test::LoopbackPort::Mode::Listening);
+    ASSERT_NE(silent.port(), 0);
+    options.stall_timeout = 1s;
+    auto r = fetch_url("http://127.0.0.1:" + std::to_string(silent.port()) + "/img", dest, options);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, ErrorKind::Timeout) << r.error().message();
+    EXPECT_FALSE(fs::exists(dest));
+    EXPECT_FALSE(fs::exists(dest + ".part")) << "an empty .part is not kept";
+}
+
+TEST_F(FetchTest, TheInterruptFlagStopsADownload) {
+    HttpBehaviour stall;
+    stall.stall_after = 256u << 10;
+    server.serve("/img", data, stall);
+    options.stall_timeout = 120s;
+    install_interrupt_handlers();
+    std::jthread interrupter([&] {
+        wait_for_part(dest + ".part", 256u << 10);
+        ::raise(SIGINT);
+    });
+    auto r = fetch_url(server.url("/img"), dest, options);
+    interrupter.join();
+    reset_interrupt();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, ErrorKind::Interrupted) << r.error().message();
+    EXPECT_NE(r.error().hint.find("resume"), std::string::npos) << r.error().hint;
+    EXPECT_EQ(fs::file_size(dest + ".part"), 256u << 10);
+}
+
 TEST_F(FetchTest, AStallTimesOutAndKeepsThePart) {
     HttpBehaviour stall;
     stall.stall_after = 512u << 10;
@@ -274,17 +318,6 @@ TEST_F(FetchTest, LinesProgressPrintsTenLinesForAKnownSize) {
     ASSERT_EQ(lines.size(), 10U);
     EXPECT_EQ(lines.front().rfind("image test:  10%", 0), 0U) << lines.front();
     EXPECT_EQ(lines.back().rfind("image test: 100% 8.0 MiB of 8.0 MiB", 0), 0U) << lines.back();
-}
-
-// Waits (bounded) until the .part holds `bytes`.
-bool wait_for_part(const std::string& part, std::uintmax_t bytes) {
-    for (int i = 0; i < 3000; ++i) {
-        std::error_code ec;
-        if (fs::file_size(part, ec) >= bytes && !ec)
-            return true;
-        std::this_thread::sleep_for(10ms);
-    }
-    return false;
 }
 
 TEST_F(FetchTest, CancellationStopsAndKeepsThePart) {
