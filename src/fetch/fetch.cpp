@@ -131,6 +131,21 @@ Error failure(const std::string& what, const TransferOutcome& out, const FetchOp
     return e;
 }
 
+// A pin that cannot match anything is the caller's mistake: refuse it before downloading
+// (after the download it would look like a corrupt file, and the bytes would be thrown away).
+Status check_pin(const std::string& what, const std::optional<Pin>& pin) {
+    if (!pin)
+        return {};
+    const std::size_t want = pin->algo == HashAlgo::Sha512 ? 128 : 64;
+    const bool hex = pin->hex.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+    if (pin->hex.size() != want || !hex)
+        return fail(ErrorKind::InvalidArgument, what,
+                    fmt::format("the pinned {} is not {} hex digits: \"{}\"", algo_name(pin->algo),
+                                want, pin->hex),
+                    "copy the checksum again from the image's SHA256SUMS/SHA512SUMS");
+    return {};
+}
+
 } // namespace
 
 Result<FetchResult> fetch_url(const std::string& url, const std::string& dest,
@@ -138,6 +153,7 @@ Result<FetchResult> fetch_url(const std::string& url, const std::string& dest,
     const auto t0 = Clock::now();
     const std::string what = "download " + redact_url(url);
     FBX_CHECK(check_url(url));
+    FBX_CHECK(check_pin(what, options.pin));
     PartFile part = FBX_TRY(PartFile::open(dest, what));
 
     const bool sha512 = options.pin && options.pin->algo == HashAlgo::Sha512;
@@ -193,7 +209,7 @@ Result<FetchResult> fetch_url(const std::string& url, const std::string& dest,
     result.size = part.size();
     result.sha256 = hasher.hex(HashAlgo::Sha256);
     result.resumed = resumed_from > 0 && !out.restarted && !started_over;
-    result.seconds = seconds;
+    result.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     return result;
 }
 

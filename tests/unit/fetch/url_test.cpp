@@ -66,5 +66,19 @@ TEST(FetchUrl, RefusesANonHttpUrlBeforeTouchingDest) {
     EXPECT_EQ(r.error().kind, ErrorKind::InvalidArgument);
 }
 
+TEST(FetchUrl, RefusesAMalformedPinBeforeDownloading) {
+    FetchOptions options;
+    for (const auto& pin :
+         {Pin{HashAlgo::Sha256, std::string(63, 'a')}, Pin{HashAlgo::Sha256, std::string(64, 'g')},
+          Pin{HashAlgo::Sha512, std::string(64, 'a')}}) {
+        options.pin = pin;
+        // Port 9 on 127.0.0.1 is never contacted: the pin is checked first.
+        auto r = fetch_url("http://127.0.0.1:9/x.img", "/nonexistent-dir/x.img", options);
+        ASSERT_FALSE(r) << pin.hex;
+        EXPECT_EQ(r.error().kind, ErrorKind::InvalidArgument) << r.error().message();
+        EXPECT_NE(r.error().message().find("hex digits"), std::string::npos);
+    }
+}
+
 } // namespace
 } // namespace fleetbox::fetch
