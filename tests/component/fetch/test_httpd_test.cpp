@@ -60,7 +60,7 @@ protected:
         return "http://127.0.0.1:" + std::to_string(port) + path;
     }
 
-    test::ScopedEnv no_http_proxy{"http_proxy", std::nullopt};
+    test::ScopedEnv no_proxy{"no_proxy", "*"}; // a proxy from the environment never sees it
     test::ScratchDir dir;
     std::string data;
     pid_t pid = -1;
