@@ -137,7 +137,12 @@ struct Transfer {
         out.reason = reason;
         if (status == 206 && range_requested) {
             auto [first, total] = parse_range();
-            if (!first || *first != part.size()) {
+            // A server that ignores If-Range but honours Range would splice two versions of
+            // the file: the 206 must carry the validator the .part started with.
+            const std::string started_with = part.validator();
+            const bool has_validator = !etag.empty() || !last_modified.empty();
+            const bool same = started_with == etag || started_with == last_modified;
+            if (!first || *first != part.size() || (has_validator && !same)) {
                 out.stop = Stop::BadRange;
                 return false;
             }

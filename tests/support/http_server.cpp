@@ -281,7 +281,8 @@ void HttpServer::handle(int fd) {
     std::uint64_t start = 0;
     int status = 200;
     auto wanted = range_start(range);
-    bool validator_ok = if_range.empty() || if_range == etag || if_range == last_modified;
+    bool validator_ok = if_range.empty() || if_range == etag || if_range == last_modified ||
+                        behaviour.ignore_if_range;
     if (wanted && !behaviour.ignore_range && validator_ok) {
         if (*wanted >= size) {
             std::string response = "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */" +

@@ -26,6 +26,7 @@ struct HttpBehaviour {
     std::optional<std::uint64_t> cut_after;   // close the connection after N body bytes
     std::optional<std::uint64_t> stall_after; // send N body bytes, then nothing (held open)
     bool ignore_range = false;                // answer every request with the whole file
+    bool ignore_if_range = false;             // honour Range even when If-Range differs
     bool validators = true;                   // send ETag and Last-Modified
     std::string location;                     // with a 301/302 status: the redirect target
 };

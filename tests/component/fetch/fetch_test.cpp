@@ -144,6 +144,26 @@ TEST_F(FetchTest, RestartsFromZeroWhenTheFileChanged) {
     EXPECT_EQ(test::read_text(dest), changed);
 }
 
+TEST_F(FetchTest, NeverSplicesWhenTheServerIgnoresIfRange) {
+    HttpBehaviour cut;
+    cut.cut_after = 1u << 20;
+    server.serve("/img", data, cut);
+    ASSERT_FALSE(fetch_url(server.url("/img"), dest, options));
+    const std::string changed = random_bytes(2u << 20, 4);
+    HttpBehaviour sloppy;
+    sloppy.ignore_if_range = true; // answers 206 from the new file, with its new ETag
+    server.serve("/img", changed, sloppy);
+    auto r = fetch_url(server.url("/img"), dest, options);
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_FALSE(r->resumed);
+    EXPECT_EQ(r->sha256, sha256_hex(changed));
+    EXPECT_EQ(test::read_text(dest), changed);
+    auto ranges = server.ranges("/img");
+    ASSERT_EQ(ranges.size(), 3U);
+    EXPECT_EQ(ranges[1], "bytes=1048576-");
+    EXPECT_EQ(ranges[2], "") << "the restart asks for the whole file";
+}
+
 TEST_F(FetchTest, RestartsWhenThePartHasNoValidator) {
     HttpBehaviour plain;
     plain.validators = false;
