@@ -11,3 +11,4 @@ pkg_check_modules(NETTLE REQUIRED IMPORTED_TARGET nettle)
 # (util-linux), ext2/3/4 read-only (e2fsprogs).
 pkg_check_modules(BLKID REQUIRED IMPORTED_TARGET blkid)
 pkg_check_modules(EXT2FS REQUIRED IMPORTED_TARGET ext2fs)
+pkg_check_modules(COM_ERR REQUIRED IMPORTED_TARGET com_err)

@@ -1,0 +1,91 @@
+// check_disk (see diskimage.hpp): qemu-img info on the image, as the second of two checks
+// for a qcow2 (the first reads the header ourselves, qcow2_header.hpp, before qemu-img ever
+// runs). `qemu-img info` opens the image with BDRV_O_NO_BACKING and without --backing-chain
+// never follows a backing file; the json: source also sets "backing": null (qemu_img.hpp).
+// -U (force-share) is not passed: an image a running VM writes to is not one to inspect.
+#include "diskimage/diskimage.hpp"
+#include "diskimage/qcow2_header.hpp"
+#include "diskimage/qemu_img.hpp"
+#include "diskimage/read_head.hpp"
+#include "sys/child_process.hpp"
+#include "util/strings.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace fleetbox::diskimage {
+
+std::string qemu_img_source(const std::string& path, Format format) {
+    std::error_code ec;
+    std::string abs = std::filesystem::absolute(path, ec).lexically_normal().string();
+    if (ec)
+        abs = path;
+    nlohmann::json spec = {{"driver", format_name(format)},
+                           {"file", {{"driver", "file"}, {"filename", abs}}}};
+    if (format == Format::Qcow2)
+        spec["backing"] = nullptr;
+    return "json:" + spec.dump();
+}
+
+Result<DiskFacts> check_disk(const std::string& path, Format format) {
+    const std::string op = "check image " + path;
+    if (format == Format::Qcow2)
+        FBX_TRY(read_safe_qcow2_header(path));
+    else
+        FBX_TRY(open_image(path)); // a regular file, readable
+
+    ChildSpec spec;
+    spec.argv = {"qemu-img", "info", "--output=json", qemu_img_source(path, format)};
+    spec.out = Stream::Capture;
+    spec.missing_hint = kQemuImgHint;
+    auto ran = run_command(spec, std::chrono::minutes(2));
+    if (!ran)
+        return fail(std::move(ran).error().wrap(op));
+    if (!ran->status.ok())
+        return fail(ErrorKind::Corrupt, op,
+                    fmt::format("qemu-img cannot read it as {}: {}", format_name(format),
+                                last_line(ran->err)),
+                    "download or copy the image again");
+
+    nlohmann::json info = nlohmann::json::parse(ran->out, nullptr, false);
+    if (info.is_discarded() || !info.is_object() || !info.contains("virtual-size") ||
+        !info["virtual-size"].is_number_unsigned())
+        return fail(ErrorKind::ExternalCommand, op, "qemu-img info printed no virtual size");
+    if (info.value("format", "") != format_name(format))
+        return fail(ErrorKind::Corrupt, op,
+                    fmt::format("qemu-img reads it as {}, not {}", info.value("format", "?"),
+                                format_name(format)));
+    const std::string flatten = fmt::format(
+        "fleetbox needs a self-contained image; make one with: qemu-img convert -O qcow2 {} "
+        "self-contained.qcow2",
+        path);
+    if (info.contains("backing-filename"))
+        return fail(ErrorKind::InvalidArgument, "", fmt::format("{} has a backing file", path),
+                    flatten);
+    if (info.value("encrypted", false))
+        return fail(ErrorKind::InvalidArgument, "", fmt::format("{} is encrypted", path),
+                    "decrypt it first into a plain qcow2 or raw image");
+    const auto* data = info.contains("format-specific") && info["format-specific"].is_object() &&
+                               info["format-specific"].contains("data")
+                           ? &info["format-specific"]["data"]
+                           : nullptr;
+    if (data != nullptr && data->is_object()) {
+        if (data->contains("data-file"))
+            return fail(ErrorKind::InvalidArgument, "",
+                        fmt::format("{} keeps its data in an external data file", path), flatten);
+        if (data->value("corrupt", false))
+            return fail(ErrorKind::Corrupt, op, "qemu-img marks the image corrupt",
+                        "download or copy the image again");
+    }
+    DiskFacts facts;
+    facts.format = format;
+    facts.virtual_size = info["virtual-size"].get<std::uint64_t>();
+    if (facts.virtual_size == 0)
+        return fail(ErrorKind::InvalidArgument, "", fmt::format("{} is an empty disk", path),
+                    "use a disk image with an operating system on it");
+    return facts;
+}
+
+} // namespace fleetbox::diskimage
