@@ -3,11 +3,15 @@
 
 #include <cstring>
 #include <deque>
-#include <et/com_err.h>
 #include <ext2fs/ext2fs.h>
 #include <fmt/format.h>
 #include <mutex>
 #include <utility>
+
+// com_err.h has no extern "C" of its own.
+extern "C" {
+#include <et/com_err.h>
+}
 
 namespace fleetbox::diskimage {
 

@@ -12,7 +12,7 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <filesystem>
-#include <gtest/gtest.h>
+#include <stdexcept>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,13 +27,20 @@ inline bool tools_present() {
     return true;
 }
 
+// A failed step throws: the test stops there (gtest reports the exception and its text),
+// rather than going on with a missing image.
+inline void require(bool ok, const std::string& what) {
+    if (!ok)
+        throw std::runtime_error(what);
+}
+
 inline void run_ok(const std::vector<std::string>& argv) {
     ChildSpec spec;
     spec.argv = argv;
     spec.out = Stream::Capture;
     auto r = run_command(spec);
-    ASSERT_TRUE(r) << r.error().message();
-    ASSERT_TRUE(r->status.ok()) << shell_join(argv) << ": " << r->err;
+    require(r.has_value(), r ? "" : r.error().message());
+    require(r->status.ok(), shell_join(argv) + ": " + r->err);
 }
 
 // A directory tree under `root`, described as path -> content; a content starting with
@@ -80,23 +87,21 @@ inline void partition(const std::string& disk, int mib, const std::string& label
 inline void place(const std::string& fs_image, const std::string& disk, std::uint64_t offset) {
     int in = ::open(fs_image.c_str(), O_RDONLY | O_CLOEXEC);
     int out = ::open(disk.c_str(), O_WRONLY | O_CLOEXEC);
-    ASSERT_GE(in, 0);
-    ASSERT_GE(out, 0);
+    require(in >= 0 && out >= 0, "open " + fs_image + " / " + disk);
     std::vector<char> buf(1 << 16);
     std::uint64_t pos = 0;
     for (;;) {
         ssize_t n = ::read(in, buf.data(), buf.size());
-        ASSERT_GE(n, 0);
+        require(n >= 0, "read " + fs_image);
         if (n == 0)
             break;
         bool zero = true;
         for (ssize_t i = 0; i < n && zero; ++i)
             zero = buf[static_cast<std::size_t>(i)] == 0;
-        if (!zero) {
-            ASSERT_EQ(::pwrite(out, buf.data(), static_cast<std::size_t>(n),
-                               static_cast<off_t>(offset + pos)),
-                      n);
-        }
+        if (!zero)
+            require(::pwrite(out, buf.data(), static_cast<std::size_t>(n),
+                             static_cast<off_t>(offset + pos)) == n,
+                    "write " + disk);
         pos += static_cast<std::uint64_t>(n);
     }
     ::close(in);
@@ -106,9 +111,10 @@ inline void place(const std::string& fs_image, const std::string& disk, std::uin
 // Writes `bytes` at `offset` of an existing file.
 inline void poke(const std::string& file, std::uint64_t offset, const std::string& bytes) {
     int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
-    ASSERT_GE(fd, 0);
-    ASSERT_EQ(::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset)),
-              static_cast<ssize_t>(bytes.size()));
+    require(fd >= 0, "open " + file);
+    require(::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset)) ==
+                static_cast<ssize_t>(bytes.size()),
+            "write " + file);
     ::close(fd);
 }
 
