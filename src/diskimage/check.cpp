@@ -7,27 +7,13 @@
 #include "diskimage/qcow2_header.hpp"
 #include "diskimage/qemu_img.hpp"
 #include "diskimage/read_head.hpp"
-#include "sys/child_process.hpp"
 #include "util/strings.hpp"
 
 #include <chrono>
-#include <filesystem>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace fleetbox::diskimage {
-
-std::string qemu_img_source(const std::string& path, Format format) {
-    std::error_code ec;
-    std::string abs = std::filesystem::absolute(path, ec).lexically_normal().string();
-    if (ec)
-        abs = path;
-    nlohmann::json spec = {{"driver", format_name(format)},
-                           {"file", {{"driver", "file"}, {"filename", abs}}}};
-    if (format == Format::Qcow2)
-        spec["backing"] = nullptr;
-    return "json:" + spec.dump();
-}
 
 Result<DiskFacts> check_disk(const std::string& path, Format format) {
     const std::string op = "check image " + path;
@@ -36,11 +22,8 @@ Result<DiskFacts> check_disk(const std::string& path, Format format) {
     else
         FBX_TRY(open_image(path)); // a regular file, readable
 
-    ChildSpec spec;
-    spec.argv = {"qemu-img", "info", "--output=json", qemu_img_source(path, format)};
-    spec.out = Stream::Capture;
-    spec.missing_hint = kQemuImgHint;
-    auto ran = run_command(spec, std::chrono::minutes(2));
+    auto ran = run_qemu_img({"info", "--output=json", qemu_img_source(path, format)},
+                            std::chrono::minutes(2));
     if (!ran)
         return fail(std::move(ran).error().wrap(op));
     if (!ran->status.ok())

@@ -11,7 +11,6 @@
 #include "diskimage/read_head.hpp"
 #include "diskimage/volumes.hpp"
 #include "sys/atomic_file.hpp"
-#include "sys/child_process.hpp"
 #include "sys/fs.hpp"
 #include "sys/temp_dir.hpp"
 #include "util/strings.hpp"

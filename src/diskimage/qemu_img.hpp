@@ -8,8 +8,11 @@
 #pragma once
 
 #include "diskimage/diskimage.hpp"
+#include "sys/child_process.hpp"
 
+#include <chrono>
 #include <string>
+#include <vector>
 
 namespace fleetbox::diskimage {
 
@@ -17,5 +20,12 @@ namespace fleetbox::diskimage {
 std::string qemu_img_source(const std::string& path, Format format);
 
 constexpr const char* kQemuImgHint = "install it: sudo apt-get install qemu-utils";
+
+// Runs qemu-img (argv without the program name) to completion, stdout and stderr captured.
+// In its own process group, killed when fleetbox dies; Ctrl-C (sys/interrupt.hpp) kills it
+// and yields Interrupted, running past `limit` kills it and yields Timeout. A non-zero exit
+// is not an error here: the caller reads the status and stderr.
+Result<CommandOutput> run_qemu_img(const std::vector<std::string>& args,
+                                   std::chrono::seconds limit);
 
 } // namespace fleetbox::diskimage

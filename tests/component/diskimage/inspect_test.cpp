@@ -7,6 +7,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <random>
 
 namespace fleetbox::diskimage {
 namespace {
@@ -274,6 +275,78 @@ TEST_F(Inspect, QcowWithBackingFileIsRefusedBeforeConverting) {
     EXPECT_EQ(ins.error().kind, ErrorKind::InvalidArgument);
     EXPECT_THAT(ins.error().message(), HasSubstr("has a backing file"));
     EXPECT_TRUE(list_dir(work())->empty());
+}
+
+TEST_F(Inspect, LogicalPartitionInAnExtendedOne) {
+    std::string disk = file("dos.raw");
+    partition(disk, 24, "dos",
+              {"1 : start=2048, size=4096, type=c", "2 : start=6144, size=40000, type=5",
+               "5 : start=8192, size=32768, type=83"});
+    place(ext4("root",
+               with(kDebianBase, {{"boot/vmlinuz-6.1.0-28-amd64", "kernel 28\n"},
+                                  {"boot/initrd.img-6.1.0-28-amd64", "initrd 28\n"}}),
+               kRootUuid, 16),
+          disk, 8192 * kSector);
+    Inspection ins = ok(disk, Format::Raw);
+    EXPECT_EQ(ins.partition_table, "dos");
+    ASSERT_TRUE(ins.kernel) << ins.why_no_kernel;
+    EXPECT_EQ(ins.kernel->root_arg, std::string("UUID=") + kRootUuid);
+}
+
+TEST_F(Inspect, DiskFullWhileConvertingIsNoSpace) {
+    std::string qcow2 = file("disk.qcow2");
+    run_ok({"qemu-img", "create", "-q", "-f", "qcow2", qcow2, "16M"});
+    // A qemu-img that fails the way a full disk makes it fail.
+    std::string bin = file("bin");
+    std::filesystem::create_directories(bin);
+    test::write_text(bin + "/qemu-img",
+                     "#!/bin/sh\necho 'qemu-img: error while writing at byte 0: No space left on "
+                     "device' >&2\nexit 1\n",
+                     0755);
+    test::ScopedEnv path("PATH", bin + ":/usr/bin:/bin");
+    auto ins = inspect(qcow2, Format::Qcow2, work(), out());
+    ASSERT_FALSE(ins);
+    EXPECT_EQ(ins.error().kind, ErrorKind::NoSpace);
+    EXPECT_THAT(ins.error().message(), HasSubstr("disk full while converting"));
+    EXPECT_THAT(ins.error().hint, HasSubstr(work()));
+    EXPECT_TRUE(list_dir(work())->empty());
+}
+
+TEST_F(Inspect, MissingQemuImgIsNamed) {
+    std::string qcow2 = file("disk.qcow2");
+    run_ok({"qemu-img", "create", "-q", "-f", "qcow2", qcow2, "16M"});
+    test::ScopedEnv path("PATH", file("empty-bin"));
+    auto ins = inspect(qcow2, Format::Qcow2, work(), out());
+    ASSERT_FALSE(ins);
+    EXPECT_EQ(ins.error().kind, ErrorKind::MissingDependency);
+    EXPECT_THAT(ins.error().hint, HasSubstr("qemu-utils"));
+    EXPECT_TRUE(list_dir(work())->empty());
+}
+
+TEST_F(Inspect, CorruptFilesystemsNeverCrashIt) {
+    // The same disk with its metadata overwritten in different places by pseudo-random
+    // bytes: inspect may find less, or fail with an error, but returns.
+    std::string clean = ext4("disk",
+                             with(kDebianBase, {{"boot/vmlinuz-6.1.0-28-amd64", "kernel 28\n"},
+                                                {"boot/initrd.img-6.1.0-28-amd64", "initrd 28\n"},
+                                                {"vmlinuz", "->boot/vmlinuz-6.1.0-28-amd64"}}),
+                             kRootUuid, 8);
+    std::mt19937 gen(7);
+    for (std::uint64_t offset : {1024ULL, 4096ULL, 8192ULL, 1ULL << 20, 2ULL << 20, 4ULL << 20}) {
+        SCOPED_TRACE(offset);
+        std::string disk = file("corrupt.raw");
+        std::filesystem::copy_file(clean, disk, std::filesystem::copy_options::overwrite_existing);
+        std::string noise(offset == 1024 ? 512 : 64 * 1024, '\0');
+        for (std::size_t i = offset == 1024 ? 100 : 0; i < noise.size(); ++i)
+            noise[i] = static_cast<char>(gen() & 0xff);
+        if (offset == 1024) // keep the superblock's first bytes, break the rest of it
+            noise.replace(0, 100, test::read_text(clean).substr(1024, 100));
+        poke(disk, offset, noise);
+        auto ins = inspect(disk, Format::Raw, work(), out());
+        if (ins && ins->kernel) {
+            EXPECT_EQ(test::read_text(out() + "/vmlinuz"), "kernel 28\n");
+        }
+    }
 }
 
 } // namespace
