@@ -46,15 +46,26 @@ void split_into(std::string_view path, std::deque<std::string>& out, bool front)
 
 } // namespace
 
-Result<ExtVolume> ExtVolume::open(const std::string& file, std::uint64_t offset) {
+Result<ExtVolume> ExtVolume::open(const std::string& file, std::uint64_t offset,
+                                  std::uint64_t size) {
+    const std::string op = fmt::format("open ext filesystem at byte {}", offset);
     std::string options = fmt::format("offset={}", offset);
-    ext2_filsys fs = nullptr;
     // No EXT2_FLAG_RW: the channel is opened read-only and nothing is ever written back.
-    errcode_t err = ext2fs_open2(file.c_str(), options.c_str(),
-                                 EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP, 0, 0, unix_io_manager, &fs);
+    const int flags = EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP;
+    ext2_filsys fs = nullptr;
+    // First the superblock alone: the group descriptor table is sized from its block count,
+    // so a filesystem claiming more than its partition is refused before that allocation.
+    errcode_t err = ext2fs_open2(file.c_str(), options.c_str(), flags | EXT2_FLAG_SUPER_ONLY, 0, 0,
+                                 unix_io_manager, &fs);
     if (err != 0)
-        return fail(ErrorKind::Corrupt, fmt::format("open ext filesystem at byte {}", offset),
-                    ext2_message(err));
+        return fail(ErrorKind::Corrupt, op, ext2_message(err));
+    bool too_large = fs->blocksize == 0 || ext2fs_blocks_count(fs->super) > size / fs->blocksize;
+    ext2fs_close_free(&fs);
+    if (too_large)
+        return fail(ErrorKind::Corrupt, op, "the filesystem is larger than its partition");
+    err = ext2fs_open2(file.c_str(), options.c_str(), flags, 0, 0, unix_io_manager, &fs);
+    if (err != 0)
+        return fail(ErrorKind::Corrupt, op, ext2_message(err));
     return ExtVolume(fs);
 }
 

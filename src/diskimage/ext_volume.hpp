@@ -30,8 +30,10 @@ struct ExtNode {
 
 class ExtVolume {
 public:
-    // Opens the filesystem starting `offset` bytes into `file` (read-only).
-    static Result<ExtVolume> open(const std::string& file, std::uint64_t offset);
+    // Opens the filesystem starting `offset` bytes into `file` (read-only); Corrupt when it
+    // is unreadable or claims more than `size` bytes.
+    static Result<ExtVolume> open(const std::string& file, std::uint64_t offset,
+                                  std::uint64_t size);
     ExtVolume(ExtVolume&& other) noexcept;
     ExtVolume& operator=(ExtVolume&& other) noexcept;
     ExtVolume(const ExtVolume&) = delete;

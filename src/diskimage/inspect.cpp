@@ -150,7 +150,7 @@ Result<Inspection> inspect_raw(const std::string& raw, const std::string& out_di
     for (const auto& v : layout.volumes) {
         std::string d = describe(v);
         if (is_ext(v)) {
-            auto opened = ExtVolume::open(raw, v.offset);
+            auto opened = ExtVolume::open(raw, v.offset, v.size);
             if (!opened)
                 d += " (unreadable: " + opened.error().context + ")";
             else

@@ -349,5 +349,20 @@ TEST_F(Inspect, CorruptFilesystemsNeverCrashIt) {
     }
 }
 
+TEST_F(Inspect, AFilesystemLargerThanItsPartitionIsNotRead) {
+    std::string disk = file("gpt.raw");
+    partition(disk, 24, "gpt", {"1 : start=2048, size=16384, type=" + std::string(kLinuxFs)});
+    // 16 MiB of filesystem in an 8 MiB partition (its tail is cut off).
+    std::string fs = ext4("root",
+                          with(kDebianBase, {{"boot/vmlinuz-6.1.0-28-amd64", "k\n"},
+                                             {"boot/initrd.img-6.1.0-28-amd64", "i\n"}}),
+                          kRootUuid, 16);
+    place(fs, disk, 2048 * kSector);
+    Inspection ins = ok(disk, Format::Raw);
+    EXPECT_FALSE(ins.kernel);
+    EXPECT_THAT(ins.why_no_kernel,
+                HasSubstr("1 ext4 (unreadable: the filesystem is larger than its partition)"));
+}
+
 } // namespace
 } // namespace fleetbox::diskimage
