@@ -32,43 +32,53 @@ Result<DiskFacts> check_disk(const std::string& path, Format format) {
                                 last_line(ran->err)),
                     "download or copy the image again");
 
-    nlohmann::json info = nlohmann::json::parse(ran->out, nullptr, false);
-    if (info.is_discarded() || !info.is_object() || !info.contains("virtual-size") ||
-        !info["virtual-size"].is_number_unsigned())
-        return fail(ErrorKind::ExternalCommand, op, "qemu-img info printed no virtual size");
-    if (info.value("format", "") != format_name(format))
-        return fail(ErrorKind::Corrupt, op,
-                    fmt::format("qemu-img reads it as {}, not {}", info.value("format", "?"),
-                                format_name(format)));
-    const std::string flatten = fmt::format(
-        "fleetbox needs a self-contained image; make one with: qemu-img convert -O qcow2 {} "
-        "self-contained.qcow2",
-        path);
-    if (info.contains("backing-filename"))
-        return fail(ErrorKind::InvalidArgument, "", fmt::format("{} has a backing file", path),
-                    flatten);
-    if (info.value("encrypted", false))
-        return fail(ErrorKind::InvalidArgument, "", fmt::format("{} is encrypted", path),
-                    "decrypt it first into a plain qcow2 or raw image");
-    const auto* data = info.contains("format-specific") && info["format-specific"].is_object() &&
-                               info["format-specific"].contains("data")
-                           ? &info["format-specific"]["data"]
-                           : nullptr;
-    if (data != nullptr && data->is_object()) {
-        if (data->contains("data-file"))
-            return fail(ErrorKind::InvalidArgument, "",
-                        fmt::format("{} keeps its data in an external data file", path), flatten);
-        if (data->value("corrupt", false))
-            return fail(ErrorKind::Corrupt, op, "qemu-img marks the image corrupt",
-                        "download or copy the image again");
-    }
-    DiskFacts facts;
-    facts.format = format;
-    facts.virtual_size = info["virtual-size"].get<std::uint64_t>();
-    if (facts.virtual_size == 0)
-        return fail(ErrorKind::InvalidArgument, "", fmt::format("{} is an empty disk", path),
-                    "use a disk image with an operating system on it");
+    auto facts = facts_from_info(path, format, ran->out);
+    if (!facts && facts.error().kind != ErrorKind::InvalidArgument)
+        return fail(std::move(facts).error().wrap(op));
     return facts;
+}
+
+Result<DiskFacts> facts_from_info(const std::string& path, Format format, std::string_view json) {
+    // The JSON is qemu-img's, not the image's, but its shape is still checked (no exception
+    // escapes: a type mismatch is an ExternalCommand error).
+    try {
+        nlohmann::json info = nlohmann::json::parse(json, nullptr, false);
+        if (info.is_discarded() || !info.is_object() || !info.contains("virtual-size") ||
+            !info["virtual-size"].is_number_unsigned())
+            return fail(ErrorKind::ExternalCommand, "qemu-img info", "it printed no virtual size");
+        if (info.value("format", "") != format_name(format))
+            return fail(ErrorKind::Corrupt, "qemu-img info",
+                        fmt::format("it reads the image as {}, not {}", info.value("format", "?"),
+                                    format_name(format)));
+        if (info.contains("backing-filename"))
+            return fail(ErrorKind::InvalidArgument, "", fmt::format("{} has a backing file", path),
+                        self_contained_hint(path));
+        if (info.value("encrypted", false))
+            return fail(ErrorKind::InvalidArgument, "", fmt::format("{} is encrypted", path),
+                        kDecryptHint);
+        const nlohmann::json empty = nlohmann::json::object();
+        const nlohmann::json& specific = info.value("format-specific", empty);
+        const nlohmann::json& data = specific.is_object() ? specific.value("data", empty) : empty;
+        if (data.is_object()) {
+            if (data.contains("data-file"))
+                return fail(ErrorKind::InvalidArgument, "",
+                            fmt::format("{} keeps its data in an external data file", path),
+                            self_contained_hint(path));
+            if (data.value("corrupt", false))
+                return fail(ErrorKind::Corrupt, "qemu-img info", "it marks the image corrupt",
+                            "download or copy the image again");
+        }
+        DiskFacts facts;
+        facts.format = format;
+        facts.virtual_size = info["virtual-size"].get<std::uint64_t>();
+        if (facts.virtual_size == 0)
+            return fail(ErrorKind::InvalidArgument, "", fmt::format("{} is an empty disk", path),
+                        "use a disk image with an operating system on it");
+        return facts;
+    } catch (const nlohmann::json::exception& e) {
+        return fail(ErrorKind::ExternalCommand, "qemu-img info",
+                    fmt::format("unexpected output: {}", e.what()));
+    }
 }
 
 } // namespace fleetbox::diskimage

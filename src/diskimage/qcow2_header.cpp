@@ -50,11 +50,14 @@ Result<Qcow2Header> parse_qcow2_header(std::string_view head) {
     return h;
 }
 
+std::string self_contained_hint(const std::string& path) {
+    return fmt::format("fleetbox needs a self-contained image; make one with: qemu-img convert "
+                       "-O qcow2 {} self-contained.qcow2",
+                       path);
+}
+
 Status refuse_unsafe_qcow2(const std::string& path, const Qcow2Header& header) {
-    const std::string flatten = fmt::format(
-        "fleetbox needs a self-contained image; make one with: qemu-img convert -O qcow2 {} "
-        "self-contained.qcow2",
-        path);
+    const std::string flatten = self_contained_hint(path);
     if (header.backing_file_offset != 0)
         return fail(ErrorKind::InvalidArgument, "",
                     header.backing_name.empty()
@@ -66,8 +69,7 @@ Status refuse_unsafe_qcow2(const std::string& path, const Qcow2Header& header) {
                     fmt::format("{} keeps its data in an external data file", path), flatten);
     if (header.crypt_method != 0)
         return fail(ErrorKind::InvalidArgument, "", fmt::format("{} is encrypted", path),
-                    "decrypt it first (qemu-img convert with --object secret,...) into a plain "
-                    "qcow2 or raw image");
+                    kDecryptHint);
     return {};
 }
 

@@ -25,6 +25,11 @@ struct Qcow2Header {
     std::string backing_name; // printable form of the named backing file ("" when unreadable)
 };
 
+// The hint for an image that is not self-contained: how to flatten it with qemu-img.
+std::string self_contained_hint(const std::string& path);
+constexpr const char* kDecryptHint =
+    "decrypt it first into a plain qcow2 or raw image (qemu-img convert --object secret,...)";
+
 // Parses `head` (the file's first bytes, starting with "QFI\xfb"). Corrupt when too short.
 Result<Qcow2Header> parse_qcow2_header(std::string_view head);
 

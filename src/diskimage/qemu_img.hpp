@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fleetbox::diskimage {
@@ -25,6 +26,11 @@ constexpr const char* kQemuImgHint = "install it: sudo apt-get install qemu-util
 // In its own process group, killed when fleetbox dies; Ctrl-C (sys/interrupt.hpp) kills it
 // and yields Interrupted, running past `limit` kills it and yields Timeout. A non-zero exit
 // is not an error here: the caller reads the status and stderr.
+// DiskFacts from `qemu-img info --output=json` output: InvalidArgument for a backing file,
+// an external data file, encryption or a zero size; Corrupt for a format mismatch or the
+// corrupt flag; ExternalCommand for output of the wrong shape.
+Result<DiskFacts> facts_from_info(const std::string& path, Format format, std::string_view json);
+
 Result<CommandOutput> run_qemu_img(const std::vector<std::string>& args,
                                    std::chrono::seconds limit);
 
