@@ -238,11 +238,20 @@ TEST_F(Inspect, NoKernelNoBootCodeSaysWhatWasLookedAt) {
                {{"etc/os-release", "PRETTY_NAME='Plain OS'\n"}, {"boot/grub/grub.cfg", "#\n"}},
                kRootUuid, 16),
           disk, 12288 * kSector);
+    // The ESP gets a FAT filesystem when dosfstools is installed (it is not a build
+    // dependency); either way it is listed, and never opened as ext.
+    const bool vfat = !find_program("mkfs.vfat").empty();
+    if (vfat) {
+        std::string esp = file("esp.vfat");
+        run_ok({"mkfs.vfat", "-C", esp, "4096"});
+        place(esp, disk, 4096 * kSector);
+    }
     Inspection ins = ok(disk, Format::Raw);
     EXPECT_FALSE(ins.kernel);
     EXPECT_FALSE(ins.firmware_bootable); // protective MBR: no boot code, no BIOS boot partition
     EXPECT_THAT(ins.why_no_kernel, HasSubstr("no ext2/3/4 filesystem with /boot/vmlinuz*"));
-    EXPECT_THAT(ins.why_no_kernel, HasSubstr("partitions: 1 ext4, 15 unknown"));
+    EXPECT_THAT(ins.why_no_kernel,
+                HasSubstr(vfat ? "partitions: 1 ext4, 15 vfat" : "partitions: 1 ext4, 15 unknown"));
     EXPECT_EQ(ins.os_name, "Plain OS");
     EXPECT_EQ(ins.has_cloud_init, std::optional<bool>(false));
 }
@@ -265,15 +274,32 @@ TEST_F(Inspect, VmlinuzWithoutInitrdIsNamed) {
     EXPECT_THAT(ins.why_no_kernel, HasSubstr("whole disk ext4"));
 }
 
-TEST_F(Inspect, QcowWithBackingFileIsRefusedBeforeConverting) {
+TEST_F(Inspect, BackingAndDataFilesAreRefusedBeforeQemuImgRuns) {
     std::string base = file("base.qcow2");
     run_ok({"qemu-img", "create", "-q", "-f", "qcow2", base, "16M"});
     std::string overlay = file("overlay.qcow2");
     run_ok({"qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", base, overlay});
-    auto ins = inspect(overlay, Format::Qcow2, work(), out());
-    ASSERT_FALSE(ins);
-    EXPECT_EQ(ins.error().kind, ErrorKind::InvalidArgument);
-    EXPECT_THAT(ins.error().message(), HasSubstr("has a backing file"));
+    std::string split = file("split.qcow2");
+    run_ok({"qemu-img", "create", "-q", "-f", "qcow2", "-o", "data_file=" + file("data.bin"), split,
+            "4M"});
+    // From here on, qemu-img only leaves a mark that it ran.
+    std::string bin = file("bin");
+    std::filesystem::create_directories(bin);
+    std::string mark = file("qemu-img-ran");
+    test::write_text(bin + "/qemu-img", "#!/bin/sh\ntouch " + mark + "\nexit 1\n", 0755);
+    test::ScopedEnv path("PATH", bin + ":/usr/bin:/bin");
+    for (const auto& [image, says] : {std::pair{overlay, "has a backing file (" + base + ")"},
+                                      std::pair{split, std::string("external data file")}}) {
+        SCOPED_TRACE(image);
+        auto ins = inspect(image, Format::Qcow2, work(), out());
+        ASSERT_FALSE(ins);
+        EXPECT_EQ(ins.error().kind, ErrorKind::InvalidArgument);
+        EXPECT_THAT(ins.error().message(), HasSubstr(says));
+        auto facts = check_disk(image, Format::Qcow2);
+        ASSERT_FALSE(facts);
+        EXPECT_THAT(facts.error().message(), HasSubstr(says));
+    }
+    EXPECT_FALSE(path_exists(mark));
     EXPECT_TRUE(list_dir(work())->empty());
 }
 
