@@ -390,5 +390,20 @@ TEST_F(Inspect, AFilesystemLargerThanItsPartitionIsNotRead) {
                 HasSubstr("1 ext4 (unreadable: the filesystem is larger than its partition)"));
 }
 
+TEST_F(Inspect, AKernelOverTheSizeLimitIsNotExtracted) {
+    std::string tree = file("big.tree");
+    make_tree(tree, with(kDebianBase, {{"boot/vmlinuz-6.1.0-28-amd64", ""},
+                                       {"boot/initrd.img-6.1.0-28-amd64", "initrd\n"}}));
+    // 257 MiB, sparse (mkfs.ext4 -d keeps the hole, so the filesystem stays small).
+    std::filesystem::resize_file(tree + "/boot/vmlinuz-6.1.0-28-amd64", 257ULL << 20);
+    std::string disk = file("big.ext4");
+    make_ext4(disk, tree, 16, kRootUuid);
+    Inspection ins = ok(disk, Format::Raw);
+    EXPECT_FALSE(ins.kernel);
+    EXPECT_THAT(ins.why_no_kernel,
+                HasSubstr("/boot/vmlinuz-6.1.0-28-amd64 is larger than 256.0 MiB"));
+    EXPECT_TRUE(list_dir(out())->empty());
+}
+
 } // namespace
 } // namespace fleetbox::diskimage
