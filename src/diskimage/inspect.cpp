@@ -16,6 +16,7 @@
 #include "util/strings.hpp"
 
 #include <chrono>
+#include <filesystem>
 #include <fmt/format.h>
 #include <sys/stat.h>
 
@@ -150,7 +151,9 @@ Result<Inspection> inspect_raw(const std::string& raw, const std::string& out_di
     for (const auto& v : layout.volumes) {
         std::string d = describe(v);
         if (is_ext(v)) {
-            auto opened = ExtVolume::open(raw, v.offset, v.size);
+            // Through our descriptor: libext2fs reads the very file libblkid probed.
+            auto opened =
+                ExtVolume::open(fmt::format("/proc/self/fd/{}", fd.get()), v.offset, v.size);
             if (!opened)
                 d += " (unreadable: " + opened.error().context + ")";
             else
@@ -242,7 +245,12 @@ Result<Inspection> inspect(const std::string& path, Format format, const std::st
     auto dir = TempDir::create(work_dir, ".inspect-");
     if (!dir)
         return fail(std::move(dir).error().wrap(op));
-    const std::string raw = dir->path() + "/disk.raw";
+    // Absolute: qemu-img would read "a:b/disk.raw" as protocol "a".
+    std::error_code ec;
+    const std::string raw =
+        std::filesystem::absolute(dir->path() + "/disk.raw", ec).lexically_normal().string();
+    if (ec)
+        return fail(ErrorKind::Io, op, "cannot make the work directory's path absolute");
     auto converted = convert_to_raw(path, raw, work_dir);
     if (!converted) {
         (void)dir->remove();

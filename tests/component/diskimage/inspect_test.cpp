@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <random>
+#include <unistd.h>
 
 namespace fleetbox::diskimage {
 namespace {
@@ -403,6 +404,23 @@ TEST_F(Inspect, AKernelOverTheSizeLimitIsNotExtracted) {
     EXPECT_THAT(ins.why_no_kernel,
                 HasSubstr("/boot/vmlinuz-6.1.0-28-amd64 is larger than 256.0 MiB"));
     EXPECT_TRUE(list_dir(out())->empty());
+}
+
+TEST_F(Inspect, RelativePathsWithColonsAreFiles) {
+    // "nbd:..." or "a:b/..." given to qemu-img as plain names would be parsed as protocols.
+    std::string raw = ext4("disk",
+                           with(kDebianBase, {{"boot/vmlinuz-6.1.0-28-amd64", "k\n"},
+                                              {"boot/initrd.img-6.1.0-28-amd64", "i\n"}}),
+                           kRootUuid, 8);
+    to_qcow2(raw, file("nbd:127.0.0.1:9"));
+    std::filesystem::create_directories(file("work:dir"));
+    ASSERT_EQ(::chdir(dir_.path().c_str()), 0);
+    auto ins = inspect("nbd:127.0.0.1:9", Format::Qcow2, "work:dir", "out");
+    ASSERT_EQ(::chdir("/"), 0);
+    ASSERT_TRUE(ins) << ins.error().message();
+    ASSERT_TRUE(ins->kernel) << ins->why_no_kernel;
+    EXPECT_EQ(test::read_text(out() + "/vmlinuz"), "k\n");
+    EXPECT_TRUE(list_dir(file("work:dir"))->empty());
 }
 
 } // namespace
