@@ -107,7 +107,8 @@ std::optional<Found> find_kernel(const Opened& vol, const std::string& dir, std:
     if (auto pair = choose_versioned(files))
         return Found{join_path(dir, pair->kernel), join_path(dir, pair->initrd), pair->version,
                      &vol};
-    note = fmt::format("{} has vmlinuz* but no matching initrd.img", dir);
+    if (note.empty()) // the first directory looked at says most
+        note = fmt::format("{} has vmlinuz* but no matching initrd.img", dir);
     return std::nullopt;
 }
 
@@ -123,13 +124,17 @@ Status extract(const ExtVolume& fs, const std::string& inner, const std::string&
     return out.commit();
 }
 
+// The program, or one of its systemd units (cloud-init.service was split into
+// cloud-init-main/-network.service in cloud-init 24.3); /lib is a symlink on merged-/usr
+// systems and resolved inside the image like any other.
 bool has_cloud_init(const ExtVolume& fs) {
-    for (const char* p : {"/usr/bin/cloud-init", "/lib/systemd/system/cloud-init.service",
-                          "/usr/lib/systemd/system/cloud-init.service",
-                          "/lib/systemd/system/cloud-init-main.service",
-                          "/usr/lib/systemd/system/cloud-init-main.service"})
-        if (is_file(fs, p))
-            return true;
+    if (is_file(fs, "/usr/bin/cloud-init"))
+        return true;
+    for (const char* dir : {"/lib/systemd/system/", "/usr/lib/systemd/system/"})
+        for (const char* unit :
+             {"cloud-init.service", "cloud-init-main.service", "cloud-init-network.service"})
+            if (is_file(fs, std::string(dir) + unit))
+                return true;
     return false;
 }
 
