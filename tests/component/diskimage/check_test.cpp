@@ -6,6 +6,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 namespace fleetbox::diskimage {
 namespace {
@@ -123,6 +124,39 @@ TEST_F(DiskChecks, AQcowGivenAsRawIsReadAsRaw) {
     auto r = check_disk(qcow2, Format::Raw);
     ASSERT_TRUE(r) << r.error().message();
     EXPECT_LT(r->virtual_size, 1ULL << 30); // the file's own size
+}
+
+TEST_F(DiskChecks, ACompressedOrArchivedDiskIsNamedForWhatItIs) {
+    std::string disk = file("disk.raw");
+    partition(disk, 4, "gpt", {"1 : start=2048, size=4096, type=" + std::string(kLinuxFs)});
+    struct Tool {
+        const char* program;
+        std::vector<std::string> argv; // writes file("out")
+        const char* says;
+    };
+    const std::string out = file("out");
+    const std::vector<Tool> tools = {
+        {"gzip", {"sh", "-c", "gzip -c disk.raw > out"}, "is gzip-compressed data"},
+        {"xz", {"sh", "-c", "xz -0 -c disk.raw > out"}, "is xz-compressed data"},
+        {"zstd", {"sh", "-c", "zstd -q -c disk.raw > out"}, "is zstd-compressed data"},
+        {"bzip2", {"sh", "-c", "bzip2 -c disk.raw > out"}, "is bzip2-compressed data"},
+        {"tar", {"sh", "-c", "tar -cf out disk.raw"}, "is a tar archive"},
+    };
+    ASSERT_EQ(::chdir(dir_.path().c_str()), 0);
+    int ran = 0;
+    for (const auto& t : tools) {
+        if (find_program(t.program).empty())
+            continue;
+        SCOPED_TRACE(t.program);
+        run_ok(t.argv);
+        ++ran;
+        auto r = sniff_format(out);
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error().kind, ErrorKind::InvalidArgument);
+        EXPECT_EQ(r.error().message(), out + " " + t.says + ", not a disk image");
+    }
+    ASSERT_EQ(::chdir("/"), 0);
+    EXPECT_GE(ran, 2); // gzip and tar are always there
 }
 
 } // namespace
