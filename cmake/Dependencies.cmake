@@ -12,3 +12,4 @@ pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
 # (util-linux), ext2/3/4 read-only (e2fsprogs).
 pkg_check_modules(BLKID REQUIRED IMPORTED_TARGET blkid)
 pkg_check_modules(EXT2FS REQUIRED IMPORTED_TARGET ext2fs)
+pkg_check_modules(COM_ERR REQUIRED IMPORTED_TARGET com_err)

@@ -44,17 +44,22 @@ struct KernelFiles {
 struct Inspection {
     std::string partition_table;        // "gpt", "dos" or "" (whole-disk filesystem)
     std::optional<KernelFiles> kernel;  // set when vmlinuz+initrd were extracted
-    bool firmware_bootable = false;     // a BIOS boot path exists (MBR boot code)
+    bool firmware_bootable = false;     // a BIOS boot path: MBR boot code, or a GPT BIOS
+                                        // boot partition
     std::string os_name;                // PRETTY_NAME of the root's os-release, or ""
     std::optional<bool> has_cloud_init; // nullopt: no readable root filesystem
     std::string why_no_kernel;          // when !kernel: what was looked at
 };
 
 // Reads the image (a qcow2 is first converted to a sparse raw file in work_dir, removed
-// before return); finds the root filesystem (ext2/3/4 holding /etc/os-release) and the boot
-// directory (/boot of the root, or a separate partition whose top level holds vmlinuz*);
-// writes the kernel and initrd to out_dir/vmlinuz and out_dir/initrd.img. Symlinks
-// (/vmlinuz -> boot/vmlinuz-6.1...) are resolved inside the image only.
+// before return; NoSpace "disk full while converting" when that fills the disk); finds the
+// root filesystem (ext2/3/4 holding /etc/os-release) and the boot directory (/boot of the
+// root, or a separate partition whose top level holds vmlinuz*); writes the kernel and
+// initrd to out_dir/vmlinuz and out_dir/initrd.img. Symlinks (/vmlinuz -> boot/vmlinuz-6.1...)
+// are resolved inside the image only. An image without a usable kernel is not an error:
+// kernel stays empty and why_no_kernel says what was seen, e.g. "no ext2/3/4 filesystem with
+// /boot/vmlinuz* or a top-level vmlinuz* (partitions: 1 xfs, 15 vfat)". kernel_version is
+// "unknown" when neither the file name nor the bzImage header carries one.
 Result<Inspection> inspect(const std::string& path, Format format, const std::string& work_dir,
                            const std::string& out_dir);
 
