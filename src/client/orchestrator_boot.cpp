@@ -45,8 +45,7 @@ Status Orchestrator::prepare_member(MemberBoot& m, const GroupRequest& request) 
     const auto& opts = request.options;
     // A new VM takes what --image names (alias, URL, file); an existing one the cache name
     // its config stored at create.
-    const auto source =
-        FBX_TRY(image::parse_image_source(m.created ? opts.image : m.config.image));
+    const auto source = FBX_TRY(image::parse_image_source(m.created ? opts.image : m.config.image));
     const std::string& alias = source.name;
     image::BuildOptions build;
     build.progress = request.image_progress;

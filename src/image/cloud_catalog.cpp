@@ -67,9 +67,9 @@ Result<Digest> make_digest(std::string_view algo, std::string_view hex) {
         lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
     if (lower.size() != want)
-        return fail(ErrorKind::InvalidArgument, fmt::format("{} digest \"{}\"", algo, hex),
-                    fmt::format("a {} digest has {} hex digits, this one {}", algo, want,
-                                lower.size()));
+        return fail(
+            ErrorKind::InvalidArgument, fmt::format("{} digest \"{}\"", algo, hex),
+            fmt::format("a {} digest has {} hex digits, this one {}", algo, want, lower.size()));
     return Digest{std::string(algo), lower};
 }
 

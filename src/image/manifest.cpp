@@ -49,18 +49,12 @@ std::vector<std::string> required_files(const BootConfig& boot) {
 namespace {
 
 json origin_to_json(const ImageOrigin& o) {
-    return {{"kind", o.kind},
-            {"given", o.given},
-            {"url", o.url},
-            {"path", o.path},
-            {"digest", o.digest},
-            {"sha256", o.sha256},
-            {"size", o.size},
-            {"format", o.format},
-            {"mtime_ns", o.mtime_ns},
-            {"catalog_checked", o.catalog_checked},
-            {"os_name", o.os_name},
-            {"has_cloud_init", o.has_cloud_init}};
+    return {{"kind", o.kind},         {"given", o.given},
+            {"url", o.url},           {"path", o.path},
+            {"digest", o.digest},     {"sha256", o.sha256},
+            {"size", o.size},         {"format", o.format},
+            {"mtime_ns", o.mtime_ns}, {"catalog_checked", o.catalog_checked},
+            {"os_name", o.os_name},   {"has_cloud_init", o.has_cloud_init}};
 }
 
 ImageOrigin origin_from_json(const json& j) {

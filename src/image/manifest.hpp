@@ -47,18 +47,18 @@ struct PhaseTime {
 // Where an image that fleetbox did not build came from ("pulled": downloaded or imported).
 // Absent (kind empty) for images fleetbox builds from packages.
 struct ImageOrigin {
-    std::string kind;   // "cloud" (catalog alias), "url", "file"; "" = built by fleetbox
-    std::string given;  // as the user wrote it: alias, URL (with its #pin), or path
-    std::string url;    // cloud, url: what was downloaded (no fragment)
-    std::string path;   // file: the absolute path imported
-    std::string digest; // the pin checked at download ("sha512:..."), "" when unpinned
-    std::string sha256; // of the file as received (before any conversion)
-    std::uint64_t size = 0;        // of the file as received
-    std::string format;            // "qcow2" or "raw": of the file as received
-    std::int64_t mtime_ns = 0;     // file: its mtime at import (a changed file is re-imported)
-    std::string catalog_checked;   // cloud: the date the catalog's pins were last checked
-    std::string os_name;           // PRETTY_NAME of the image's os-release, "" when unread
-    int has_cloud_init = -1;       // 1 / 0 found or not in the image's root; -1 unknown
+    std::string kind;            // "cloud" (catalog alias), "url", "file"; "" = built by fleetbox
+    std::string given;           // as the user wrote it: alias, URL (with its #pin), or path
+    std::string url;             // cloud, url: what was downloaded (no fragment)
+    std::string path;            // file: the absolute path imported
+    std::string digest;          // the pin checked at download ("sha512:..."), "" when unpinned
+    std::string sha256;          // of the file as received (before any conversion)
+    std::uint64_t size = 0;      // of the file as received
+    std::string format;          // "qcow2" or "raw": of the file as received
+    std::int64_t mtime_ns = 0;   // file: its mtime at import (a changed file is re-imported)
+    std::string catalog_checked; // cloud: the date the catalog's pins were last checked
+    std::string os_name;         // PRETTY_NAME of the image's os-release, "" when unread
+    int has_cloud_init = -1;     // 1 / 0 found or not in the image's root; -1 unknown
 };
 
 // How the image boots. Defaults: a fleetbox-built image (microvm, its kernel, root /dev/vda).

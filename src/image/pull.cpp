@@ -125,8 +125,8 @@ Status convert_to_qcow2(const std::string& input, const std::string& out) {
     spec.missing_hint = "install it: sudo apt-get install qemu-utils";
     auto done = run_checked(spec);
     if (!done)
-        return fail(classify_qemu_img(std::move(done).error().wrap("convert " + input + " to qcow2"),
-                                      parent_dir(out)));
+        return fail(classify_qemu_img(
+            std::move(done).error().wrap("convert " + input + " to qcow2"), parent_dir(out)));
     return {};
 }
 
@@ -199,7 +199,8 @@ Result<ImageInfo> ImageCache::pull(const ImageSource& source, const BuildOptions
     Manifest manifest;
     manifest.alias = source.name;
     manifest.origin = origin_of(source);
-    manifest.description = source.cloud ? source.cloud->description : "pulled from " + describe(source);
+    manifest.description =
+        source.cloud ? source.cloud->description : "pulled from " + describe(source);
     if (source.cloud)
         manifest.suite = source.cloud->codename;
 
@@ -324,8 +325,8 @@ Result<ImageInfo> ImageCache::import_input(const ImageSource& source, const std:
     manifest.built_at = now_rfc3339();
     manifest.phases.push_back({"manifest", since(t0)});
     manifest.build_seconds = since(started);
-    FBX_CHECK(write_file_atomic(staging.path() + "/" + kManifestName, manifest_to_json(manifest),
-                                0600));
+    FBX_CHECK(
+        write_file_atomic(staging.path() + "/" + kManifestName, manifest_to_json(manifest), 0600));
     FBX_CHECK(publish(staging.path(), entry_dir(source.name)));
     staging.release();
     if (downloaded)

@@ -111,8 +111,8 @@ std::string derived_name(std::string_view file_name, std::string_view key) {
         }
     std::string clean;
     for (char c : stem) {
-        const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
-                        c == '-';
+        const bool ok =
+            std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
         clean += ok ? c : '-';
     }
     while (!clean.empty() && (clean.front() == '.' || clean.front() == '-'))

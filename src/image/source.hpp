@@ -30,11 +30,11 @@ std::string_view to_string(SourceKind kind);
 
 struct ImageSource {
     SourceKind kind = SourceKind::Built;
-    std::string given;            // the text as written
-    std::string name;             // the cache entry it is, or becomes
-    std::string url;              // Cloud, Url: without the #fragment
-    std::optional<Digest> digest; // Cloud: the catalog's pin; Url: the #pin, if any
-    std::string path;             // File: absolute, lexically normal
+    std::string given;                 // the text as written
+    std::string name;                  // the cache entry it is, or becomes
+    std::string url;                   // Cloud, Url: without the #fragment
+    std::optional<Digest> digest;      // Cloud: the catalog's pin; Url: the #pin, if any
+    std::string path;                  // File: absolute, lexically normal
     const CloudImage* cloud = nullptr; // Cloud: the catalog entry
 
     [[nodiscard]] bool pulled() const {

@@ -18,20 +18,19 @@ Status ImageCache::verify(std::string_view name) const {
     auto hit = FBX_TRY(lookup(name));
     if (!hit) {
         if (is_directory(entry_dir(name)))
-            return fail(ErrorKind::Corrupt, op, "its manifest is missing or does not match its files",
-                        fmt::format("remove it (fleetbox image rm {}) and build or pull it again",
-                                    name));
+            return fail(
+                ErrorKind::Corrupt, op, "its manifest is missing or does not match its files",
+                fmt::format("remove it (fleetbox image rm {}) and build or pull it again", name));
         return fail(ErrorKind::NotFound, op, "it is not cached",
                     "`fleetbox image ls` lists the cached images");
     }
     for (const auto& f : hit->manifest.files) {
         auto actual = FBX_TRY(sha256_file_hex(hit->dir + "/" + f.name));
         if (actual != f.sha256)
-            return fail(ErrorKind::Corrupt, op,
-                        fmt::format("{} has sha256 {}, the manifest says {}", f.name, actual,
-                                    f.sha256),
-                        fmt::format("remove it (fleetbox image rm {}) and build or pull it again",
-                                    name));
+            return fail(
+                ErrorKind::Corrupt, op,
+                fmt::format("{} has sha256 {}, the manifest says {}", f.name, actual, f.sha256),
+                fmt::format("remove it (fleetbox image rm {}) and build or pull it again", name));
     }
     return {};
 }

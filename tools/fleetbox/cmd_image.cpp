@@ -6,6 +6,7 @@
 // stdout stays clean for scripts. `rm` and `build --force` are refused while a VM uses the
 // image: VM disks are overlays that name the cached base by path.
 #include "cmd_image.hpp"
+
 #include "client/image_guard.hpp"
 #include "image/cache.hpp"
 #include "image/catalog.hpp"
@@ -26,7 +27,6 @@ struct ImageArgs {
     bool force = false;
     std::string output = "table";
 };
-
 
 Result<int> run_build(const ImageArgs& args, const Globals& globals) {
     if (image::find_cloud_image(args.alias))

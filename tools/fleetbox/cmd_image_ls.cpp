@@ -104,8 +104,8 @@ Result<int> run_image_ls(const std::string& output) {
         any_outdated = any_outdated || info.outdated;
         rows.push_back({info.alias, source_of(m), suite_of(m),
                         m.kernel_version.empty() ? "-" : m.kernel_version,
-                        format_bytes(total_size(info)), format_bytes(m.virtual_size),
-                        boot_of(info), m.built_at, took(m.build_seconds)});
+                        format_bytes(total_size(info)), format_bytes(m.virtual_size), boot_of(info),
+                        m.built_at, took(m.build_seconds)});
     }
     print_table(rows);
     if (any_outdated)

@@ -49,7 +49,8 @@ protected:
         std::filesystem::create_directories(tree + "/etc");
         std::filesystem::create_directories(tree + "/boot");
         std::filesystem::create_directories(tree + "/usr/bin");
-        test::write_text(tree + "/etc/os-release", "PRETTY_NAME=\"Testian 1 (pull)\"\nID=testian\n");
+        test::write_text(tree + "/etc/os-release",
+                         "PRETTY_NAME=\"Testian 1 (pull)\"\nID=testian\n");
         if (kernel) {
             test::write_text(tree + "/boot/vmlinuz-6.1.0-test", std::string(4096, 'k'));
             test::write_text(tree + "/boot/initrd.img-6.1.0-test", std::string(2048, 'i'));
@@ -72,8 +73,7 @@ protected:
 TEST_F(ImagePull, PinnedRawUrlBecomesAQcow2EntryWithItsKernel) {
     const std::string body = body_of(make_raw("disk.raw"));
     server_.serve("/img/disk.raw", body);
-    auto source =
-        parse_image_source(server_.url("/img/disk.raw") + "#sha256=" + sha256_hex(body));
+    auto source = parse_image_source(server_.url("/img/disk.raw") + "#sha256=" + sha256_hex(body));
     ASSERT_TRUE(source) << source.error().message();
     ImageCache cache(images_);
     auto info = cache.ensure(*source, options_);
@@ -180,7 +180,9 @@ TEST_F(ImagePull, LocalFileIsImportedAndReimportedWhenItChanges) {
     ASSERT_TRUE(same);
     EXPECT_TRUE(same->reused);
 
-    struct utimbuf later {1'000'000'000, 1'000'000'000};
+    struct utimbuf later {
+        1'000'000'000, 1'000'000'000
+    };
     ASSERT_EQ(::utime(path.c_str(), &later), 0);
     BuildOptions guarded = options_;
     guarded.may_replace = [] {

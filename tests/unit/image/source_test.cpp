@@ -84,7 +84,7 @@ TEST(ImageSource, BadUrlsAreOneClearLine) {
 
     auto md5 = parse_image_source("https://h/x.qcow2#md5=abc");
     ASSERT_FALSE(md5);
-    EXPECT_THAT(md5.error().hint, HasSubstr("#sha256=HEX"));
+    EXPECT_THAT(md5.error().message(), HasSubstr("#sha256=HEX"));
 
     auto no_host = parse_image_source("https:///x.qcow2");
     ASSERT_FALSE(no_host);
@@ -122,7 +122,8 @@ TEST(ImageSource, OtherNamesAreCachedNamesOrRefused) {
 }
 
 TEST(ImageSource, DerivedNamesAreSafeAndBounded) {
-    EXPECT_THAT(derived_name("..evil name;rm -rf.qcow2", "k"), MatchesRegex("evil-name-rm--rf-[0-9a-f]{8}"));
+    EXPECT_THAT(derived_name("..evil name;rm -rf.qcow2", "k"),
+                MatchesRegex("evil-name-rm--rf-[0-9a-f]{8}"));
     EXPECT_THAT(derived_name("", "k"), MatchesRegex("image-[0-9a-f]{8}"));
     EXPECT_LE(derived_name(std::string(300, 'x'), "k").size(), 48U + 9U);
     EXPECT_THAT(derived_name("A.RAW", "k"), MatchesRegex("A-[0-9a-f]{8}"));
@@ -147,8 +148,7 @@ TEST(CloudCatalog, EmbeddedCatalogPinsEveryAliasAndShadowsNoBuiltImage) {
         EXPECT_FALSE((*amd64)->digest.hex.empty());
     }
     EXPECT_THAT(aliases, ::testing::IsSupersetOf({"debian-12-cloud", "debian-13-cloud",
-                                                  "ubuntu-22.04", "ubuntu-24.04",
-                                                  "ubuntu-26.04"}));
+                                                  "ubuntu-22.04", "ubuntu-24.04", "ubuntu-26.04"}));
 }
 
 TEST(CloudCatalog, RejectsEntriesWithoutExactlyOnePin) {
