@@ -11,26 +11,28 @@
 #    with its defaults (MODULES=most: nothing fleetbox-specific, no virtio_mmio forcing);
 #  - cloud-init with its normal datasource list (NoCloud among them), openssh-server, sudo,
 #    ifupdown (what cloud-init 22.4 renders a NoCloud network-config v2 to on bookworm);
-#  - grub-pc installed as a package, /etc/default/grub with a serial console, a grub.cfg and,
-#    with --bios, grub's boot code written into the MBR and partition 14 (real BIOS boot);
+#  - grub-pc installed as a package, /etc/default/grub with a serial console, a grub.cfg, and
+#    grub's boot code in the MBR and partition 14: SeaBIOS boots it (firmware boot);
 #  - /etc/fstab by UUID; no fleetbox user, unit, hook or console marker of any kind: cloud-init
 #    creates the user, installs the keys and host keys and configures the network from the
 #    NoCloud seed, exactly as on a downloaded image.
 # Nothing is mounted and no loop device is used: mmdebstrap --mode=unshare builds the tree,
 # `mkfs.ext4 -d` turns it into a filesystem in a plain file, sfdisk writes the GPT onto the
-# raw file and dd places the filesystem at partition 1's offset. Runs as root (mmdebstrap
-# --mode=unshare keeps file ownership only for root; the grub step chroots into the tree).
+# raw file and dd places the filesystem at partition 1's offset, and grub's boot code is
+# written the way grub-bios-setup would (which needs a mounted /boot). Runs as root
+# (mmdebstrap --mode=unshare keeps file ownership only for root; grub-mkimage runs chrooted
+# in the tree, the image's own grub: the host needs none).
 #
 # Usage: make-cloud-like-image.sh [options] OUT.raw
 #   --no-cloud-init   the same image with cloud-init purged (the "image without cloud-init"
 #                     fault: the guest never configures its network, SSH never comes up)
-#   --bios            also install grub's BIOS boot code (firmware boot through SeaBIOS)
 #   --extract DIR     also write DIR/vmlinuz, DIR/initrd.img and DIR/root (the root= value,
 #                     "UUID=<fs uuid>"): what the disk inspection would find, for tests that
 #                     boot the image directly
-#   --cache DIR       reuse DIR/<key>/ when this script with these options already built it
-#                     there (key: sha256 of this script and its options); OUT is a copy
-#                     (reflink when possible). The e2e tier builds once per CI run.
+#   --cache DIR       reuse DIR/<key>/ when this script already built both variants there
+#                     (key: sha256 of this script, --size and --mirror); OUT is a copy
+#                     (reflink when possible). One build serves both variants: the e2e tier
+#                     builds once per CI run (and per change of this script).
 #   --mirror URL      Debian mirror (default: mmdebstrap's default, as the image builder)
 #   --size SIZE       virtual disk size (default 2G, like Debian's generic cloud image)
 # Prints the seconds each step took on stderr.
@@ -39,7 +41,6 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 self="$here/$(basename "$0")"
 cloud_init=1
-bios=0
 extract=
 cache=
 mirror=
@@ -49,7 +50,6 @@ die() { echo "make-cloud-like-image.sh: $*" >&2; exit 1; }
 while [[ $# -gt 0 ]]; do
     case $1 in
         --no-cloud-init) cloud_init=0 ;;
-        --bios) bios=1 ;;
         --extract) extract=${2:?}; shift ;;
         --cache) cache=${2:?}; shift ;;
         --mirror) mirror=${2:?}; shift ;;
@@ -60,7 +60,7 @@ while [[ $# -gt 0 ]]; do
     esac
     shift
 done
-[[ -n $out ]] || die "usage: make-cloud-like-image.sh [--no-cloud-init] [--bios] [--extract DIR] [--cache DIR] OUT.raw"
+[[ -n $out ]] || die "usage: make-cloud-like-image.sh [--no-cloud-init] [--extract DIR] [--cache DIR] [--mirror URL] [--size SIZE] OUT.raw"
 [[ $(id -u) == 0 ]] || die "run as root (mmdebstrap --mode=unshare keeps file ownership only for root)"
 for tool in mmdebstrap mkfs.ext4 sfdisk dd sha256sum; do
     command -v "$tool" >/dev/null || die "$tool is not installed"
@@ -69,9 +69,12 @@ done
 t0=$(date +%s.%N)
 step() { printf 'make-cloud-like-image: %-10s %6.1f s\n' "$1" "$(echo "$(date +%s.%N) - $t0" | bc -l)" >&2; }
 
-# Copies the built files from the cache entry (or the work dir) to where the caller wants them.
+variant=$([[ $cloud_init == 1 ]] && echo cloud-init || echo no-cloud-init)
+
+# Copies the built variant (a directory holding disk.raw, vmlinuz, initrd.img and root) to
+# where the caller wants it.
 publish() {
-    local from=$1
+    local from=$1/$variant
     cp --reflink=auto --sparse=always "$from/disk.raw" "$out.tmp" && mv -f "$out.tmp" "$out"
     if [[ -n $extract ]]; then
         mkdir -p "$extract"
@@ -79,7 +82,7 @@ publish() {
     fi
 }
 
-key=$( { sha256sum < "$self"; echo "$cloud_init $bios $size $mirror"; } | sha256sum | cut -c1-16)
+key=$( { sha256sum < "$self"; echo "$size $mirror"; } | sha256sum | cut -c1-16)
 if [[ -n $cache && -f $cache/$key/done ]]; then
     publish "$cache/$key"
     step cached
@@ -147,41 +150,47 @@ menuentry 'Debian GNU/Linux, with Linux $version' {
 	initrd /boot/initrd.img-$version
 }
 GRUBCFG
-if [[ $bios == 1 ]]; then
-    # core.img with the image's own grub (the host has none); prefix: partition 1's /boot/grub.
-    chroot "$tree" grub-mkimage -O i386-pc -o /boot/grub/i386-pc/core.img \
-        -p "(hd0,gpt1)/boot/grub" biosdisk part_gpt ext2 search_fs_uuid serial normal linux
-    cp "$tree/usr/lib/grub/i386-pc/boot.img" "$tree/boot/grub/i386-pc/"
-fi
+# core.img with the image's own grub (the host has none); prefix: partition 1's /boot/grub.
+chroot "$tree" grub-mkimage -O i386-pc -o /boot/grub/i386-pc/core.img \
+    -p "(hd0,gpt1)/boot/grub" biosdisk part_gpt ext2 search_fs_uuid serial normal linux
+cp "$tree/usr/lib/grub/i386-pc/boot.img" "$tree/boot/grub/i386-pc/"
 step grub-files
 
-if [[ $cloud_init == 0 ]]; then
-    chroot "$tree" dpkg --purge cloud-init >/dev/null
-    step purge
-fi
+# le VALUE BYTES: VALUE as BYTES little-endian bytes (on stdout).
+le() {
+    local v=$1 n=$2 out= i
+    for ((i = 0; i < n; i++)); do out+=$(printf '\\x%02x' $((v & 255))); v=$((v >> 8)); done
+    printf "$out"
+}
+# put FILE OFFSET: stdin's bytes into FILE at OFFSET.
+put() { dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
 
-# Layout (sectors of 512 bytes), like Debian's genericcloud images: the BIOS boot partition
-# 14 at 1 MiB (3 MiB), the root partition 1 from 4 MiB to the end of the disk. The partition
-# names in the script only carry the numbers (sfdisk takes them from the trailing digits).
-disk=$work/disk.raw
-truncate -s "$size" "$disk"
-sfdisk --quiet "$disk" <<SFDISK
+# make_disk DIR: DIR/disk.raw from the tree as it is now, with DIR/vmlinuz, DIR/initrd.img
+# and DIR/root (the root= value) beside it.
+make_disk() {
+    local dir=$1 disk=$1/disk.raw root_start root_sectors
+    mkdir -p "$dir"
+    # Layout (sectors of 512 bytes), like Debian's genericcloud images: the BIOS boot partition
+    # 14 at 1 MiB (3 MiB), the root partition 1 from 4 MiB to the end of the disk. The partition
+    # names in the script only carry the numbers (sfdisk takes them from the trailing digits).
+    truncate -s "$size" "$disk"
+    sfdisk --quiet "$disk" <<SFDISK
 label: gpt
 first-lba: 2048
 disk1 : start=8192, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="root"
 disk14 : start=2048, size=6144, type=21686148-6453-6F6E-744E-656564454649, name="bios"
 SFDISK
-read -r root_start root_sectors < <(sfdisk --dump "$disk" | awk -F'[=,]' '$1 ~ /disk.raw1 *: start/ {gsub(/ /,""); print $2, $4}')
-[[ -n $root_start && -n $root_sectors ]] || die "cannot read partition 1 back from $disk"
-step gpt
+    read -r root_start root_sectors < <(sfdisk --dump "$disk" | awk -F'[=,]' '$1 ~ /disk.raw1 *: start/ {gsub(/ /,""); print $2, $4}')
+    [[ -n $root_start && -n $root_sectors ]] || die "cannot read partition 1 back from $disk"
+    step gpt
 
-# The root filesystem, the size of partition 1; -T default -b 4096 as the image builder (a
-# small profile would pick 1 KiB blocks).
-mkfs.ext4 -q -F -L root -U "$uuid" -T default -b 4096 -m 1 -d "$tree" "$work/root.ext4" "$((root_sectors / 2))k"
-dd if="$work/root.ext4" of="$disk" bs=1M seek="$((root_start * 512))" oflag=seek_bytes conv=notrunc,sparse status=none
-step mkfs
+    # The root filesystem, the size of partition 1; -T default -b 4096 as the image builder (a
+    # small profile would pick 1 KiB blocks).
+    mkfs.ext4 -q -F -L root -U "$uuid" -T default -b 4096 -m 1 -d "$tree" "$work/root.ext4" "$((root_sectors / 2))k"
+    dd if="$work/root.ext4" of="$disk" bs=1M seek="$((root_start * 512))" oflag=seek_bytes conv=notrunc,sparse status=none
+    rm -f "$work/root.ext4"
+    step mkfs
 
-if [[ $bios == 1 ]]; then
     # What grub-bios-setup does for a GPT disk with a BIOS boot partition (it cannot run on a
     # plain file whose /boot is not mounted: it looks for the device holding its directory):
     #  - core.img into partition 14; the blocklist at the end of its first sector (diskboot)
@@ -192,13 +201,7 @@ if [[ $bios == 1 ]]; then
     #    the BPB area (3-89) of what is there; core.img's first sector as LE64 at 0x5c, boot
     #    drive 0xff at 0x64 (use the BIOS's), the floppy drive check at 0x66 replaced by two
     #    nops (a hard disk).
-    le() { # le VALUE BYTES: VALUE as BYTES little-endian bytes
-        local v=$1 n=$2 out=
-        for ((i = 0; i < n; i++)); do out+=$(printf '\\x%02x' $((v & 255))); v=$((v >> 8)); done
-        printf "$out"
-    }
-    put() { dd of="$1" bs=1 seek="$2" conv=notrunc status=none; } # put FILE OFFSET < bytes
-    core=$work/core.img
+    local core=$work/core.img mbr=$work/mbr boot=$work/boot.img core_sectors bios_start bios_sectors
     cp "$tree/boot/grub/i386-pc/core.img" "$core"
     core_sectors=$(( ($(stat -c %s "$core") + 511) / 512 ))
     read -r bios_start bios_sectors < <(sfdisk --dump "$disk" | awk -F'[=,]' '$1 ~ /disk.raw14 *: start/ {gsub(/ /,""); print $2, $4}')
@@ -207,9 +210,7 @@ if [[ $bios == 1 ]]; then
     le $((core_sectors - 1)) 2 | put "$core" 508
     le $((0x820)) 2 | put "$core" 510
     dd if="$core" of="$disk" bs=512 seek="$bios_start" conv=notrunc status=none
-    mbr=$work/mbr
     dd if="$disk" of="$mbr" bs=512 count=1 status=none
-    boot=$work/boot.img
     cp "$tree/usr/lib/grub/i386-pc/boot.img" "$boot"
     dd if="$mbr" bs=1 skip=3 count=$((0x5a - 3)) status=none | put "$boot" 3
     dd if="$mbr" bs=1 skip=440 count=$((510 - 440)) status=none | put "$boot" 440
@@ -217,19 +218,30 @@ if [[ $bios == 1 ]]; then
     printf '\xff' | put "$boot" $((0x64))
     printf '\x90\x90' | put "$boot" $((0x66))
     dd if="$boot" of="$disk" bs=512 count=1 conv=notrunc status=none
-    step grub-setup
-fi
+    printf 'UUID=%s\n' "$uuid" > "$dir/root"
+    cp "$tree/boot/vmlinuz-$version" "$dir/vmlinuz"
+    cp "$tree/boot/initrd.img-$version" "$dir/initrd.img"
+}
 
-printf 'UUID=%s\n' "$uuid" > "$work/root"
-cp "$tree/boot/vmlinuz-$version" "$work/vmlinuz"
-cp "$tree/boot/initrd.img-$version" "$work/initrd.img"
-if [[ -n $cache ]]; then
-    rm -rf "${cache:?}/$key"
-    mkdir -p "$cache/$key"
-    mv "$disk" "$work/root" "$work/vmlinuz" "$work/initrd.img" "$cache/$key/"
-    touch "$cache/$key/done"
-    publish "$cache/$key"
-else
-    publish "$work"
+# Both variants into the cache (the second costs a purge and a mkfs); only the requested one
+# without it.
+built=$work/built
+if [[ $cloud_init == 1 || -n $cache ]]; then
+    make_disk "$built/cloud-init"
+    step cloud-init
 fi
+if [[ $cloud_init == 0 || -n $cache ]]; then
+    chroot "$tree" dpkg --purge cloud-init >/dev/null
+    make_disk "$built/no-cloud-init"
+    step no-cloud-init
+fi
+if [[ -n $cache ]]; then
+    mkdir -p "$cache"
+    rm -rf "${cache:?}/$key" "$cache/$key.tmp"
+    mv "$built" "$cache/$key.tmp"
+    touch "$cache/$key.tmp/done"
+    mv "$cache/$key.tmp" "$cache/$key"
+    built=$cache/$key
+fi
+publish "$built"
 step done
