@@ -31,18 +31,18 @@ std::string read_head(const std::string& path) {
 
 } // namespace
 
-std::string cloud_init_hint(std::string_view serial_log_text, const std::string& serial_log) {
+std::string cloud_init_hint(std::string_view serial_log_text) {
     if (serial_log_text.empty() || serial_log_text.find(kCloudInitBanner) != std::string::npos)
         return {};
-    return "the image may lack cloud-init: the guest booted but " + serial_log +
-           " shows no cloud-init output, and a stock image gets its user, SSH key and network "
-           "only from cloud-init (NoCloud seed)";
+    return "the image may lack cloud-init: the guest booted, but its console shows no "
+           "cloud-init output, and a stock image gets its user, SSH key and network only from "
+           "cloud-init (NoCloud seed)";
 }
 
 Error with_cloud_init_hint(Error error, const std::string& serial_log) {
     if (error.kind != ErrorKind::Timeout)
         return error;
-    auto hint = cloud_init_hint(read_head(serial_log), serial_log);
+    auto hint = cloud_init_hint(read_head(serial_log));
     if (hint.empty())
         return error;
     error.hint = error.hint.empty() ? hint : error.hint + "; " + hint;

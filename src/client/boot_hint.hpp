@@ -21,7 +21,8 @@ inline constexpr const char* kCloudInitBanner = "Cloud-init v.";
 
 // The hint for a guest whose console (`serial_log_text`) shows it booted but never ran
 // cloud-init; empty when the console is empty (it never got that far) or holds the banner.
-std::string cloud_init_hint(std::string_view serial_log_text, const std::string& serial_log);
+// It does not name the log: the hints it is appended to already do.
+std::string cloud_init_hint(std::string_view serial_log_text);
 
 // `error` with cloud_init_hint() of the serial log file appended to its hint when it is a
 // Timeout (the boot wait or the SSH wait ran out); any other error is returned as it is.

@@ -110,7 +110,7 @@ struct BootSpec {
     // kernel_path and initrd_path are then empty;
     bool firmware_boot = false;
     // the root= value of the kernel command line ("" = "/dev/vda"): "/dev/vdaN",
-    // "UUID=...", "PARTUUID=...", "LABEL=..." (printable ASCII, no space or comma, at most
+    // "UUID=...", "PARTUUID=...", "LABEL=..." (printable ASCII, no space or '"', at most
     // kMaxKernelRoot bytes); empty with firmware_boot.
     std::string kernel_root;
 };

@@ -66,8 +66,11 @@ for tool in mmdebstrap mkfs.ext4 sfdisk dd sha256sum; do
     command -v "$tool" >/dev/null || die "$tool is not installed"
 done
 
-t0=$(date +%s.%N)
-step() { printf 'make-cloud-like-image: %-10s %6.1f s\n' "$1" "$(echo "$(date +%s.%N) - $t0" | bc -l)" >&2; }
+t0=$(date +%s%N)
+step() { # step NAME: NAME and the seconds since the start, on stderr
+    local ms=$((($(date +%s%N) - t0) / 1000000))
+    printf 'make-cloud-like-image: %-14s %4d.%01d s\n' "$1" $((ms / 1000)) $((ms % 1000 / 100)) >&2
+}
 
 variant=$([[ $cloud_init == 1 ]] && echo cloud-init || echo no-cloud-init)
 
@@ -98,6 +101,7 @@ uuid=$(cat /proc/sys/kernel/random/uuid)
 # What a stock image's build leaves in /etc (Debian's cloud images carry the same kinds of
 # settings): a serial console for grub and the kernel, the root by UUID, no build-host
 # resolver, no build-time host keys, no machine-id.
+# shellcheck disable=SC2016 # "$1" is the hook's argument (the tree), expanded by mmdebstrap
 customize=(
     'set -e'
     "printf 'GRUB_DEFAULT=0\nGRUB_TIMEOUT=0\nGRUB_DISTRIBUTOR=Debian\nGRUB_CMDLINE_LINUX_DEFAULT=\"\"\nGRUB_CMDLINE_LINUX=\"console=tty0 console=ttyS0,115200 earlyprintk=ttyS0,115200 consoleblank=0\"\nGRUB_TERMINAL=\"console serial\"\nGRUB_SERIAL_COMMAND=\"serial --speed=115200\"\n' > \"\$1/etc/default/grub\""
@@ -129,7 +133,7 @@ step mmdebstrap
 
 # The kernel, as its package installed it: /boot/vmlinuz-<version>, with the /vmlinuz and
 # /initrd.img links at the top level (Debian's default).
-version=$(cd "$tree/boot" && ls vmlinuz-* | sed 's/^vmlinuz-//' | sort -V | tail -n1)
+version=$(for k in "$tree"/boot/vmlinuz-*; do echo "${k##*/vmlinuz-}"; done | sort -V | tail -n1)
 [[ -n $version && -f $tree/boot/initrd.img-$version ]] || die "no kernel and initrd in $tree/boot"
 
 # grub as grub-install + update-grub leave it (neither can run on a tree): the modules in
@@ -158,9 +162,9 @@ step grub-files
 
 # le VALUE BYTES: VALUE as BYTES little-endian bytes (on stdout).
 le() {
-    local v=$1 n=$2 out= i
+    local v=$1 n=$2 out='' i
     for ((i = 0; i < n; i++)); do out+=$(printf '\\x%02x' $((v & 255))); v=$((v >> 8)); done
-    printf "$out"
+    printf '%b' "$out"
 }
 # put FILE OFFSET: stdin's bytes into FILE at OFFSET.
 put() { dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
@@ -244,4 +248,4 @@ if [[ -n $cache ]]; then
     built=$cache/$key
 fi
 publish "$built"
-step done
+step published
