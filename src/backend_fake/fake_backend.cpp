@@ -172,6 +172,9 @@ Result<proto::Booted> FakeBackend::boot(const proto::BootSpec& spec) {
            {{"seed", spec.seed_path.substr(spec.seed_path.rfind('/') + 1)},
             {"kernel_cmdline_extra", spec.kernel_cmdline_extra},
             {"fixtures", spec.fixture_paths},
+            {"machine", spec.machine},
+            {"firmware_boot", spec.firmware_boot},
+            {"kernel_root", spec.kernel_root},
             {"boot_timeout_s", spec.boot_timeout_s}});
     std::unique_lock lock(mutex_);
     if (shut_down_)

@@ -151,8 +151,16 @@ Result<proto::Booted> QemuBackend::boot_unlocked(const proto::BootSpec& spec, Me
     if (!spec.disk_path.empty() && spec.base_image_path.empty()) // the disk chain is ours to fix
         return fail(ErrorKind::InvalidArgument, "boot " + spec.name, "spec has no base_image_path",
                     "this fleetbox-helper needs a client of the same version");
+    auto machine = parse_machine(spec.machine); // the codec checked it; never trust twice
+    if (!machine || (spec.firmware_boot && *machine != Machine::Q35))
+        return fail(ErrorKind::InvalidArgument, "boot " + spec.name,
+                    fmt::format("cannot boot machine \"{}\"{}", spec.machine,
+                                spec.firmware_boot ? " through firmware" : ""));
     QemuConfig config;
     config.name = spec.name;
+    config.machine = *machine;
+    config.firmware_boot = spec.firmware_boot;
+    config.kernel_root = spec.kernel_root;
     config.kernel = spec.kernel_path;
     config.initrd = spec.initrd_path;
     config.disk = spec.disk_path;

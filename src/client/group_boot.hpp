@@ -35,6 +35,15 @@ struct Orchestrator::MemberBoot {
     image::ImageInfo image;
     seed::Provisioning method{};
     std::string kernel_cmdline;
+    // How the image boots (proto::BootSpec's fields of the same names; the defaults are the
+    // fleetbox-built image's microvm boot). A stock image: machine "q35" and kernel_root
+    // "UUID=..." (direct kernel boot), or firmware_boot with no kernel (ADR 0024).
+    std::string machine;
+    bool firmware_boot = false;
+    std::string kernel_root;
+    // A stock image booted with cloud-init (nocloud): a boot or SSH wait that runs out gets
+    // the "image may lack cloud-init" hint when its console shows no cloud-init banner.
+    bool hint_missing_cloud_init = false;
     proto::Reservation reservation;
     bool reserved = false;
     std::vector<PhaseTiming> timings;

@@ -262,6 +262,14 @@ Result<proto::Booted> HelperClient::boot(const proto::BootSpec& spec) {
                                 "(no {} capability)",
                                 helper_pid_.load(), proto::kCapBootFixtures),
                     "stop its VMs with the fleetbox that started them, then run up again");
+    // An older helper would boot a stock image on microvm with root=/dev/vda: a guest that
+    // never finds its root disk.
+    if (proto::uses_stock_boot(spec) && !has(proto::kCapBootStockImages))
+        return fail(ErrorKind::InvalidArgument, "boot " + spec.name,
+                    fmt::format("the fleetbox-helper serving it (pid {}) cannot boot stock cloud "
+                                "images (no {} capability)",
+                                helper_pid_.load(), proto::kCapBootStockImages),
+                    "stop its VMs with the fleetbox that started them, then run up again");
     auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::seconds(spec.boot_timeout_s) + options_.boot_margin);
     return expect<proto::Booted>(call(proto::BootMember{spec}, timeout), "boot-member");

@@ -5,6 +5,7 @@
 // Rollback rule (the original's, kept): a VM this call created is removed entirely on
 // failure; a VM that existed before is only stopped, so a failed `up` never deletes a disk
 // that held data.
+#include "client/boot_hint.hpp"
 #include "client/fixtures.hpp"
 #include "client/group_boot.hpp"
 #include "client/guest_phases.hpp"
@@ -143,6 +144,14 @@ Status Orchestrator::boot_member(MemberBoot& m, GroupBoot& group) {
     spec.kernel_cmdline_extra = m.kernel_cmdline;
     spec.kernel_path = m.image.kernel_path;
     spec.initrd_path = m.image.initrd_path;
+    spec.machine = m.machine;
+    spec.firmware_boot = m.firmware_boot;
+    spec.kernel_root = m.kernel_root;
+    if (m.firmware_boot) { // the firmware boots the disk's own kernel, with its own line
+        spec.kernel_path.clear();
+        spec.initrd_path.clear();
+        spec.kernel_cmdline_extra.clear();
+    }
     spec.mac = m.config.mac;
     spec.cpus = m.config.cpus;
     spec.memory_mb = static_cast<std::uint64_t>(m.config.memory_mb);
@@ -164,8 +173,13 @@ Status Orchestrator::boot_member(MemberBoot& m, GroupBoot& group) {
         std::lock_guard lock(group.failure_mutex);
         m.in_boot_rpc = false;
     }
+    // A stock image that never configured itself: say it may lack cloud-init.
+    auto hinted = [&m](Error e) {
+        return m.hint_missing_cloud_init ? with_cloud_init_hint(std::move(e), m.files.serial_log)
+                                         : std::move(e);
+    };
     if (!booted)
-        return fail(std::move(booted).error());
+        return fail(hinted(std::move(booted).error()));
     for (const auto& t : booted->timings)
         m.timings.push_back({t.phase, t.seconds});
     m.boot_attempts = booted->boot_attempts;
@@ -176,8 +190,9 @@ Status Orchestrator::boot_member(MemberBoot& m, GroupBoot& group) {
     guest::WaitForSshOptions wait;
     wait.serial_log = m.files.serial_log;
     wait.keep_going = [&group] { return !group.cancelled; };
-    FBX_TRY(timed(m.timings, "ssh ready",
-                  [&] { return impl->shell_.wait_ready(remaining(group.deadline), wait); }));
+    FBX_TRY(timed(m.timings, "ssh ready", [&] {
+                return impl->shell_.wait_ready(remaining(group.deadline), wait);
+            }).map_error(hinted));
     // Ready means the fixtures are there too: the fast path's seed unit mounted them before
     // sshd; under cloud-init (or if the unit could not) they are mounted here.
     if (!m.config.fixtures.empty())

@@ -75,12 +75,14 @@ Round try_login(const SshTarget& t, milliseconds budget) {
 }
 
 Error timeout_error(const SshTarget& t, milliseconds timeout, const std::optional<Error>& last,
-                    const std::string& serial_log) {
+                    const std::string& serial_log, const std::string& extra_hint) {
     std::string op = vm_label(t) + " did not answer SSH at " + endpoint(t.host, t.port) +
                      " within " + format_duration(std::chrono::duration<double>(timeout).count());
     std::string why = last ? "last attempt: " + last->message() : "no attempt was made";
     std::string hint = serial_log.empty() ? "check that the VM is booting (its console log)"
                                           : "see its console log: " + serial_log;
+    if (!extra_hint.empty())
+        hint += "; " + extra_hint;
     return Error{ErrorKind::Timeout, 0, std::move(op), std::move(why), std::move(hint)};
 }
 
@@ -135,7 +137,7 @@ Result<SshReady> wait_for_ssh_session(const SshTarget& target, milliseconds time
         if (auto stop = pause(target, options, start, next))
             return tl::unexpected(std::move(*stop));
     }
-    return tl::unexpected(timeout_error(target, timeout, last, options.serial_log));
+    return tl::unexpected(timeout_error(target, timeout, last, options.serial_log, options.hint));
 }
 
 Result<double> wait_for_ssh(const SshTarget& target, milliseconds timeout,

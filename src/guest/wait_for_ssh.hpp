@@ -24,6 +24,8 @@ struct WaitForSshOptions {
     std::function<bool()> keep_going;
     // The VM's console log, named in the timeout hint.
     std::string serial_log;
+    // Appended to the timeout's hint (after the console log), e.g. what the image may lack.
+    std::string hint;
     std::chrono::milliseconds attempt_timeout{30'000}; // one login + `true`
     std::chrono::milliseconds probe_timeout{1'000};    // one TCP connect
     std::chrono::milliseconds poll_interval{250};      // pause between rounds
@@ -36,9 +38,9 @@ struct SshReady {
 
 // Polls until `true` runs over SSH on the target, and returns that connection.
 // Errors: the timeout → Timeout "VM web did not answer SSH at <ip>:22 within 5m00s" with
-// the last attempt's failure and the serial log in the hint; a setup problem (missing key or
-// known_hosts file) or a host-key refusal → returned at once, since waiting cannot fix it;
-// keep_going() false or Ctrl-C → Interrupted.
+// the last attempt's failure and the serial log (then options.hint) in the hint; a setup problem
+// (missing key or known_hosts file) or a host-key refusal → returned at once, since waiting cannot
+// fix it; keep_going() false or Ctrl-C → Interrupted.
 Result<SshReady> wait_for_ssh_session(const SshTarget& target, std::chrono::milliseconds timeout,
                                       const WaitForSshOptions& options = {});
 

@@ -51,7 +51,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Reserve, name, ip_hint)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BootSpec, name, member_dir, disk_path, seed_path,
                                                 kernel_path, initrd_path, mac, cpus, memory_mb,
                                                 boot_timeout_s, kernel_cmdline_extra,
-                                                base_image_path, fixture_paths)
+                                                base_image_path, fixture_paths, machine,
+                                                firmware_boot, kernel_root)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BootMember, spec)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StatusRequest, name)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Stop, name)
@@ -174,6 +175,38 @@ void check_cmdline_extra(const std::string& text) {
             throw std::invalid_argument("kernel_cmdline_extra has a non-printable byte");
 }
 
+// root= takes one word of the kernel command line: printable ASCII with no space (which
+// would end it) and no double quote (which the kernel's parser treats as quoting), bounded.
+// What it names is the guest's business ("/dev/vda1", "UUID=...", "PARTUUID=...", "LABEL=...").
+void check_kernel_root(const std::string& text) {
+    if (text.size() > kMaxKernelRoot)
+        throw std::invalid_argument("kernel_root is too long");
+    for (unsigned char c : text)
+        if (c <= 0x20 || c > 0x7e || c == '"')
+            throw std::invalid_argument("kernel_root must be one word of printable ASCII");
+}
+
+// The boot method: a known machine; firmware boot only on q35 (microvm's qboot cannot boot a
+// disk) and then without kernel, initrd, root= or command line words, which it would ignore.
+void check_boot_method(const BootSpec& s) {
+    if (!s.machine.empty() && s.machine != kMachineMicrovm && s.machine != kMachineQ35)
+        throw std::invalid_argument("unknown machine \"" + s.machine +
+                                    "\" (known: " + kMachineMicrovm + ", " + kMachineQ35 + ")");
+    check_kernel_root(s.kernel_root);
+    if (!s.firmware_boot) {
+        require(s.kernel_path, "kernel_path");
+        require(s.initrd_path, "initrd_path");
+        return;
+    }
+    if (s.machine != kMachineQ35)
+        throw std::invalid_argument("firmware_boot needs machine \"q35\"");
+    for (const auto* field :
+         {&s.kernel_path, &s.initrd_path, &s.kernel_root, &s.kernel_cmdline_extra})
+        if (!field->empty())
+            throw std::invalid_argument("firmware_boot takes no kernel_path, initrd_path, "
+                                        "kernel_root or kernel_cmdline_extra");
+}
+
 // A member that is null reads as absent (its default), at any depth.
 void drop_nulls(json& j) {
     if (!j.is_object())
@@ -206,10 +239,9 @@ void check(const BootMember& m) {
     require(s.member_dir, "member_dir");
     require(s.disk_path, "disk_path");
     require(s.seed_path, "seed_path");
-    require(s.kernel_path, "kernel_path");
-    require(s.initrd_path, "initrd_path");
     require(s.mac, "mac");
     check_cmdline_extra(s.kernel_cmdline_extra);
+    check_boot_method(s);
     if (s.fixture_paths.size() > kMaxFixturePaths)
         throw std::invalid_argument("too many fixture_paths");
     for (const auto& path : s.fixture_paths)

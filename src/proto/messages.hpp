@@ -16,7 +16,8 @@
 
 namespace fleetbox::proto {
 
-// 2: hello carries capabilities; boot-member carries kernel_cmdline_extra.
+// 2: hello carries capabilities; boot-member carries kernel_cmdline_extra. Later additions
+// are optional fields behind capabilities (kCap*), with no version bump.
 inline constexpr int kProtocolVersion = 2;
 
 // Capabilities a helper announces in its hello reply: what it can do beyond the version's
@@ -41,10 +42,15 @@ inline constexpr const char* kCapBootFixtures = "boot-fixtures";
 //    longer ended by its bind connection's EOF or its parent's exit; it exits with its last
 //    member like any detached helper). Vm::keep() relies on it.
 inline constexpr const char* kCapDetach = "detach";
+//  - boot-stock-images: boot-member takes machine, firmware_boot and kernel_root (a stock
+//    cloud image booted on q35, with its own kernel and root=UUID=..., or through SeaBIOS).
+//    A client never sends a spec that sets any of them to a helper without it (an older one
+//    would boot the image on microvm with root=/dev/vda: a guest that never finds its root).
+inline constexpr const char* kCapBootStockImages = "boot-stock-images";
 // What this build's helper supports.
 inline std::vector<std::string> helper_capabilities() {
-    return {kCapBootKernelCmdline, kCapClusterNetwork, kCapBootBaseImage, kCapBootFixtures,
-            kCapDetach};
+    return {kCapBootKernelCmdline, kCapClusterNetwork, kCapBootBaseImage,
+            kCapBootFixtures,      kCapDetach,         kCapBootStockImages};
 }
 
 // ---- requests -------------------------------------------------------------------------
@@ -96,8 +102,29 @@ struct BootSpec {
     // read-only with serial "fbxfix<i>" (optional on the wire; at most kMaxFixturePaths; each
     // must be inside member_dir; see kCapBootFixtures).
     std::vector<std::string> fixture_paths;
+    // How the guest boots (kCapBootStockImages; all optional on the wire, the defaults are
+    // the fleetbox-built image's microvm direct kernel boot with root=/dev/vda):
+    // the QEMU machine: "" or "microvm" (default), "q35";
+    std::string machine;
+    // no -kernel/-initrd/-append: SeaBIOS boots the root disk (its MBR/grub); q35 only;
+    // kernel_path and initrd_path are then empty;
+    bool firmware_boot = false;
+    // the root= value of the kernel command line ("" = "/dev/vda"): "/dev/vdaN",
+    // "UUID=...", "PARTUUID=...", "LABEL=..." (printable ASCII, no space or '"', at most
+    // kMaxKernelRoot bytes); empty with firmware_boot.
+    std::string kernel_root;
 };
 inline constexpr std::size_t kMaxCmdlineExtra = 1024;
+inline constexpr std::size_t kMaxKernelRoot = 128;
+inline constexpr const char* kMachineMicrovm = "microvm";
+inline constexpr const char* kMachineQ35 = "q35";
+inline constexpr const char* kDefaultKernelRoot = "/dev/vda";
+// True when the spec asks for anything beyond the fleetbox image's boot, i.e. what a helper
+// without kCapBootStockImages would get wrong (the defaults spelled out do not count).
+inline bool uses_stock_boot(const BootSpec& spec) {
+    return (!spec.machine.empty() && spec.machine != kMachineMicrovm) || spec.firmware_boot ||
+           (!spec.kernel_root.empty() && spec.kernel_root != kDefaultKernelRoot);
+}
 // The wire's bound (a microvm has 24 virtio-mmio slots); the client allows fewer (kMaxFixtures).
 inline constexpr std::size_t kMaxFixturePaths = 16;
 struct BootMember {

@@ -2,7 +2,13 @@
 // - microvm has ACPI (a GED device) on by default; acpi=on is written out so a change of
 //   default cannot silently break graceful stop: system_powerdown makes the guest's systemd
 //   power off (measured: "reboot: Power down" and QEMU exit ~5-10 s after the command).
-// - microvm takes virtio-*-device (virtio-mmio) devices, q35 takes virtio-*-pci.
+// - microvm takes virtio-*-device (virtio-mmio) devices, q35 takes virtio-*-pci. q35 has
+//   ACPI (acpi=on written out, as for microvm: graceful stop depends on it), an RTC, HPET
+//   and the ACPI PM timer, and SeaBIOS; with -kernel, SeaBIOS's linuxboot option ROM loads
+//   the kernel; without, SeaBIOS boots the disk with bootindex 0 (-boot strict=on: no other
+//   device, no "No bootable device" retry loop through the NIC).
+// - virtio-net-pci gets romfile= (no iPXE ROM): a VM never netboots, the ROM costs SeaBIOS
+//   time under TCG, and QEMU then does not need ipxe-qemu's efi-virtio.rom.
 // - rtc=on gives the guest a CMOS clock, so the first boot has a sane wall time.
 // - The root overlay is the first block device, so it is /dev/vda; the seed is /dev/vdb;
 //   fixtures come after them (vdc...), so adding one never renames the others.
@@ -32,7 +38,7 @@ namespace fleetbox {
 
 namespace {
 
-constexpr const char* kBaseCmdline = "console=ttyS0 root=/dev/vda rw quiet";
+constexpr const char* kDefaultRoot = "/dev/vda";
 
 struct DeviceNames {
     const char* block;
@@ -84,7 +90,9 @@ void add_disks(std::vector<std::string>& argv, const QemuConfig& c) {
                             {"file", "root-file"},
                             {"read-only", false},
                             {"backing", backing}});
-        add(argv, {"-device", fmt::format("{},drive=root", blk)});
+        // Firmware boot: SeaBIOS tries the root disk, and nothing else (-boot strict=on).
+        add(argv, {"-device",
+                   fmt::format("{},drive=root{}", blk, c.firmware_boot ? ",bootindex=0" : "")});
     }
     if (!c.seed.empty()) {
         add_blockdev(argv, file_node("seed-file", c.seed, true));
@@ -116,6 +124,10 @@ void add_nic(std::vector<std::string>& argv, const QemuConfig& c) {
     std::string device = fmt::format("{},netdev=n0", device_names(c.machine).net);
     if (!c.mac.empty())
         device += ",mac=" + qemu_opt_escape(c.mac);
+    // No option ROM (iPXE): nothing boots from the network, SeaBIOS skips loading it, and
+    // QEMU does not need the ipxe-qemu package.
+    if (c.machine == Machine::Q35)
+        device += ",romfile=";
     add(argv, {"-device", device});
 }
 
@@ -137,6 +149,14 @@ std::string_view to_string(Machine machine) {
     return machine == Machine::Q35 ? "q35" : "microvm";
 }
 
+std::optional<Machine> parse_machine(std::string_view text) {
+    if (text.empty() || text == "microvm")
+        return Machine::Microvm;
+    if (text == "q35")
+        return Machine::Q35;
+    return std::nullopt;
+}
+
 std::string qemu_opt_escape(std::string_view value) {
     std::string out;
     out.reserve(value.size());
@@ -149,7 +169,8 @@ std::string qemu_opt_escape(std::string_view value) {
 }
 
 std::string kernel_cmdline(const QemuConfig& config) {
-    std::string line = kBaseCmdline;
+    std::string line = fmt::format("console=ttyS0 root={} rw quiet",
+                                   config.kernel_root.empty() ? kDefaultRoot : config.kernel_root);
     if (config.accel == AccelChoice::Tcg && config.tsc_khz != 0)
         line += fmt::format(" tsc_early_khz={} tsc=reliable", config.tsc_khz);
     if (!config.cmdline_extra.empty())
@@ -161,17 +182,21 @@ std::vector<std::string> qemu_argv(const QemuConfig& c) {
     std::vector<std::string> argv{kQemuProgram};
     if (!c.name.empty())
         add(argv, {"-name", "guest=" + qemu_opt_escape(c.name)});
-    add(argv, {"-M", c.machine == Machine::Q35 ? "q35" : "microvm,rtc=on,acpi=on"});
+    add(argv, {"-M", c.machine == Machine::Q35 ? "q35,acpi=on" : "microvm,rtc=on,acpi=on"});
     add_accel(argv, c);
     add(argv, {"-smp", std::to_string(c.cpus), "-m", std::to_string(c.memory_mb), "-nodefaults",
                "-no-user-config", "-display", "none"});
     add_consoles(argv, c);
-    if (!c.kernel.empty())
-        add(argv, {"-kernel", c.kernel});
-    if (!c.initrd.empty())
-        add(argv, {"-initrd", c.initrd});
-    if (!c.kernel.empty())
-        add(argv, {"-append", kernel_cmdline(c)});
+    if (c.firmware_boot) {
+        add(argv, {"-boot", "strict=on"});
+    } else {
+        if (!c.kernel.empty())
+            add(argv, {"-kernel", c.kernel});
+        if (!c.initrd.empty())
+            add(argv, {"-initrd", c.initrd});
+        if (!c.kernel.empty())
+            add(argv, {"-append", kernel_cmdline(c)});
+    }
     add_disks(argv, c);
     add_nic(argv, c);
     argv.insert(argv.end(), c.extra_args.begin(), c.extra_args.end());

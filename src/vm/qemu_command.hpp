@@ -6,8 +6,12 @@
 // overlay as /dev/vda and the NoCloud seed as a read-only second disk, a virtio-net NIC on a
 // tap handed over as an open descriptor, the serial console to a file, and QMP on a unix
 // socket. Under TCG the translation cache is capped (tb-size=256, RSS ~600 MB instead of
-// ~1 GB) and -cpu max is used; under KVM -cpu host. q35 with virtio-pci devices is kept as a
-// fallback machine.
+// ~1 GB) and -cpu max is used; under KVM -cpu host.
+//
+// Stock cloud images (ADR 0024) boot on q35 with virtio-pci devices: their initrd has the
+// PCI virtio drivers but not necessarily virtio-mmio. Either direct kernel boot with the
+// image's own kernel and initrd and its real root (root=UUID=...), or, with firmware_boot,
+// no kernel at all: SeaBIOS boots the root disk (bootindex 0) through the image's grub.
 //
 // The disk chain is explicit (-blockdev nodes): base image file (read-only) -> qcow2 node
 // with no backing, overlay file -> qcow2 node backed by that base node. QEMU never follows a
@@ -17,7 +21,9 @@
 
 #include "host/accel.hpp"
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fleetbox {
@@ -25,6 +31,8 @@ namespace fleetbox {
 enum class Machine { Microvm, Q35 };
 
 std::string_view to_string(Machine machine);
+// "microvm" or "" -> Microvm, "q35" -> Q35, anything else nullopt.
+std::optional<Machine> parse_machine(std::string_view text);
 
 struct QemuConfig {
     std::string name;          // VM (member) name, shown as the QEMU guest name
@@ -50,17 +58,24 @@ struct QemuConfig {
     // tsc=reliable so the guest never calibrates against the PIT; 0: not pinned.
     unsigned long tsc_khz = 0;
     Machine machine = Machine::Microvm;
+    // No -kernel/-initrd/-append: the firmware boots the root disk (q35 only; qemu_argv
+    // leaves the kernel fields out whatever they hold).
+    bool firmware_boot = false;
+    // root= for direct kernel boot ("" = "/dev/vda"): "/dev/vda1", "UUID=...", ...
+    std::string kernel_root;
     std::vector<std::string> extra_args; // appended verbatim (tests, debugging)
 };
 
 inline constexpr const char* kQemuProgram = "qemu-system-x86_64";
 inline constexpr const char* kQemuPackage = "qemu-system-x86";
 
-// "console=ttyS0 root=/dev/vda rw quiet", the TSC pin
-// (TCG only), then cmdline_extra.
+// "console=ttyS0 root=<kernel_root or /dev/vda> rw quiet", the TSC pin (TCG only), then
+// cmdline_extra.
 std::string kernel_cmdline(const QemuConfig& config);
 
 // argv[0] is kQemuProgram; empty optional fields (disk, seed, tap, serial, qmp) are left out.
+// With firmware_boot: no -kernel/-initrd/-append, the root disk is bootindex 0 and the
+// firmware boots nothing else (-boot strict=on).
 // Block nodes: "root" (with "root-file", and "base" + "base-file" when base_image is set)
 // and "seed" (with "seed-file"), then "fix<i>" (with "fix<i>-file") per fixture.
 std::vector<std::string> qemu_argv(const QemuConfig& config);

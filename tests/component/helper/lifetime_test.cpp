@@ -216,6 +216,21 @@ TEST_F(LifetimeTest, BootWithKernelWordsNeedsTheCapability) {
     ASSERT_FALSE(no_fixtures);
     EXPECT_THAT(no_fixtures.error().message(),
                 ::testing::HasSubstr("cannot attach fixtures (no boot-fixtures capability)"));
+    // Nor a stock image's boot (it would boot it on microvm with root=/dev/vda); the defaults
+    // spelled out are no stock boot.
+    EXPECT_FALSE((*remote)->has(proto::kCapBootStockImages));
+    auto stock = spec_for("web");
+    stock.machine = proto::kMachineQ35;
+    stock.kernel_root = "UUID=0b4c2a8e-3f1d-4c55-9d0e-6a7b8c9d0e1f";
+    auto no_stock = (*remote)->boot(stock);
+    ASSERT_FALSE(no_stock);
+    EXPECT_THAT(
+        no_stock.error().message(),
+        ::testing::HasSubstr("cannot boot stock cloud images (no boot-stock-images capability)"));
+    auto defaults = spec_for("web");
+    defaults.machine = proto::kMachineMicrovm;
+    defaults.kernel_root = proto::kDefaultKernelRoot;
+    EXPECT_FALSE(proto::uses_stock_boot(defaults));
     auto plain = (*remote)->boot(spec_for("web"));
     EXPECT_TRUE(plain) << plain.error().message();
     (void)(*remote)->stop("web");

@@ -151,6 +151,23 @@ TEST_F(GuestConnectTest, WaitTimeoutNamesVmAddressAndLog) {
     EXPECT_NE(r.error().hint.find("/store/clusters/web/web/serial.log"), std::string::npos);
 }
 
+// The caller's extra hint (what a stock image may lack) follows the console log, and the log
+// is still named first.
+TEST_F(GuestConnectTest, WaitTimeoutAppendsTheCallersHint) {
+    WaitForSshOptions options;
+    options.serial_log = "/store/clusters/web/web/serial.log";
+    options.hint = "the image may lack cloud-init";
+    auto r = wait_for_ssh_session(target(closed_loopback_port()), 1s, options);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, ErrorKind::Timeout);
+    EXPECT_EQ(r.error().hint, "see its console log: /store/clusters/web/web/serial.log; "
+                              "the image may lack cloud-init");
+    options.hint.clear(); // none: the hint is exactly as before
+    auto plain = wait_for_ssh_session(target(closed_loopback_port()), 1s, options);
+    ASSERT_FALSE(plain);
+    EXPECT_EQ(plain.error().hint, "see its console log: /store/clusters/web/web/serial.log");
+}
+
 TEST_F(GuestConnectTest, WaitStopsWhenCallerGivesUp) {
     std::atomic<int> asked{0};
     auto r = wait_for_ssh(target(closed_loopback_port()), 10min, [&] { return ++asked < 3; });

@@ -51,7 +51,10 @@ TEST(Codec, RequestsRoundTrip) {
                   900,
                   "fleetbox.seed=/dev/vdb",
                   "/i/disk.qcow2",
-                  {}};
+                  {},
+                  "",
+                  false,
+                  ""};
     auto boot = std::get<BootMember>(round_trip(BootMember{spec}));
     EXPECT_EQ(boot.spec.base_image_path, "/i/disk.qcow2");
     EXPECT_EQ(boot.spec.name, "web-1");
@@ -210,6 +213,107 @@ TEST(Codec, FixturePathsAreOptionalBoundedAndNeverEmpty) {
         EXPECT_EQ(refused.error().kind, ErrorKind::Corrupt);
         EXPECT_NE(refused.error().message().find("fixture_paths"), std::string::npos)
             << refused.error().message();
+    }
+}
+
+// The boot method of a stock image (boot-stock-images): optional on the wire, so a spec from
+// an older client reads as the fleetbox image's microvm boot with root=/dev/vda.
+TEST(Codec, BootMethodIsOptionalOnTheWireAndRoundTrips) {
+    std::string line = encode(Request{BootMember{boot_spec("")}});
+    for (const std::string& key : std::vector<std::string>{
+             ",\"machine\":\"\"", ",\"firmware_boot\":false", ",\"kernel_root\":\"\""}) {
+        ASSERT_NE(line.find(key), std::string::npos) << line;
+        line.erase(line.find(key), key.size());
+    }
+    auto r = decode_request(line);
+    ASSERT_TRUE(r) << r.error().message() << "\n" << line;
+    const auto& old = std::get<BootMember>(*r).spec;
+    EXPECT_EQ(old.machine, "");
+    EXPECT_FALSE(old.firmware_boot);
+    EXPECT_EQ(old.kernel_root, "");
+    EXPECT_FALSE(uses_stock_boot(old));
+
+    auto spec = boot_spec("");
+    spec.machine = "q35";
+    spec.kernel_root = "UUID=0b4c2a8e-3f1d-4c55-9d0e-6a7b8c9d0e1f";
+    auto back = std::get<BootMember>(round_trip(BootMember{spec})).spec;
+    EXPECT_EQ(back.machine, "q35");
+    EXPECT_EQ(back.kernel_root, spec.kernel_root);
+    EXPECT_FALSE(back.firmware_boot);
+    EXPECT_TRUE(uses_stock_boot(back));
+
+    auto firmware = boot_spec("");
+    firmware.machine = "q35";
+    firmware.firmware_boot = true;
+    firmware.kernel_path.clear();
+    firmware.initrd_path.clear();
+    auto fw = std::get<BootMember>(round_trip(BootMember{firmware})).spec;
+    EXPECT_TRUE(fw.firmware_boot);
+    EXPECT_TRUE(fw.kernel_path.empty());
+    EXPECT_TRUE(uses_stock_boot(fw));
+}
+
+// Only what an older helper would boot the same way needs no capability.
+TEST(Codec, StockBootIsAnythingBeyondTheDefaults) {
+    auto spec = boot_spec("");
+    spec.machine = "microvm";
+    spec.kernel_root = "/dev/vda";
+    EXPECT_FALSE(uses_stock_boot(spec));
+    spec.kernel_root = "/dev/vda1";
+    EXPECT_TRUE(uses_stock_boot(spec));
+    spec.kernel_root.clear();
+    spec.machine = "q35";
+    EXPECT_TRUE(uses_stock_boot(spec));
+    EXPECT_THAT(helper_capabilities(), ::testing::Contains(std::string(kCapBootStockImages)));
+}
+
+TEST(Codec, BootMethodIsValidatedByTheReceiver) {
+    auto refused = [](const BootSpec& spec) {
+        auto r = decode_request(encode(Request{BootMember{spec}})); // the encoder trusts
+        EXPECT_FALSE(r);
+        if (r)
+            return std::string();
+        EXPECT_EQ(r.error().kind, ErrorKind::Corrupt);
+        return r.error().message();
+    };
+    auto spec = boot_spec("");
+    spec.machine = "pc";
+    EXPECT_THAT(refused(spec), ::testing::HasSubstr("unknown machine \"pc\""));
+    spec.machine = "microvm";
+    spec.firmware_boot = true; // qboot cannot boot a disk
+    spec.kernel_path.clear();
+    spec.initrd_path.clear();
+    EXPECT_THAT(refused(spec), ::testing::HasSubstr("firmware_boot needs machine \"q35\""));
+    spec.machine = "q35";
+    spec.kernel_path = "/i/vmlinuz"; // would be ignored: refused instead
+    EXPECT_THAT(refused(spec), ::testing::HasSubstr("firmware_boot takes no kernel_path"));
+    spec.kernel_path.clear();
+    spec.kernel_root = "UUID=x";
+    EXPECT_THAT(refused(spec), ::testing::HasSubstr("firmware_boot takes no"));
+    spec.kernel_root.clear();
+    spec.kernel_cmdline_extra = "ds=nocloud";
+    EXPECT_THAT(refused(spec), ::testing::HasSubstr("firmware_boot takes no"));
+    spec.kernel_cmdline_extra.clear();
+    EXPECT_TRUE(decode_request(encode(Request{BootMember{spec}})));
+    // Direct kernel boot still needs its kernel and initrd.
+    auto no_kernel = boot_spec("");
+    no_kernel.machine = "q35";
+    no_kernel.kernel_path.clear();
+    EXPECT_THAT(refused(no_kernel), ::testing::HasSubstr("kernel_path"));
+
+    auto root = boot_spec("");
+    root.machine = "q35";
+    for (const std::string& good : std::vector<std::string>{
+             "/dev/vda1", "UUID=0b4c2a8e-3f1d-4c55-9d0e-6a7b8c9d0e1f", "PARTUUID=1234abcd-01",
+             "LABEL=cloudimg-rootfs", std::string(kMaxKernelRoot, 'x')}) {
+        root.kernel_root = good;
+        EXPECT_TRUE(decode_request(encode(Request{BootMember{root}}))) << good;
+    }
+    for (const std::string& bad : std::vector<std::string>{
+             "/dev/vda1 init=/bin/sh", "UUID=\"x\"", "LABEL=a\tb", "/dev/vda\n",
+             std::string("UUID=\xc3\xa9"), std::string(kMaxKernelRoot + 1, 'x')}) {
+        root.kernel_root = bad;
+        EXPECT_THAT(refused(root), ::testing::HasSubstr("kernel_root")) << bad;
     }
 }
 

@@ -73,14 +73,86 @@ TEST(QemuCommand, MicrovmWithRtcAndAcpiAndVirtioMmioDevices) {
                 Contains("virtio-net-device,netdev=n0,mac=52:54:00:12:34:56"));
 }
 
-TEST(QemuCommand, Q35UsesVirtioPci) {
+// q35 (stock images): ACPI written out (graceful stop), virtio-pci for every disk and the
+// NIC, the NIC without an option ROM; the rest (serial, QMP, tap) as on microvm.
+TEST(QemuCommand, Q35UsesVirtioPciAcpiAndNoNicRom) {
     auto c = sample();
     c.machine = Machine::Q35;
     auto argv = qemu_argv(c);
-    EXPECT_EQ(value_of(argv, "-M"), "q35");
+    EXPECT_EQ(value_of(argv, "-M"), "q35,acpi=on");
     EXPECT_THAT(values_of(argv, "-device"), Contains("virtio-blk-pci,drive=root"));
+    EXPECT_THAT(values_of(argv, "-device"), Contains("virtio-blk-pci,drive=seed"));
     EXPECT_THAT(values_of(argv, "-device"),
-                Contains("virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56"));
+                Contains("virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56,romfile="));
+    for (const auto& d : values_of(argv, "-device"))
+        EXPECT_THAT(d, Not(HasSubstr("-device,"))) << "a virtio-mmio device on q35";
+    EXPECT_EQ(value_of(argv, "-netdev"), "tap,id=n0,fd=3");
+    EXPECT_EQ(value_of(argv, "-serial"), "chardev:serial0");
+    EXPECT_EQ(value_of(argv, "-mon"), "chardev=qmp,mode=control");
+    EXPECT_EQ(value_of(argv, "-kernel"), "/m/vmlinuz"); // direct kernel boot by default
+    EXPECT_THAT(argv, Not(Contains("-boot")));
+}
+
+TEST(QemuCommand, MachineNames) {
+    EXPECT_EQ(parse_machine(""), Machine::Microvm);
+    EXPECT_EQ(parse_machine("microvm"), Machine::Microvm);
+    EXPECT_EQ(parse_machine("q35"), Machine::Q35);
+    EXPECT_EQ(parse_machine("pc"), std::nullopt);
+    EXPECT_EQ(parse_machine("Q35"), std::nullopt);
+    for (auto m : {Machine::Microvm, Machine::Q35})
+        EXPECT_EQ(parse_machine(to_string(m)), m);
+}
+
+// A stock image's kernel finds its real root partition: root= is the image's, the rest of
+// the line (console, rw, quiet, the TSC pin, the method's words) is unchanged.
+TEST(QemuCommand, KernelRootReplacesTheDefaultRoot) {
+    auto c = sample();
+    c.machine = Machine::Q35;
+    c.kernel_root = "UUID=0b4c2a8e-3f1d-4c55-9d0e-6a7b8c9d0e1f";
+    c.tsc_khz = 2095991;
+    c.cmdline_extra = "ds=nocloud";
+    EXPECT_EQ(kernel_cmdline(c),
+              "console=ttyS0 root=UUID=0b4c2a8e-3f1d-4c55-9d0e-6a7b8c9d0e1f rw quiet "
+              "tsc_early_khz=2095991 tsc=reliable ds=nocloud");
+    EXPECT_EQ(value_of(qemu_argv(c), "-append"), kernel_cmdline(c));
+    c.kernel_root = "/dev/vda1";
+    EXPECT_THAT(kernel_cmdline(c), HasSubstr(" root=/dev/vda1 rw "));
+    EXPECT_THAT(kernel_cmdline(c), Not(HasSubstr("root=/dev/vda ")));
+}
+
+// Firmware boot: SeaBIOS boots the root disk (bootindex 0, strict: nothing else), no kernel
+// of ours; the seed, fixtures, NIC, serial and QMP stay as they are.
+TEST(QemuCommand, FirmwareBootHasNoKernelAndBootsTheRootDisk) {
+    auto c = sample();
+    c.machine = Machine::Q35;
+    c.firmware_boot = true;
+    c.kernel_root = "UUID=ignored"; // whatever the kernel fields hold, none is used
+    c.fixtures = {"/m/fixture-0.img"};
+    auto argv = qemu_argv(c);
+    EXPECT_THAT(argv, Not(Contains("-kernel")));
+    EXPECT_THAT(argv, Not(Contains("-initrd")));
+    EXPECT_THAT(argv, Not(Contains("-append")));
+    EXPECT_EQ(value_of(argv, "-boot"), "strict=on");
+    auto devices = values_of(argv, "-device");
+    EXPECT_THAT(devices, Contains("virtio-blk-pci,drive=root,bootindex=0"));
+    EXPECT_THAT(devices, Contains("virtio-blk-pci,drive=seed"));
+    EXPECT_THAT(devices, Contains("virtio-blk-pci,drive=fix0,serial=fbxfix0"));
+    int bootable = 0;
+    for (const auto& d : devices)
+        bootable += d.find("bootindex") != std::string::npos ? 1 : 0;
+    EXPECT_EQ(bootable, 1);
+    EXPECT_EQ(value_of(argv, "-serial"), "chardev:serial0");
+    EXPECT_EQ(value_of(argv, "-mon"), "chardev=qmp,mode=control");
+    EXPECT_EQ(value_of(argv, "-netdev"), "tap,id=n0,fd=3");
+}
+
+TEST(QemuCommand, DirectKernelBootMarksNoBootDevice) {
+    for (auto machine : {Machine::Microvm, Machine::Q35}) {
+        auto c = sample();
+        c.machine = machine;
+        for (const auto& d : values_of(qemu_argv(c), "-device"))
+            EXPECT_THAT(d, Not(HasSubstr("bootindex")));
+    }
 }
 
 // Every -blockdev node, parsed, in order.
