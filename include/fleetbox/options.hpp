@@ -37,6 +37,14 @@ inline constexpr std::size_t kMaxFixtures = 8;
 
 // Plain values (copyable, no resources); read by start()/start_cluster()/add() at the call.
 struct Options {
+    // What the VM boots (at create; an existing VM keeps its own):
+    //  - an image fleetbox builds from Debian packages: "debian-11", "debian-12", "debian-13";
+    //  - a stock cloud image by alias, pinned in fleetbox's catalog: "ubuntu-24.04",
+    //    "debian-12-cloud", ... (`fleetbox image pull --help` lists them);
+    //  - an http(s) URL of a qcow2 or raw disk, optionally pinned: "https://h/x.qcow2#sha256=HEX";
+    //  - a local disk file, written with a '/': "./my.qcow2", "/srv/images/x.raw";
+    //  - the name of an image already cached (`fleetbox image ls`).
+    // A missing image is built or downloaded once, then cached; see docs/images.md.
     std::string image = "debian-12";
     int cpus = 2;
     std::uint64_t memory_mb = 2048;

@@ -97,6 +97,14 @@ Status Orchestrator::prepare_member(MemberBoot& m, const GroupRequest& request) 
                         seed::to_string(m.method)),
             fmt::format("recreate it: fleetbox rm -f {} && fleetbox up {}", m.name, m.name));
     m.kernel_cmdline = entry->kernel_cmdline;
+    // How it boots: the manifest's word (ADR 0024); a built image keeps the microvm defaults.
+    const auto& boot = image.manifest.boot;
+    if (boot.machine != "microvm")
+        m.machine = boot.machine;
+    m.firmware_boot = boot.firmware();
+    if (!boot.firmware() && boot.root != "/dev/vda")
+        m.kernel_root = boot.root;
+    m.hint_missing_cloud_init = image.manifest.pulled() && m.method == seed::Provisioning::NoCloud;
     FBX_TRY(store_.ensure_member_dir(m.name));
     return {};
 }

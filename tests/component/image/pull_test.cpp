@@ -12,10 +12,14 @@
 #include "sys/fs.hpp"
 #include "sys/sha256.hpp"
 
+#include <fcntl.h>
 #include <filesystem>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 #include <utime.h>
 
 namespace fleetbox::image {
@@ -44,7 +48,8 @@ protected:
 
     // A whole-disk ext4 image that looks like a tiny Debian root: os-release, a kernel and
     // initrd under /boot, and cloud-init unless told otherwise.
-    std::string make_raw(const std::string& name, bool kernel = true, bool cloud_init = true) {
+    std::string make_raw(const std::string& name, bool kernel = true, bool cloud_init = true,
+                         std::size_t random_bytes = 0) {
         const std::string tree = dir_.file(name + ".tree");
         std::filesystem::create_directories(tree + "/etc");
         std::filesystem::create_directories(tree + "/boot");
@@ -57,13 +62,20 @@ protected:
         }
         if (cloud_init)
             test::write_text(tree + "/usr/bin/cloud-init", "#!/bin/sh\n", 0755);
+        if (random_bytes > 0) { // data qemu-img cannot leave out of the qcow2
+            std::string noise(random_bytes, '\0');
+            for (std::size_t i = 0; i < noise.size(); ++i)
+                noise[i] = static_cast<char>((i * 2654435761U) >> 13);
+            test::write_text(tree + "/var.bin", noise);
+        }
         const std::string out = dir_.file(name);
-        run({"mkfs.ext4", "-q", "-F", "-d", tree, out, "16M"});
+        run({"mkfs.ext4", "-q", "-F", "-d", tree, out, random_bytes > 0 ? "32M" : "16M"});
         return out;
     }
 
     std::string body_of(const std::string& path) { return test::read_text(path); }
 
+    test::ScopedEnv no_proxy_{"no_proxy", "*"}; // an environment proxy never sees loopback
     BuildOptions options_;
     test::ScratchDir dir_;
     std::string images_;
@@ -198,6 +210,48 @@ TEST_F(ImagePull, LocalFileIsImportedAndReimportedWhenItChanges) {
     ASSERT_TRUE(again) << again.error().message();
     EXPECT_FALSE(again->reused);
     EXPECT_EQ(again->manifest.origin.mtime_ns, 1'000'000'000LL * 1'000'000'000LL);
+}
+
+// Runs in a forked child: the images directory is a 12 MiB tmpfs in a private mount
+// namespace; writes the error kind and whether anything is left under the entry's name.
+int pull_into_small_tmpfs(const ImageSource& source, const std::string& images,
+                          const BuildOptions& options, const std::string& report) {
+    if (::unshare(CLONE_NEWNS) != 0)
+        return 10;
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+        return 11;
+    if (::mkdir(images.c_str(), 0700) != 0 ||
+        ::mount("tmpfs", images.c_str(), "tmpfs", 0, "size=12m") != 0)
+        return 12;
+    auto r = ImageCache(images).ensure(source, options);
+    std::string text =
+        r ? "ok" : std::string(to_string(r.error().kind)) + " " + r.error().message();
+    auto names = list_dir(images);
+    for (const auto& n : names.value_or(std::vector<std::string>{}))
+        if (n == source.name || n.rfind(".build-", 0) == 0)
+            text += " left:" + n;
+    test::write_text(report, text);
+    return 0;
+}
+
+TEST_F(ImagePull, DiskFullWhileConvertingIsNoSpaceAndLeavesNothing) {
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root (a tmpfs in a private mount namespace)";
+    auto source = parse_image_source(make_raw("big.raw", true, true, 20U << 20)); // 32M disk
+    ASSERT_TRUE(source);
+    const std::string report = dir_.file("report");
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0)
+        ::_exit(pull_into_small_tmpfs(*source, images_, options_, report));
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_EQ(WEXITSTATUS(status), 0) << "child step failed (10-12: namespace/mount)";
+    const std::string seen = test::read_text(report);
+    EXPECT_EQ(seen.rfind("no-space ", 0), 0U) << seen;
+    EXPECT_THAT(seen, HasSubstr("disk full"));
+    EXPECT_THAT(seen, ::testing::Not(HasSubstr("left:"))) << seen;
 }
 
 TEST_F(ImagePull, MissingLocalFileIsNotFound) {

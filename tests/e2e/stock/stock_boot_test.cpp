@@ -19,12 +19,17 @@
 #include "e2e/vm/e2e_fixture.hpp"
 #include "guest/ssh_session.hpp"
 #include "guest/wait_for_ssh.hpp"
+#include "image/cache.hpp"
+#include "image/source.hpp"
 #include "seed/provisioner.hpp"
 #include "ssh/keys.hpp"
+#include "support/http_server.hpp"
 #include "support/test_support.hpp"
+#include "sys/sha256.hpp"
 #include "util/console_markers.hpp"
 #include "util/strings.hpp"
 
+#include <fleetbox/fleetbox.hpp>
 #include <fmt/format.h>
 #include <future>
 #include <gmock/gmock.h>
@@ -272,6 +277,69 @@ TEST_F(StockBootTest, BootsOnQ35WithItsOwnKernelAndRootByUuid) {
         std::cout << "[ timing ] stop: " << since(t0) << " s\n";
         EXPECT_THAT(test::read_text(serial_log_), HasSubstr("reboot: Power down"));
     }
+}
+
+// The whole path a user takes (issue 11): `--image http://.../disk.qcow2#sha256=HEX` served by
+// a server on this test's loopback; fleetbox downloads it once, checks the pin, finds the
+// kernel, initrd and root partition in the GPT image itself, and the VM boots on q35 and
+// answers SSH (host key pinned) with the identity cloud-init took from the seed; copy works.
+TEST_F(StockBootTest, PulledFromAPinnedUrlItBootsAndRunsACommand) {
+    ASSERT_NO_FATAL_FAILURE(install_image(true));
+    auto sha = sha256_file_hex(image_dir_ + "/disk.qcow2");
+    ASSERT_TRUE(sha) << sha.error().message();
+    test::HttpServer server(image_dir_);
+    Options options;
+    options.store_root = root();
+    options.cpus = 2;
+    options.memory_mb = 1024;
+    options.boot_timeout = kBootTimeout;
+    options.image = server.url("/disk.qcow2") + "#sha256=" + *sha;
+    auto t0 = Clock::now();
+    auto vm = fleetbox::start(kVm, options);
+    ASSERT_TRUE(vm) << vm.error().message() << "\n"
+                    << read_file(root() + "/clusters/stock/" + kVm + "/serial.log").value_or("");
+    std::cout << "[ timing ] up --image URL (download, inspect, boot, SSH): " << since(t0)
+              << " s\n";
+    auto out = [&](const std::string& command) {
+        auto r = vm->ssh(command, std::chrono::milliseconds(120s));
+        EXPECT_TRUE(r) << command << ": " << (r ? "" : r.error().message());
+        if (!r)
+            return std::string();
+        EXPECT_EQ(r->exit_code, 0) << command << "\n" << r->out << r->err;
+        return r->out;
+    };
+    {
+        SCOPED_TRACE("configured by cloud-init from the seed, root on partition 1 by UUID");
+        EXPECT_EQ(trim(out("hostname")), kVm);
+        EXPECT_EQ(trim(out("id -un")), seed::kGuestUser);
+        EXPECT_EQ(trim(out("sudo -n id -u")), "0");
+        EXPECT_EQ(trim(out("findmnt -no SOURCE /")), "/dev/vda1");
+        EXPECT_THAT(out("cat /proc/cmdline"), HasSubstr("root=" + kernel_root_ + " "));
+        EXPECT_THAT(out("cat /etc/os-release"), HasSubstr("bookworm"));
+    }
+    {
+        SCOPED_TRACE("copy in and out");
+        test::write_text(root() + "/hello.txt", "from the host\n");
+        ASSERT_TRUE(vm->copy_to(root() + "/hello.txt", "/tmp/hello.txt"));
+        EXPECT_EQ(out("cat /tmp/hello.txt"), "from the host\n");
+        ASSERT_TRUE(vm->copy_from("/etc/hostname", root() + "/hostname.out"));
+        EXPECT_EQ(trim(test::read_text(root() + "/hostname.out")), kVm);
+    }
+    {
+        SCOPED_TRACE("one download; the cache entry says where it came from and how it boots");
+        EXPECT_EQ(server.requests("/disk.qcow2"), 1);
+        auto source = image::parse_image_source(options.image);
+        ASSERT_TRUE(source);
+        auto entry = image::ImageCache(root() + "/images").lookup(source->name);
+        ASSERT_TRUE(entry && *entry);
+        const auto& m = (*entry)->manifest;
+        EXPECT_EQ(m.origin.kind, "url");
+        EXPECT_EQ(m.origin.sha256, *sha);
+        EXPECT_EQ(m.boot.machine, "q35");
+        EXPECT_EQ(m.boot.root, kernel_root_);
+        EXPECT_THAT(m.kernel_version, HasSubstr("cloud-amd64"));
+    }
+    EXPECT_TRUE(vm->destroy());
 }
 
 // The fallback: no kernel of ours; SeaBIOS boots the disk's grub, which boots the image's
