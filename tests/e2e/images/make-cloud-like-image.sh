@@ -4,7 +4,7 @@
 #
 # Why a built image and not a downloaded one: the tests must never contact anything outside
 # the loopback interface, and must not depend on a 400 MB download. What makes it "stock":
-#  - GPT: root ext4 on partition 1 (label "root", a fixed-per-build UUID), a BIOS boot
+#  - GPT: root ext4 on partition 1 (label "root", a random UUID per build), a BIOS boot
 #    partition 14 (grub's core.img lives there) and, like Debian's images, partition 1 after
 #    them on the disk;
 #  - /boot holds the vmlinuz/initrd.img of linux-image-cloud-amd64, built by initramfs-tools
@@ -32,8 +32,10 @@
 #   --cache DIR       reuse DIR/<key>/ when this script already built both variants there
 #                     (key: sha256 of this script, --size and --mirror); OUT is a copy
 #                     (reflink when possible). One build serves both variants: the e2e tier
-#                     builds once per CI run (and per change of this script).
-#   --mirror URL      Debian mirror (default: mmdebstrap's default, as the image builder)
+#                     builds once per CI run (and per change of this script). The cache
+#                     holds one entry: a new build replaces the old one; concurrent callers
+#                     take turns (flock on DIR/.lock).
+#   --mirror URL      the Debian mirror mmdebstrap uses (default: its own default)
 #   --size SIZE       virtual disk size (default 2G, like Debian's generic cloud image)
 # Prints the seconds each step took on stderr.
 set -euo pipefail
@@ -86,6 +88,12 @@ publish() {
 }
 
 key=$( { sha256sum < "$self"; echo "$size $mirror"; } | sha256sum | cut -c1-16)
+if [[ -n $cache ]]; then
+    # One build at a time per cache: a second caller waits, then finds the first's result.
+    mkdir -p "$cache"
+    exec 9>"$cache/.lock"
+    flock 9
+fi
 if [[ -n $cache && -f $cache/$key/done ]]; then
     publish "$cache/$key"
     step cached
@@ -240,8 +248,8 @@ if [[ $cloud_init == 0 || -n $cache ]]; then
     step no-cloud-init
 fi
 if [[ -n $cache ]]; then
-    mkdir -p "$cache"
-    rm -rf "${cache:?}/$key" "$cache/$key.tmp"
+    # Entries of older versions of this script are never used again.
+    find "$cache" -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
     mv "$built" "$cache/$key.tmp"
     touch "$cache/$key.tmp/done"
     mv "$cache/$key.tmp" "$cache/$key"

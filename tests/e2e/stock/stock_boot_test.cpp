@@ -4,7 +4,8 @@
 // The image is tests/e2e/images/make-cloud-like-image.sh's: GPT, root ext4 on partition 1
 // (found by UUID), a BIOS boot partition with grub, cloud-init with its normal datasources,
 // no fleetbox unit, marker or user. It is built once per CI run into a shared test-image cache
-// ($FLEETBOX_TEST_IMAGES, else /var/tmp/fleetbox-test-images; keyed by the script's content),
+// ($FLEETBOX_TEST_IMAGES, else /var/tmp/fleetbox-test-images; keyed by the script's content)
+// before the test enters its private network namespace (mmdebstrap needs the mirror),
 // with the kernel and initrd copied out of its tree: what the disk inspection finds in a
 // downloaded image. Each test then does by hand what `up --image URL` will do: the raw disk
 // becomes a qcow2 base inside the scratch store, an overlay on it, a NoCloud seed ISO (the
@@ -69,12 +70,18 @@ Status run(std::vector<std::string> argv, std::chrono::seconds timeout = 120s) {
 class StockBootTest : public test::VmTest {
 protected:
     void SetUp() override {
-        test::VmTest::SetUp();
-        if (IsSkipped() || HasFatalFailure())
-            return;
+        if (::geteuid() != 0)
+            GTEST_SKIP() << "needs root (the image build, a private network namespace)";
         for (const char* tool : {"mmdebstrap", "sfdisk", "mkfs.ext4", "qemu-img"})
             if (find_program(tool).empty())
                 GTEST_SKIP() << tool << " is not installed (needed to build the test image)";
+        // Built (or found) before the private namespace is entered: mmdebstrap needs the
+        // mirror. Later calls of the script are cache hits and touch no network.
+        ASSERT_NO_FATAL_FAILURE(make_image(true, scratch_.file("probe.raw"), ""));
+        (void)remove_tree(scratch_.file("probe.raw"));
+        test::VmTest::SetUp();
+        if (IsSkipped() || HasFatalFailure())
+            return;
         auto store = Store::open(root());
         ASSERT_TRUE(store) << store.error().message();
         stock_store_.emplace(std::move(*store));
@@ -88,18 +95,25 @@ protected:
         test::VmTest::TearDown();
     }
 
+    // The script's variant as `out` (and its kernel, initrd and root= value in `extract`).
+    static void make_image(bool cloud_init, const std::string& out, const std::string& extract) {
+        std::vector<std::string> argv = {std::string(FLEETBOX_SOURCE_DIR) +
+                                             "/tests/e2e/images/make-cloud-like-image.sh",
+                                         "--cache", test_image_cache()};
+        if (!extract.empty())
+            argv.insert(argv.end(), {"--extract", extract});
+        if (!cloud_init)
+            argv.push_back("--no-cloud-init");
+        argv.push_back(out);
+        auto built = run(argv, 3600s);
+        ASSERT_TRUE(built) << built.error().message() << "\n" << built.error().context;
+    }
+
     // The test image (variant "cloud-init" or "no-cloud-init") as the store's base: a qcow2
     // converted from the raw disk, and the kernel, initrd and root= value beside it.
     void install_image(bool cloud_init) {
         auto t0 = Clock::now();
-        std::vector<std::string> argv = {std::string(FLEETBOX_SOURCE_DIR) +
-                                             "/tests/e2e/images/make-cloud-like-image.sh",
-                                         "--cache", test_image_cache(), "--extract", image_dir_};
-        if (!cloud_init)
-            argv.push_back("--no-cloud-init");
-        argv.push_back(image_dir_ + "/disk.raw");
-        auto built = run(argv, 3600s);
-        ASSERT_TRUE(built) << built.error().message() << "\n" << built.error().context;
+        ASSERT_NO_FATAL_FAILURE(make_image(cloud_init, image_dir_ + "/disk.raw", image_dir_));
         auto converted = run({"qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2",
                               image_dir_ + "/disk.raw", image_dir_ + "/disk.qcow2"});
         ASSERT_TRUE(converted) << converted.error().message();
@@ -244,6 +258,7 @@ protected:
         }
     }
 
+    test::ScratchDir scratch_;
     std::optional<Store> stock_store_;
     std::optional<client::HelperHandle> helper_;
     std::string image_dir_;
