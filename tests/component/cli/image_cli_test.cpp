@@ -125,5 +125,28 @@ TEST_F(ImageCli, APulledFileIsListedAndVerified) {
     EXPECT_THAT(entries(), IsEmpty());
 }
 
+// `up --image` with a source that cannot be had: one line, no VM, no helper, no network.
+TEST_F(ImageCli, UpWithAnImageThatCannotBeHadCreatesNothing) {
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "up needs root (CAP_NET_ADMIN)";
+    auto why = enter_private_netns(); // the fake helper never networks; belt and braces
+    ASSERT_TRUE(why.empty()) << why;
+    HttpServer server;
+    CliOptions options;
+    options.env_set = {"no_proxy=*", "FLEETBOX_HELPER=" + built("tests/fleetbox-helper-fake")};
+    options.timeout = std::chrono::seconds(120);
+    for (const std::string& image : {server.url("/gone.qcow2"), std::string("./nowhere.qcow2"),
+                                     std::string("nothing-cached")}) {
+        SCOPED_TRACE(image);
+        auto up = run_fleetbox(root(), {"up", "web-1", "--image", image}, options);
+        EXPECT_NE(up.code, 0) << up;
+        EXPECT_THAT(the_error(up), StartsWith("error: ")) << up;
+        EXPECT_THAT(store_processes(root()), IsEmpty()) << "a helper was left running";
+        std::error_code ec;
+        EXPECT_FALSE(std::filesystem::exists(root() + "/clusters/web/web-1", ec)) << up;
+    }
+    EXPECT_THAT(entries(), IsEmpty());
+}
+
 } // namespace
 } // namespace fleetbox::test
