@@ -37,6 +37,7 @@ CatalogEntry parse_entry(const std::string& alias, const json& j) {
     if (e.components.empty())
         e.components = {"main"};
     e.packages = string_list(j, "packages");
+    e.merged_usr_symlinks = j.value("merged_usr_symlinks", false);
     e.initrd_modules = string_list(j, "initrd_modules");
     e.masked_units = string_list(j, "masked_units");
     e.root_device = j.value("root_device", "/dev/vda");

@@ -129,27 +129,32 @@ constexpr const char* kUnsafeIoConf = "etc/dpkg/dpkg.cfg.d/fleetbox-build-unsafe
 } // namespace
 
 std::string setup_hook(const CatalogEntry& entry) {
-    std::vector<std::string> cmds = {
-        "set -e",
-        "mkdir -p \"$1/etc/initramfs-tools/conf.d\" \"$1/etc/initramfs-tools/hooks\"",
-        write_file_cmd("etc/initramfs-tools/conf.d/fleetbox.conf",
-                       "# fleetbox: a small initrd with only the listed modules\n"
-                       "MODULES=list\nCOMPRESS=zstd\nRESUME=none\n"),
-        write_file_cmd("etc/initramfs-tools/hooks/fleetbox-virtio", initramfs_hook_script(entry)),
-        "chmod 0755 \"$1/etc/initramfs-tools/hooks/fleetbox-virtio\"",
-        // dpkg fsyncs every unpacked file; a half-built image is thrown away anyway, so the
-        // build runs with force-unsafe-io (removed again by the customize hook).
-        "mkdir -p \"$1/etc/dpkg/dpkg.cfg.d\"",
-        write_file_cmd(kUnsafeIoConf, "force-unsafe-io\n"),
-        "mkdir -p \"$1/etc/initramfs-tools/scripts/init-top\"",
-        write_file_cmd("etc/initramfs-tools/scripts/init-top/fleetbox-marker",
-                       initramfs_marker_script(kMarkerInitramfs)),
-        "chmod 0755 \"$1/etc/initramfs-tools/scripts/init-top/fleetbox-marker\"",
-        "mkdir -p \"$1/etc/initramfs-tools/scripts/init-bottom\"",
-        write_file_cmd("etc/initramfs-tools/scripts/init-bottom/fleetbox-marker",
-                       initramfs_marker_script(kMarkerSwitchRoot)),
-        "chmod 0755 \"$1/etc/initramfs-tools/scripts/init-bottom/fleetbox-marker\"",
-    };
+    std::vector<std::string> cmds = {"set -e"};
+    if (entry.merged_usr_symlinks) // debootstrap's merged /usr, before anything is unpacked
+        cmds.push_back("for d in bin sbin lib lib64; do mkdir -p \"$1/usr/$d\"; "
+                       "ln -s \"usr/$d\" \"$1/$d\"; done");
+    cmds.insert(cmds.end(),
+                {
+                    "mkdir -p \"$1/etc/initramfs-tools/conf.d\" \"$1/etc/initramfs-tools/hooks\"",
+                    write_file_cmd("etc/initramfs-tools/conf.d/fleetbox.conf",
+                                   "# fleetbox: a small initrd with only the listed modules\n"
+                                   "MODULES=list\nCOMPRESS=zstd\nRESUME=none\n"),
+                    write_file_cmd("etc/initramfs-tools/hooks/fleetbox-virtio",
+                                   initramfs_hook_script(entry)),
+                    "chmod 0755 \"$1/etc/initramfs-tools/hooks/fleetbox-virtio\"",
+                    // dpkg fsyncs every unpacked file; a half-built image is thrown away anyway, so
+                    // the build runs with force-unsafe-io (removed again by the customize hook).
+                    "mkdir -p \"$1/etc/dpkg/dpkg.cfg.d\"",
+                    write_file_cmd(kUnsafeIoConf, "force-unsafe-io\n"),
+                    "mkdir -p \"$1/etc/initramfs-tools/scripts/init-top\"",
+                    write_file_cmd("etc/initramfs-tools/scripts/init-top/fleetbox-marker",
+                                   initramfs_marker_script(kMarkerInitramfs)),
+                    "chmod 0755 \"$1/etc/initramfs-tools/scripts/init-top/fleetbox-marker\"",
+                    "mkdir -p \"$1/etc/initramfs-tools/scripts/init-bottom\"",
+                    write_file_cmd("etc/initramfs-tools/scripts/init-bottom/fleetbox-marker",
+                                   initramfs_marker_script(kMarkerSwitchRoot)),
+                    "chmod 0755 \"$1/etc/initramfs-tools/scripts/init-bottom/fleetbox-marker\"",
+                });
     return join(cmds, "; ");
 }
 
