@@ -124,7 +124,8 @@ TEST_P(DebianSuite, BootsToSshWithTheSameTuning) {
         } else {
             EXPECT_EQ(guest_line(vm, "systemctl is-active fleetbox-seed.service"), "active");
             EXPECT_EQ(guest_line(vm, "systemctl show -p ActiveEnterTimestampMonotonic --value "
-                                     "cloud-init-local.service cloud-config.service "
+                                     "cloud-init-local.service cloud-init-main.service "
+                                     "cloud-init-network.service cloud-config.service "
                                      "cloud-final.service | sort -u"),
                       "0");
         }
