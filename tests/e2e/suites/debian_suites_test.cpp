@@ -52,11 +52,17 @@ protected:
         image_alias_ = s.alias;
         if (!in_ci()) {
             auto found = image::ImageCache(image_cache_dir()).lookup(s.alias);
-            if (!found || !*found)
-                GTEST_SKIP() << s.alias << " is not in the image cache " << image_cache_dir()
-                             << " (outside CI the tests do not build it: build it with "
-                                "`FLEETBOX_HOME=<dir above images/> fleetbox image build "
-                             << s.alias << "`, or run with CI=1)";
+            if (!found || !*found) {
+                // The store whose images/ is the cache: FLEETBOX_HOME for `image build`.
+                std::string cache = image_cache_dir();
+                std::string home = cache.size() > 7 && cache.substr(cache.size() - 7) == "/images"
+                                       ? cache.substr(0, cache.size() - 7)
+                                       : "<the directory above images/>";
+                GTEST_SKIP() << s.alias << " is not in the image cache " << cache
+                             << " (outside CI the tests do not build it): build it with "
+                             << "`FLEETBOX_HOME=" << home << " fleetbox image build " << s.alias
+                             << "`, or run with CI=1";
+            }
         }
         VmTest::SetUp();
     }
