@@ -30,7 +30,10 @@ struct CatalogEntry {
     // own packages (usr-is-merged, base-files), and mmdebstrap's merged-usr hook needs the
     // usr-is-merged package bullseye does not have. ADR 0021.
     bool merged_usr_symlinks = false;
-    std::vector<std::string> initrd_modules;  // forced into the initramfs (virtio, ext4)
+    std::vector<std::string> initrd_modules; // forced into the initramfs (virtio, ext4)
+    // Paths (relative to the initramfs root) removed after the udev hook ran: trixie's adds
+    // the 13 MiB hwdb.bin, which a VM with a virtio disk does not need to find its root.
+    std::vector<std::string> initrd_exclude;
     std::vector<std::string> masked_units;    // systemd units masked in the image
     std::string root_device;                  // e.g. "/dev/vda" (whole disk, no partition table)
     std::string kernel_cmdline;               // for direct kernel boot

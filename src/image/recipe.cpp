@@ -50,6 +50,18 @@ std::string initramfs_hook_script(const CatalogEntry& entry) {
            join(entry.initrd_modules, " ") + "; do force_load \"$m\"; done\n";
 }
 
+// Removes the entry's initrd_exclude paths from the initramfs being built; PREREQ makes
+// initramfs-tools run it after the udev hook that copies them in.
+std::string initramfs_exclude_script(const CatalogEntry& entry) {
+    std::string script = "#!/bin/sh\n"
+                         "# fleetbox: leave out what a virtio VM does not need to find its root\n"
+                         "PREREQ=\"udev\"\n"
+                         "case \"$1\" in prereqs) echo \"$PREREQ\"; exit 0;; esac\n";
+    for (const auto& path : entry.initrd_exclude)
+        script += "rm -f \"${DESTDIR}/" + path + "\"\n";
+    return script;
+}
+
 // Boot-progress markers on the serial console, printed even with `quiet` (userspace writes to
 // /dev/console are not filtered by the kernel log level). The initramfs one is the early
 // "kernel is alive and reached userspace" signal a boot watchdog can key on, on microvm and
@@ -155,6 +167,11 @@ std::string setup_hook(const CatalogEntry& entry) {
                                    initramfs_marker_script(kMarkerSwitchRoot)),
                     "chmod 0755 \"$1/etc/initramfs-tools/scripts/init-bottom/fleetbox-marker\"",
                 });
+    if (!entry.initrd_exclude.empty()) {
+        cmds.push_back(write_file_cmd("etc/initramfs-tools/hooks/fleetbox-exclude",
+                                      initramfs_exclude_script(entry)));
+        cmds.push_back("chmod 0755 \"$1/etc/initramfs-tools/hooks/fleetbox-exclude\"");
+    }
     return join(cmds, "; ");
 }
 

@@ -128,6 +128,9 @@ TEST(Catalog, MalformedCatalogsAreCorrupt) {
             R"({"default": "y", "images": {"x": {"builder": "mmdebstrap", "suite": "s", "packages": ["a"]}}})",
             R"({"images": {"x": {"builder": "mmdebstrap", "suite": 3, "packages": ["a"]}}})",
             R"({"images": {"x": {"builder": "mmdebstrap", "suite": "s", "packages": ["a"], "merged_usr_symlinks": "yes"}}})",
+            R"({"images": {"x": {"builder": "mmdebstrap", "suite": "s", "packages": ["a"], "initrd_exclude": ["/etc/x"]}}})",
+            R"({"images": {"x": {"builder": "mmdebstrap", "suite": "s", "packages": ["a"], "initrd_exclude": ["../x"]}}})",
+            R"({"images": {"x": {"builder": "mmdebstrap", "suite": "s", "packages": ["a"], "initrd_exclude": ["a b"]}}})",
         }) {
         auto c = parse_catalog(text);
         ASSERT_FALSE(c) << text;

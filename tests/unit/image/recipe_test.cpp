@@ -135,5 +135,17 @@ TEST(Recipe, MergedUsrSymlinksComeFirstWhenTheSuiteNeedsThem) {
         EXPECT_THAT(setup_hook(*find_alias(alias).value()), Not(HasSubstr("usr/$d"))) << alias;
 }
 
+// debian-13's initrd leaves out what its udev hook copies in but a virtio VM does not need
+// (hwdb.bin): a second hook, ordered after udev's; other images have no such hook.
+TEST(Recipe, InitrdExcludeIsAHookAfterUdevs) {
+    std::string hook13 = setup_hook(*find_alias("debian-13").value());
+    EXPECT_THAT(hook13, HasSubstr("etc/initramfs-tools/hooks/fleetbox-exclude"));
+    EXPECT_THAT(hook13, HasSubstr("PREREQ=\"udev\""));
+    EXPECT_THAT(hook13, HasSubstr("rm -f \"${DESTDIR}/usr/lib/udev/hwdb.bin\""));
+    for (const char* alias : {"debian-11", "debian-12"})
+        EXPECT_THAT(setup_hook(*find_alias(alias).value()), Not(HasSubstr("fleetbox-exclude")))
+            << alias;
+}
+
 } // namespace
 } // namespace fleetbox::image
