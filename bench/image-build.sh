@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
-# bench/image-build.sh: how long the guest image takes to build, measured against a bare
-# mmdebstrap of the same package set run in the same invocation (so both see the same
-# mirror, cache and machine load), plus the cached second call and per-VM overlay creation.
+# bench/image-build.sh: how long each Debian release's guest image takes to build, measured
+# against a bare mmdebstrap of the same suite and package set run in the same invocation (so
+# both see the same mirror, cache and machine load), plus the cached second call and per-VM
+# overlay creation (on debian-12).
 #
-# Targets (from the issue):
-#   fleetbox image build debian-12 --force  <= 1.2 x bare mmdebstrap (median of RUNS pairs)
+# Targets (from the issues):
+#   fleetbox image build ALIAS --force  <= 1.2 x bare mmdebstrap of the same suite (median of
+#                                          RUNS pairs), for each of debian-11, -12, -13
 #   cached `fleetbox image build debian-12`  < 0.2 s
 #   overlay creation: milliseconds, a few hundred KiB
 #
-# The bare mmdebstrap is `fleetbox image recipe debian-12` (the exact argv the build runs:
-# same mode, variant, package set, dpkg excludes and mirrors) without the --*-hook options,
-# into a scratch directory. Builds alternate order between runs (bare first on odd runs),
-# so a warming mirror or page cache favors neither side.
+# The bare mmdebstrap is `fleetbox image recipe ALIAS` (the exact argv the build runs: same
+# mode, variant, suite options, package set, dpkg excludes and mirrors) without the --*-hook
+# options, into a scratch directory. Builds alternate order between runs (bare first on odd
+# runs), so a warming mirror or page cache favors neither side.
 #
 # Usage: bench/image-build.sh [FLEETBOX]   (needs root, like the build itself)
 #   FLEETBOX   the fleetbox binary (default: build/dev/tools/fleetbox/fleetbox)
-#   RUNS=N     build pairs (default 1; each pair takes minutes)
+#   SUITES="debian-11 debian-12 debian-13"   the images to time (default: all three)
+#   RUNS=N     build pairs per image (default 1; each pair takes minutes)
 #   CACHED_RUNS=N  timed cached calls (default 20)
 #   SKIP_BUILD=1   skip the build pairs; time the cached call against $FLEETBOX_HOME
 #                  (or ~/.fleetbox) instead of a scratch store
@@ -26,7 +29,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 FLEETBOX=${1:-${FLEETBOX:-$here/build/dev/tools/fleetbox/fleetbox}}
 RUNS=${RUNS:-1}
 CACHED_RUNS=${CACHED_RUNS:-20}
-ALIAS=debian-12
+SUITES=${SUITES:-debian-11 debian-12 debian-13}
+ALIAS=debian-12 # the cached call and the overlay are timed on this one (if it is built)
+[[ ${SKIP_BUILD:-0} == 1 || " $SUITES " == *" $ALIAS "* ]] || ALIAS=${SUITES%% *}
 
 die() { echo "image-build.sh: $*" >&2; exit 1; }
 [[ -x $FLEETBOX ]] || die "no fleetbox binary at $FLEETBOX (build it, or pass its path)"
@@ -49,17 +54,21 @@ elapsed() { echo "$2 - $1" | bc -l; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 fmt_s() { printf '%.2f s' "$1"; }
 
-# The bare mmdebstrap argv: the recipe without our hooks, into $WORK/bare.
-mapfile -t recipe < <("$FLEETBOX" image recipe "$ALIAS")
-[[ ${#recipe[@]} -gt 3 && ${recipe[0]} == mmdebstrap ]] || die "unexpected output of '$FLEETBOX image recipe $ALIAS'"
+# The bare mmdebstrap argv of an image: the recipe without our hooks, into $WORK/bare.
 bare=()
-for arg in "${recipe[@]}"; do
-    case $arg in
-        --setup-hook=* | --customize-hook=* | --essential-hook=* | --extract-hook=*) ;;
-        TARGET) bare+=("$WORK/bare") ;;
-        *) bare+=("$arg") ;;
-    esac
-done
+bare_argv() {
+    local recipe arg
+    mapfile -t recipe < <("$FLEETBOX" image recipe "$1")
+    [[ ${#recipe[@]} -gt 3 && ${recipe[0]} == mmdebstrap ]] || die "unexpected output of '$FLEETBOX image recipe $1'"
+    bare=()
+    for arg in "${recipe[@]}"; do
+        case $arg in
+            --setup-hook=* | --customize-hook=* | --essential-hook=* | --extract-hook=*) ;;
+            TARGET) bare+=("$WORK/bare") ;;
+            *) bare+=("$arg") ;;
+        esac
+    done
+}
 
 run_bare() {
     rm -rf "$WORK/bare"
@@ -74,8 +83,8 @@ run_bare() {
 run_build() {
     local t0 t1
     t0=$(now)
-    FLEETBOX_HOME="$WORK/home" "$FLEETBOX" image build "$ALIAS" --force -q >"$WORK/build.out" 2>&1 ||
-        { cat "$WORK/build.out" >&2; die "fleetbox image build failed"; }
+    FLEETBOX_HOME="$WORK/home" "$FLEETBOX" image build "$1" --force -q >"$WORK/build.out" 2>&1 ||
+        { cat "$WORK/build.out" >&2; die "fleetbox image build $1 failed"; }
     t1=$(now)
     elapsed "$t0" "$t1"
 }
@@ -93,28 +102,37 @@ print(f"{m['build_seconds'] / boot:.3f}" if boot else "n/a")
 PY
 }
 
-bare_times=()
-build_times=()
-inbuild_ratios=()
-report_phases() {
-    local out
-    out=$(phases_of "$WORK/home/images/$ALIAS/manifest.json")
-    echo "          phases: $(head -1 <<<"$out")"
-    inbuild_ratios+=("$(tail -1 <<<"$out")")
-}
+manifest_of() { echo "$WORK/home/images/$1/manifest.json"; }
+size_of() { python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(next(f["size"] for f in m["files"] if f["name"]==sys.argv[2]))' "$1" "$2"; }
+
+# Per image: "alias bare_median build_median ratio inbuild_median disk_mib initrd_mib".
+results=()
 if [[ ${SKIP_BUILD:-0} != 1 ]]; then
     store="$WORK/home"
-    echo "== build: fleetbox image build $ALIAS --force vs bare mmdebstrap (same package set), $RUNS pair(s)"
-    for ((i = 1; i <= RUNS; i++)); do
-        if ((i % 2)); then
-            b=$(run_bare); echo "  run $i: bare mmdebstrap   $(fmt_s "$b")"
-            f=$(run_build); echo "  run $i: fleetbox build    $(fmt_s "$f")"; report_phases
-        else
-            f=$(run_build); echo "  run $i: fleetbox build    $(fmt_s "$f")"; report_phases
-            b=$(run_bare); echo "  run $i: bare mmdebstrap   $(fmt_s "$b")"
-        fi
-        bare_times+=("$b")
-        build_times+=("$f")
+    for alias in $SUITES; do
+        bare_argv "$alias"
+        bare_times=()
+        build_times=()
+        inbuild_ratios=()
+        echo "== build: fleetbox image build $alias --force vs bare mmdebstrap (same suite and package set), $RUNS pair(s)"
+        for ((i = 1; i <= RUNS; i++)); do
+            if ((i % 2)); then
+                b=$(run_bare); echo "  run $i: bare mmdebstrap   $(fmt_s "$b")"
+                f=$(run_build "$alias"); echo "  run $i: fleetbox build    $(fmt_s "$f")"
+            else
+                f=$(run_build "$alias"); echo "  run $i: fleetbox build    $(fmt_s "$f")"
+                b=$(run_bare); echo "  run $i: bare mmdebstrap   $(fmt_s "$b")"
+            fi
+            out=$(phases_of "$(manifest_of "$alias")")
+            echo "          phases: $(head -1 <<<"$out")"
+            inbuild_ratios+=("$(tail -1 <<<"$out")")
+            bare_times+=("$b")
+            build_times+=("$f")
+        done
+        mb=$(median "${bare_times[@]}")
+        mf=$(median "${build_times[@]}")
+        m=$(manifest_of "$alias")
+        results+=("$alias $mb $mf $(echo "$mf / $mb" | bc -l) $(median "${inbuild_ratios[@]}") $(($(size_of "$m" disk.qcow2) / 1048576)) $(($(size_of "$m" initrd.img) / 1048576))")
     done
 else
     store=${FLEETBOX_HOME:-$HOME/.fleetbox}
@@ -149,25 +167,24 @@ overlay_kib=$(du -k "$WORK/overlay-1.qcow2" | cut -f1)
 overlay_apparent=$(stat -c %s "$WORK/overlay-1.qcow2")
 
 manifest="$store/images/$ALIAS/manifest.json"
-size_of() { python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(next(f["size"] for f in m["files"] if f["name"]==sys.argv[2]))' "$manifest" "$1"; }
 
 echo
 echo "== results"
-printf '  image files:        disk.qcow2 %s MiB, vmlinuz %s MiB, initrd.img %s MiB\n' \
-    "$(($(size_of disk.qcow2) / 1048576))" "$(($(size_of vmlinuz) / 1048576))" "$(($(size_of initrd.img) / 1048576))"
+printf '  %s image files:  disk.qcow2 %s MiB, vmlinuz %s MiB, initrd.img %s MiB\n' "$ALIAS" \
+    "$(($(size_of "$manifest" disk.qcow2) / 1048576))" "$(($(size_of "$manifest" vmlinuz) / 1048576))" "$(($(size_of "$manifest" initrd.img) / 1048576))"
 status=0
-if ((${#build_times[@]})); then
-    mb=$(median "${bare_times[@]}")
-    mf=$(median "${build_times[@]}")
-    ratio=$(echo "$mf / $mb" | bc -l)
-    verdict=$(echo "$ratio <= 1.2" | bc -l)
-    printf '  bare mmdebstrap:    median %s\n' "$(fmt_s "$mb")"
-    printf '  fleetbox build:     median %s\n' "$(fmt_s "$mf")"
-    printf '  ratio:              %.3f (target <= 1.2) %s\n' "$ratio" "$([[ $verdict == 1 ]] && echo PASS || echo FAIL)"
+if ((${#results[@]})); then
     # Load on a shared machine swings whole minutes between runs; the build's total over its
-    # own mmdebstrap phase is immune to that and shows what the steps after mmdebstrap cost.
-    printf '  build / its own mmdebstrap phase: median %s\n' "$(median "${inbuild_ratios[@]}")"
-    [[ $verdict == 1 ]] || status=1
+    # own mmdebstrap phase ("in-build") is immune to that and shows what the steps after
+    # mmdebstrap cost.
+    printf '  %-10s %12s %12s %8s %9s %9s %7s\n' image "bare mmdeb" "fleetbox" ratio in-build "disk MiB" "initrd"
+    for r in "${results[@]}"; do
+        read -r alias mb mf ratio inbuild disk initrd <<<"$r"
+        verdict=$(echo "$ratio <= 1.2" | bc -l)
+        printf '  %-10s %10.1f s %10.1f s %8.3f %9s %9s %5s M  %s\n' "$alias" "$mb" "$mf" "$ratio" "$inbuild" "$disk" "$initrd" \
+            "$([[ $verdict == 1 ]] && echo PASS || echo 'FAIL (target <= 1.2)')"
+        [[ $verdict == 1 ]] || status=1
+    done
 fi
 cverdict=$(echo "$cached < 0.2" | bc -l)
 printf '  cached build call:  median %.3f s (target < 0.2 s) %s\n' "$cached" "$([[ $cverdict == 1 ]] && echo PASS || echo FAIL)"

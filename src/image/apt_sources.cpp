@@ -115,11 +115,28 @@ bool in_family(const std::string& s, const std::string& suite) {
     return s == suite || s == suite + "-updates" || s == suite + "-security";
 }
 
+// A Debian archive or its security archive: a URI path ending in /debian or /debian-security.
 bool is_debian_archive(const std::string& uri) {
     std::string u = uri;
     while (!u.empty() && u.back() == '/')
         u.pop_back();
-    return u.size() >= 7 && u.compare(u.size() - 7, 7, "/debian") == 0;
+    auto ends = [&](std::string_view tail) {
+        return u.size() >= tail.size() && u.compare(u.size() - tail.size(), tail.size(), tail) == 0;
+    };
+    return ends("/debian") || ends("/debian-security");
+}
+
+// The same role in the wanted release: "bookworm-security" -> "bullseye-security" for suite
+// "bullseye", "bookworm" -> "bullseye"; "" for a suite outside a family (backports,
+// proposed-updates, "bookworm/updates", "nodistro").
+std::string same_role(const std::string& host_suite, const std::string& suite) {
+    if (host_suite.find('/') != std::string::npos)
+        return {};
+    auto dash = host_suite.find('-');
+    if (dash == std::string::npos)
+        return suite;
+    std::string role = host_suite.substr(dash);
+    return role == "-updates" || role == "-security" ? suite + role : std::string();
 }
 
 std::string mirror_line(const std::string& uri, const std::string& suite,
@@ -181,16 +198,23 @@ Result<MirrorSet> select_mirrors(const std::vector<AptSource>& sources, const st
     }
     if (!set.lines.empty())
         return set;
-    // No entry for this release: borrow the host's Debian archive URI with our suite.
+    // No entry for this release: borrow the host's Debian archives, each suite in the same
+    // role for ours (bookworm-security -> bullseye-security), so the image gets its release's
+    // updates and security fixes too.
     for (const auto& s : sources) {
         if (!has(s.types, "deb"))
             continue;
         for (const auto& uri : s.uris) {
             if (!is_debian_archive(uri))
                 continue;
-            add_unique(set.lines, mirror_line(uri, suite, components));
-            add_unique(set.uris, uri);
-            add_unique(set.files, s.file);
+            for (const auto& su : s.suites) {
+                std::string ours = same_role(su, suite);
+                if (ours.empty())
+                    continue;
+                add_unique(set.lines, mirror_line(uri, ours, components));
+                add_unique(set.uris, uri);
+                add_unique(set.files, s.file);
+            }
         }
     }
     if (!set.lines.empty())

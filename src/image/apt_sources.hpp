@@ -6,8 +6,9 @@
 // host building bookworm) or carry third-party repositories that would be fetched into the
 // image build. So both formats (one-line *.list and deb822 *.sources) are parsed, and only
 // Debian entries of the wanted suite family (bookworm, bookworm-updates, bookworm-security)
-// are kept. A host whose sources name only other releases still lends its Debian archive
-// URI, with the wanted suite substituted.
+// are kept. A host whose sources name only other releases still lends its Debian archives:
+// each of their suites in the same role for the wanted release (a bookworm host building
+// bullseye gets bullseye, bullseye-updates and bullseye-security from the same URIs).
 #pragma once
 
 #include "util/error.hpp"

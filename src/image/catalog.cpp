@@ -37,7 +37,9 @@ CatalogEntry parse_entry(const std::string& alias, const json& j) {
     if (e.components.empty())
         e.components = {"main"};
     e.packages = string_list(j, "packages");
+    e.merged_usr_symlinks = j.value("merged_usr_symlinks", false);
     e.initrd_modules = string_list(j, "initrd_modules");
+    e.initrd_exclude = string_list(j, "initrd_exclude");
     e.masked_units = string_list(j, "masked_units");
     e.root_device = j.value("root_device", "/dev/vda");
     e.kernel_cmdline = j.value("kernel_cmdline", "console=ttyS0 root=" + e.root_device + " rw");
@@ -53,6 +55,13 @@ Status validate(const Catalog& c) {
         if (e.suite.empty() || e.packages.empty())
             return fail(ErrorKind::Corrupt, "read image catalog",
                         fmt::format("image \"{}\" needs a suite and packages", e.alias));
+        for (const auto& path : e.initrd_exclude)
+            if (path.empty() || path.front() == '/' || path.find("..") != std::string::npos ||
+                path.find_first_of(" \t\n'\"$`\\*?") != std::string::npos)
+                return fail(ErrorKind::Corrupt, "read image catalog",
+                            fmt::format("image \"{}\": initrd_exclude path \"{}\" must be "
+                                        "relative, plain and inside the initramfs",
+                                        e.alias, path));
     }
     if (!c.default_alias.empty() && !find_alias(c.default_alias, c))
         return fail(ErrorKind::Corrupt, "read image catalog",

@@ -50,6 +50,18 @@ std::string initramfs_hook_script(const CatalogEntry& entry) {
            join(entry.initrd_modules, " ") + "; do force_load \"$m\"; done\n";
 }
 
+// Removes the entry's initrd_exclude paths from the initramfs being built; PREREQ makes
+// initramfs-tools run it after the udev hook that copies them in.
+std::string initramfs_exclude_script(const CatalogEntry& entry) {
+    std::string script = "#!/bin/sh\n"
+                         "# fleetbox: leave out what a virtio VM does not need to find its root\n"
+                         "PREREQ=\"udev\"\n"
+                         "case \"$1\" in prereqs) echo \"$PREREQ\"; exit 0;; esac\n";
+    for (const auto& path : entry.initrd_exclude)
+        script += "rm -f \"${DESTDIR}/" + path + "\"\n";
+    return script;
+}
+
 // Boot-progress markers on the serial console, printed even with `quiet` (userspace writes to
 // /dev/console are not filtered by the kernel log level). The initramfs one is the early
 // "kernel is alive and reached userspace" signal a boot watchdog can key on, on microvm and
@@ -129,27 +141,37 @@ constexpr const char* kUnsafeIoConf = "etc/dpkg/dpkg.cfg.d/fleetbox-build-unsafe
 } // namespace
 
 std::string setup_hook(const CatalogEntry& entry) {
-    std::vector<std::string> cmds = {
-        "set -e",
-        "mkdir -p \"$1/etc/initramfs-tools/conf.d\" \"$1/etc/initramfs-tools/hooks\"",
-        write_file_cmd("etc/initramfs-tools/conf.d/fleetbox.conf",
-                       "# fleetbox: a small initrd with only the listed modules\n"
-                       "MODULES=list\nCOMPRESS=zstd\nRESUME=none\n"),
-        write_file_cmd("etc/initramfs-tools/hooks/fleetbox-virtio", initramfs_hook_script(entry)),
-        "chmod 0755 \"$1/etc/initramfs-tools/hooks/fleetbox-virtio\"",
-        // dpkg fsyncs every unpacked file; a half-built image is thrown away anyway, so the
-        // build runs with force-unsafe-io (removed again by the customize hook).
-        "mkdir -p \"$1/etc/dpkg/dpkg.cfg.d\"",
-        write_file_cmd(kUnsafeIoConf, "force-unsafe-io\n"),
-        "mkdir -p \"$1/etc/initramfs-tools/scripts/init-top\"",
-        write_file_cmd("etc/initramfs-tools/scripts/init-top/fleetbox-marker",
-                       initramfs_marker_script(kMarkerInitramfs)),
-        "chmod 0755 \"$1/etc/initramfs-tools/scripts/init-top/fleetbox-marker\"",
-        "mkdir -p \"$1/etc/initramfs-tools/scripts/init-bottom\"",
-        write_file_cmd("etc/initramfs-tools/scripts/init-bottom/fleetbox-marker",
-                       initramfs_marker_script(kMarkerSwitchRoot)),
-        "chmod 0755 \"$1/etc/initramfs-tools/scripts/init-bottom/fleetbox-marker\"",
-    };
+    std::vector<std::string> cmds = {"set -e"};
+    if (entry.merged_usr_symlinks) // debootstrap's merged /usr, before anything is unpacked
+        cmds.push_back("for d in bin sbin lib lib64; do mkdir -p \"$1/usr/$d\"; "
+                       "ln -s \"usr/$d\" \"$1/$d\"; done");
+    cmds.insert(cmds.end(),
+                {
+                    "mkdir -p \"$1/etc/initramfs-tools/conf.d\" \"$1/etc/initramfs-tools/hooks\"",
+                    write_file_cmd("etc/initramfs-tools/conf.d/fleetbox.conf",
+                                   "# fleetbox: a small initrd with only the listed modules\n"
+                                   "MODULES=list\nCOMPRESS=zstd\nRESUME=none\n"),
+                    write_file_cmd("etc/initramfs-tools/hooks/fleetbox-virtio",
+                                   initramfs_hook_script(entry)),
+                    "chmod 0755 \"$1/etc/initramfs-tools/hooks/fleetbox-virtio\"",
+                    // dpkg fsyncs every unpacked file; a half-built image is thrown away anyway, so
+                    // the build runs with force-unsafe-io (removed again by the customize hook).
+                    "mkdir -p \"$1/etc/dpkg/dpkg.cfg.d\"",
+                    write_file_cmd(kUnsafeIoConf, "force-unsafe-io\n"),
+                    "mkdir -p \"$1/etc/initramfs-tools/scripts/init-top\"",
+                    write_file_cmd("etc/initramfs-tools/scripts/init-top/fleetbox-marker",
+                                   initramfs_marker_script(kMarkerInitramfs)),
+                    "chmod 0755 \"$1/etc/initramfs-tools/scripts/init-top/fleetbox-marker\"",
+                    "mkdir -p \"$1/etc/initramfs-tools/scripts/init-bottom\"",
+                    write_file_cmd("etc/initramfs-tools/scripts/init-bottom/fleetbox-marker",
+                                   initramfs_marker_script(kMarkerSwitchRoot)),
+                    "chmod 0755 \"$1/etc/initramfs-tools/scripts/init-bottom/fleetbox-marker\"",
+                });
+    if (!entry.initrd_exclude.empty()) {
+        cmds.push_back(write_file_cmd("etc/initramfs-tools/hooks/fleetbox-exclude",
+                                      initramfs_exclude_script(entry)));
+        cmds.push_back("chmod 0755 \"$1/etc/initramfs-tools/hooks/fleetbox-exclude\"");
+    }
     return join(cmds, "; ");
 }
 

@@ -72,8 +72,8 @@ Result<int> run_rm(const std::vector<std::string>& aliases) {
 
 Result<int> run_recipe(const ImageArgs& args) {
     const auto* entry = FBX_TRY(image::find_alias(args.alias));
-    auto mirrors = FBX_TRY(image::host_mirrors());
-    for (const auto& arg : image::mmdebstrap_argv(*entry, "TARGET", mirrors))
+    auto mirrors = FBX_TRY(image::mirrors_for(*entry)); // this entry's suite, not the default's
+    for (const auto& arg : image::mmdebstrap_argv(*entry, "TARGET", mirrors.lines))
         fmt::print("{}\n", arg);
     return 0;
 }

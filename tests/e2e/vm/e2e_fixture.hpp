@@ -170,28 +170,29 @@ inline std::string image_cache_dir() {
     return env != nullptr && *env != '\0' ? env : "/root/.fleetbox/images";
 }
 
-// The shared cache's debian-12 (built first when absent, or rebuilt when an older recipe made
-// it, if build_if_missing), or why not.
-inline Result<image::ImageInfo> cached_image(bool build_if_missing) {
+// The shared cache's image `alias` (built first when absent, or rebuilt when an older recipe
+// made it, if build_if_missing), or why not.
+inline Result<image::ImageInfo> cached_image(bool build_if_missing,
+                                             const std::string& alias = kImageAlias) {
     image::ImageCache cache(image_cache_dir());
     if (build_if_missing) {
         image::BuildOptions options;
         options.progress = image::ProgressMode::Plain;
         options.replace_outdated = true; // these tests check this binary's image
-        return cache.ensure(kImageAlias, options);
+        return cache.ensure(alias, options);
     }
-    auto found = FBX_TRY(cache.lookup(kImageAlias));
+    auto found = FBX_TRY(cache.lookup(alias));
     if (!found)
         return fail(ErrorKind::NotFound, "find the cached image",
-                    image_cache_dir() + " has no debian-12");
+                    image_cache_dir() + " has no " + alias);
     return *found;
 }
 
-// Puts the cached image into <store_root>/images/debian-12 as hardlinks (or copies).
-inline Status install_cached_image(const std::string& store_root, bool build_if_missing,
-                                   bool copy) {
-    auto image = FBX_TRY(cached_image(build_if_missing));
-    std::string target = store_root + "/images/" + kImageAlias;
+// Puts the cached image into <store_root>/images/<alias> as hardlinks (or copies).
+inline Status install_cached_image(const std::string& store_root, bool build_if_missing, bool copy,
+                                   const std::string& alias = kImageAlias) {
+    auto image = FBX_TRY(cached_image(build_if_missing, alias));
+    std::string target = store_root + "/images/" + alias;
     std::error_code ec;
     std::filesystem::create_directories(target, ec);
     if (ec)
@@ -305,7 +306,8 @@ inline std::string config_field(const ScratchStore& store, const std::string& vm
 }
 
 // Base for tests that boot real VMs: root, QEMU, a private netns, a scratch store with the
-// image hardlinked (built into the shared cache first if it is not there yet).
+// image hardlinked (built into the shared cache first if it is not there yet): debian-12, or
+// the image_alias_ a derived fixture sets before calling VmTest::SetUp.
 class VmTest : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -316,7 +318,8 @@ protected:
         auto why = enter_private_netns();
         ASSERT_TRUE(why.empty()) << why;
         store_ = std::make_unique<ScratchStore>();
-        auto linked = link_cached_image(store_->root(), /*build_if_missing=*/true);
+        auto linked = install_cached_image(store_->root(), /*build_if_missing=*/true,
+                                           /*copy=*/false, image_alias_);
         ASSERT_TRUE(linked) << linked.error().message();
         // The library, run in this process, finds the built real helper (the CLI finds the
         // one next to it: the same file; a run that wants the fake sets its own).
@@ -351,6 +354,7 @@ protected:
 
     std::unique_ptr<ScratchStore> store_;
     std::optional<ScopedEnv> helper_env_;
+    std::string image_alias_ = kImageAlias; // the image SetUp links in (set before SetUp)
 };
 
 } // namespace fleetbox::test

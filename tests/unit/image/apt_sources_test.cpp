@@ -79,7 +79,32 @@ TEST(AptSources, OtherReleaseHostLendsItsDebianArchive) {
                           "/etc/apt/sources.list");
     auto m = select_mirrors(sources, "bookworm", {"main"});
     ASSERT_TRUE(m) << m.error().message();
-    EXPECT_THAT(m->lines, ElementsAre("deb http://local.mirror/debian/ bookworm main"));
+    EXPECT_THAT(m->lines,
+                ElementsAre("deb http://local.mirror/debian/ bookworm main",
+                            "deb http://local.mirror/debian-security bookworm-security main"));
+}
+
+// The host of this project: a bookworm host building debian-11 and debian-13 gets each
+// release's updates and security suites from the same archives, and nothing else.
+TEST(AptSources, EachSuiteTakesTheSameRoleInTheWantedRelease) {
+    auto sources = parse_apt_sources(kDeb822, "/etc/apt/sources.list.d/debian.sources");
+    auto other =
+        parse_apt_sources("deb https://deb.nodesource.com/node_20.x nodistro main\n"
+                          "deb http://mirror.example/debian bookworm/updates main\n"
+                          "deb http://mirror.example/debian bookworm-proposed-updates main\n",
+                          "/x/other.list");
+    sources.insert(sources.end(), other.begin(), other.end());
+    for (const char* suite : {"bullseye", "trixie"}) {
+        SCOPED_TRACE(suite);
+        std::string s = suite;
+        auto m = select_mirrors(sources, s, {"main"});
+        ASSERT_TRUE(m) << m.error().message();
+        EXPECT_THAT(m->lines, ElementsAre("deb http://mirror.example/debian " + s + " main",
+                                          "deb http://mirror.example/debian " + s + "-updates main",
+                                          "deb http://mirror.example/debian-security " + s +
+                                              "-security main"));
+        EXPECT_THAT(m->files, ElementsAre("/etc/apt/sources.list.d/debian.sources"));
+    }
 }
 
 TEST(AptSources, NoDebianArchiveIsAClearError) {

@@ -117,6 +117,34 @@ TEST(Recipe, FingerprintFollowsTheRecipeOnly) {
     CatalogEntry masked = entry;
     masked.masked_units.push_back("foo.service");
     EXPECT_NE(recipe_fingerprint(masked), fp);
+    CatalogEntry merged = entry;
+    merged.merged_usr_symlinks = true;
+    EXPECT_NE(recipe_fingerprint(merged), fp);
+}
+
+// bullseye's /usr is merged the way debian-installer's debootstrap did it: the symlinks exist
+// before the first package is unpacked (first thing in the setup hook); other suites' hooks
+// do not touch /bin.
+TEST(Recipe, MergedUsrSymlinksComeFirstWhenTheSuiteNeedsThem) {
+    std::string hook11 = setup_hook(*find_alias("debian-11").value());
+    auto links = hook11.find("ln -s \"usr/$d\" \"$1/$d\"");
+    ASSERT_NE(links, std::string::npos) << hook11;
+    EXPECT_THAT(hook11, HasSubstr("for d in bin sbin lib lib64;"));
+    EXPECT_LT(links, hook11.find("initramfs-tools"));
+    for (const char* alias : {"debian-12", "debian-13"})
+        EXPECT_THAT(setup_hook(*find_alias(alias).value()), Not(HasSubstr("usr/$d"))) << alias;
+}
+
+// debian-13's initrd leaves out what its udev hook copies in but a virtio VM does not need
+// (hwdb.bin): a second hook, ordered after udev's; other images have no such hook.
+TEST(Recipe, InitrdExcludeIsAHookAfterUdevs) {
+    std::string hook13 = setup_hook(*find_alias("debian-13").value());
+    EXPECT_THAT(hook13, HasSubstr("etc/initramfs-tools/hooks/fleetbox-exclude"));
+    EXPECT_THAT(hook13, HasSubstr("PREREQ=\"udev\""));
+    EXPECT_THAT(hook13, HasSubstr("rm -f \"${DESTDIR}/usr/lib/udev/hwdb.bin\""));
+    for (const char* alias : {"debian-11", "debian-12"})
+        EXPECT_THAT(setup_hook(*find_alias(alias).value()), Not(HasSubstr("fleetbox-exclude")))
+            << alias;
 }
 
 } // namespace
