@@ -9,6 +9,8 @@
 #                                          RUNS pairs), for each of debian-11, -12, -13
 #   cached `fleetbox image build debian-12`  < 0.2 s
 #   overlay creation: milliseconds, a few hundred KiB
+#   download (pulled images): fleetbox >= 0.95 x curl from a loopback server (bench/download.sh,
+#                             run at the end; SKIP_DOWNLOAD=1 leaves it out)
 #
 # The bare mmdebstrap is `fleetbox image recipe ALIAS` (the exact argv the build runs: same
 # mode, variant, suite options, package set, dpkg excludes and mirrors) without the --*-hook
@@ -191,4 +193,8 @@ printf '  cached build call:  median %.3f s (target < 0.2 s) %s\n' "$cached" "$(
 [[ $cverdict == 1 ]] || status=1
 printf '  overlay creation:   median %.1f ms, %s KiB allocated (%s bytes apparent)\n' \
     "$(echo "$overlay * 1000" | bc -l)" "$overlay_kib" "$overlay_apparent"
+if [[ -z ${SKIP_DOWNLOAD:-} ]]; then
+    echo "== download: fleetbox's fetch vs curl -o from a loopback server (bench/download.sh)"
+    "$here/bench/download.sh" "$(dirname "$(dirname "$(dirname "$FLEETBOX")")")" || status=1
+fi
 exit $status
