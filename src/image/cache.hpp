@@ -105,7 +105,7 @@ private:
                                    std::chrono::steady_clock::time_point started);
     Result<FileLock> lock_entry(std::string_view name, Progress* progress,
                                 FileLock::Mode mode = FileLock::Mode::Exclusive) const;
-    [[nodiscard]] std::string download_path(std::string_view name) const;
+    [[nodiscard]] std::string download_path(const ImageSource& source) const;
     Status sweep_stale(std::string_view alias) const;
     Status publish(const std::string& staging, const std::string& target) const;
     [[nodiscard]] ImageInfo info_for(std::string_view alias, Manifest manifest) const;

@@ -156,8 +156,13 @@ ImageOrigin origin_of(const ImageSource& source) {
 
 } // namespace
 
-std::string ImageCache::download_path(std::string_view name) const {
-    return fmt::format("{}/.downloads/{}.download", dir_, name);
+std::string ImageCache::download_path(const ImageSource& source) const {
+    // A pinned download is named after its pin too: a download kept for one pin is never
+    // taken for another pin of the same URL.
+    if (source.digest)
+        return fmt::format("{}/.downloads/{}-{}.download", dir_, source.name,
+                           source.digest->hex.substr(0, 16));
+    return fmt::format("{}/.downloads/{}.download", dir_, source.name);
 }
 
 Result<ImageInfo> ImageCache::ensure(const ImageSource& source, const BuildOptions& options) {
@@ -209,7 +214,7 @@ Result<ImageInfo> ImageCache::pull(const ImageSource& source, const BuildOptions
     const bool downloaded = source.kind != SourceKind::File;
     if (downloaded) {
         FBX_CHECK(ensure_dir(dir_ + "/.downloads", 0700));
-        input = download_path(source.name);
+        input = download_path(source);
         // A complete download kept from a pull that failed later is reused only when pinned:
         // without a pin there is no telling it is still what the URL serves.
         if (!source.digest || !path_exists(input)) {

@@ -111,7 +111,36 @@ TEST_F(ImagePull, PinnedRawUrlBecomesAQcow2EntryWithItsKernel) {
     ASSERT_TRUE(again);
     EXPECT_TRUE(again->reused);
     EXPECT_EQ(server_.requests("/img/disk.raw"), 1);
-    EXPECT_FALSE(path_exists(images_ + "/.downloads/" + source->name + ".download"));
+    auto downloads = list_dir(images_ + "/.downloads");
+    ASSERT_TRUE(downloads);
+    EXPECT_TRUE(downloads->empty()) << "the download became the entry";
+}
+
+TEST_F(ImagePull, AKeptDownloadServesOnlyItsOwnPin) {
+    // A pinned download kept after a later step failed (here: the cache is full when it
+    // converts) is reused by the next pull with the same pin, never by one with another pin.
+    const std::string body = body_of(make_raw("disk.raw"));
+    server_.serve("/disk.raw", body);
+    const std::string pinned = server_.url("/disk.raw") + "#sha256=" + sha256_hex(body);
+    auto source = parse_image_source(pinned);
+    ASSERT_TRUE(source);
+    ImageCache cache(images_);
+    ASSERT_TRUE(ensure_dir(images_ + "/.downloads", 0700));
+    const std::string kept = images_ + "/.downloads/" + source->name + "-" +
+                             sha256_hex(body).substr(0, 16) + ".download";
+    test::write_text(kept, body);
+    auto reused = cache.ensure(*source, options_);
+    ASSERT_TRUE(reused) << reused.error().message();
+    EXPECT_EQ(server_.requests("/disk.raw"), 0) << "the kept download was used";
+    EXPECT_FALSE(path_exists(kept));
+
+    auto other = parse_image_source(server_.url("/disk.raw") + "#sha256=" + std::string(64, 'e'));
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other->name, source->name);
+    auto mismatch = cache.ensure(*other, options_);
+    ASSERT_FALSE(mismatch) << "another pin downloads again, and its check fails";
+    EXPECT_EQ(mismatch.error().kind, ErrorKind::Corrupt);
+    EXPECT_EQ(server_.requests("/disk.raw"), 1);
 }
 
 TEST_F(ImagePull, TwoConcurrentPullsDownloadOnce) {
@@ -166,7 +195,8 @@ TEST_F(ImagePull, AFileThatIsNoDiskImageIsRefusedAndNotKept) {
     EXPECT_EQ(info.error().kind, ErrorKind::InvalidArgument);
     EXPECT_THAT(info.error().message(), HasSubstr("neither"));
     EXPECT_FALSE(path_exists(images_ + "/" + source->name));
-    EXPECT_FALSE(path_exists(images_ + "/.downloads/" + source->name + ".download"));
+    auto downloads = list_dir(images_ + "/.downloads");
+    EXPECT_TRUE(!downloads || downloads->empty()) << "content that is no image is not kept";
 }
 
 TEST_F(ImagePull, AnImageWithNothingToBootIsRefused) {
