@@ -209,6 +209,29 @@ TEST_F(ImagePull, AnImageWithNothingToBootIsRefused) {
     EXPECT_FALSE(path_exists(images_ + "/" + source->name));
 }
 
+TEST_F(ImagePull, NoKernelButABootLoaderBootsThroughFirmware) {
+    // ext4 leaves the first 1024 bytes alone: boot code and the 0x55AA signature there make
+    // a disk that only its own boot loader can start.
+    const std::string path = make_raw("bios.raw", /*kernel=*/false);
+    {
+        std::string disk = test::read_text(path);
+        for (std::size_t i = 0; i < 440; ++i)
+            disk[i] = static_cast<char>(0xeb + i % 7);
+        disk[510] = static_cast<char>(0x55);
+        disk[511] = static_cast<char>(0xaa);
+        test::write_text(path, disk);
+    }
+    auto source = parse_image_source(path);
+    ASSERT_TRUE(source);
+    auto info = ImageCache(images_).ensure(*source, options_);
+    ASSERT_TRUE(info) << info.error().message();
+    EXPECT_EQ(info->manifest.boot.mode, "firmware");
+    EXPECT_EQ(info->manifest.boot.machine, "q35");
+    EXPECT_TRUE(info->kernel_path.empty());
+    EXPECT_EQ(info->manifest.files.size(), 1U) << "a firmware image is its disk alone";
+    EXPECT_TRUE(ImageCache(images_).verify(source->name));
+}
+
 TEST_F(ImagePull, LocalFileIsImportedAndReimportedWhenItChanges) {
     const std::string path = make_raw("local.img");
     auto source = parse_image_source(path);
