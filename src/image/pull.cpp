@@ -16,14 +16,12 @@
 // A pull runs as the calling user: nothing here needs root.
 #include "diskimage/diskimage.hpp"
 #include "fetch/fetch.hpp"
-#include "image/build_handover.hpp"
 #include "image/cache.hpp"
 #include "image/guest_files.hpp"
+#include "image/pull_steps.hpp"
 #include "image/source.hpp"
 #include "image/tools.hpp"
 #include "sys/atomic_file.hpp"
-#include "sys/child_process.hpp"
-#include "sys/fd.hpp"
 #include "sys/fs.hpp"
 #include "sys/sha256.hpp"
 #include "sys/temp_dir.hpp"
@@ -32,10 +30,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace fleetbox::image {
 
@@ -67,91 +62,6 @@ std::optional<fetch::Pin> fetch_pin(const std::optional<Digest>& digest) {
 
 std::string describe(const ImageSource& source) {
     return source.kind == SourceKind::File ? source.path : display_url(source.url);
-}
-
-struct FileStamp {
-    std::uint64_t size = 0;
-    std::int64_t mtime_ns = 0;
-};
-
-Result<FileStamp> stamp_of(const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
-        const int e = errno;
-        if (e == ENOENT)
-            return fail(ErrorKind::NotFound, "image file " + path, "no such file",
-                        "check the path (a relative path is taken from the current directory)");
-        return fail_errno("image file " + path, e);
-    }
-    if (!S_ISREG(st.st_mode))
-        return fail(ErrorKind::InvalidArgument, "image file " + path, "not a regular file",
-                    "name the disk image file itself");
-    return FileStamp{static_cast<std::uint64_t>(st.st_size),
-                     static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
-                         st.st_mtim.tv_nsec};
-}
-
-// Whether a cached pulled entry is what `source` asks for now.
-Result<bool> still_matches(const ImageInfo& hit, const ImageSource& source) {
-    const auto& origin = hit.manifest.origin;
-    switch (source.kind) {
-    case SourceKind::Url:
-        if (!source.digest)
-            return true;
-        return origin.digest == source.digest->to_string() ||
-               (source.digest->algo == "sha256" && origin.sha256 == source.digest->hex);
-    case SourceKind::File: {
-        auto stamp = FBX_TRY(stamp_of(source.path));
-        return stamp.size == origin.size && stamp.mtime_ns == origin.mtime_ns;
-    }
-    default:
-        return true; // Cloud: a changed catalog pin marks it outdated, it still serves
-    }
-}
-
-// qemu-img's "No space left on device" is a full disk, not a failed command.
-Error classify_qemu_img(Error e, const std::string& dir) {
-    if (e.context.find("No space left") != std::string::npos ||
-        e.context.find("Disk quota") != std::string::npos)
-        return Error{ErrorKind::NoSpace, 0, e.operation, "disk full",
-                     fmt::format("free space in {} and pull again", dir)};
-    return e;
-}
-
-Status convert_to_qcow2(const std::string& input, const std::string& out) {
-    ChildSpec spec;
-    spec.argv = {"qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", input, out};
-    spec.out = Stream::Capture;
-    spec.missing_hint = "install it: sudo apt-get install qemu-utils";
-    auto done = run_checked(spec);
-    if (!done)
-        return fail(classify_qemu_img(
-            std::move(done).error().wrap("convert " + input + " to qcow2"), parent_dir(out)));
-    return {};
-}
-
-Status copy_file(const std::string& input, const std::string& dir, const std::string& name) {
-    Fd in(::open(input.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!in)
-        return fail_errno("open " + input, errno);
-    auto copied = copy_into(dir, name, in.get());
-    if (!copied && copied.error().err_no == ENOSPC)
-        return fail(ErrorKind::NoSpace, "copy " + input, "disk full",
-                    fmt::format("free space in {} and pull again", dir));
-    return copied;
-}
-
-ImageOrigin origin_of(const ImageSource& source) {
-    ImageOrigin o;
-    o.kind = std::string(to_string(source.kind));
-    o.given = source.given;
-    o.url = source.url;
-    o.path = source.path;
-    if (source.digest)
-        o.digest = source.digest->to_string();
-    if (source.cloud)
-        o.catalog_checked = cloud_catalog().checked;
-    return o;
 }
 
 } // namespace
