@@ -16,6 +16,7 @@
 // A pull runs as the calling user: nothing here needs root.
 #include "diskimage/diskimage.hpp"
 #include "fetch/fetch.hpp"
+#include "fetch/url.hpp"
 #include "image/cache.hpp"
 #include "image/guest_files.hpp"
 #include "image/pull_steps.hpp"
@@ -61,7 +62,7 @@ std::optional<fetch::Pin> fetch_pin(const std::optional<Digest>& digest) {
 }
 
 std::string describe(const ImageSource& source) {
-    return source.kind == SourceKind::File ? source.path : display_url(source.url);
+    return source.kind == SourceKind::File ? source.path : fetch::redact_url(source.url);
 }
 
 } // namespace

@@ -50,9 +50,6 @@ Result<ImageSource> parse_image_source(std::string_view text, const std::string&
 // [A-Za-z0-9._-] only, at most 48 characters, plus 8 hex digits of sha256(key).
 std::string derived_name(std::string_view file_name, std::string_view key);
 
-// The URL with any user:password@ removed and the query replaced by "?...": for messages.
-std::string display_url(std::string_view url);
-
 // Every name `--image` accepts besides URLs and paths, for "known images are ..." lines.
 std::string known_image_names();
 
