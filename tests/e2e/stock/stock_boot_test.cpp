@@ -391,8 +391,14 @@ TEST_F(StockBootTest, WithoutCloudInitTheErrorSaysSo) {
            read_file(serial_log_).value_or("").find(" login: ") == std::string::npos &&
            boot.wait_for(1s) == std::future_status::timeout) {
     }
-    ASSERT_EQ(boot.wait_for(0s), std::future_status::timeout)
-        << "the boot ended before the guest showed its login prompt";
+    if (boot.wait_for(0s) != std::future_status::timeout) {
+        auto ended = boot.get();
+        FAIL() << "the boot ended before the guest showed its login prompt: "
+               << (ended ? std::string("port 22 open") : ended.error().message())
+               << "\n--- serial.log\n"
+               << read_file(serial_log_).value_or("") << "\n--- qemu.log\n"
+               << read_file(member_dir_ + "/qemu.log").value_or("");
+    }
     ASSERT_THAT(test::read_text(serial_log_), HasSubstr(" login: "));
 
     guest::WaitForSshOptions wait;
