@@ -322,24 +322,30 @@ Result<ImageLease> ImageCache::lease(const ImageSource& source, const BuildOptio
                 "stop the other fleetbox command that removes it (fleetbox image rm)");
 }
 
-Status ImageCache::remove(std::string_view alias, const std::function<Status()>& may_remove) {
+Result<Removed> ImageCache::remove(std::string_view alias,
+                                   const std::function<Status()>& may_remove) {
     FBX_CHECK(check_image_name(alias));
     std::string dir = entry_dir(alias);
-    if (!path_exists(dir))
+    if (!path_exists(dir) && FBX_TRY(kept_downloads(alias)).empty())
         return fail(ErrorKind::NotFound, fmt::format("remove image {}", alias), "it is not cached",
                     "`fleetbox image ls` lists the cached images");
     auto lock = FBX_TRY(lock_alias(lock_path(alias), std::string(alias), nullptr));
-    if (!path_exists(dir))
-        return {}; // removed by whoever held the lock
-    if (may_remove)
-        FBX_CHECK(may_remove());
-    // Rename out of the way first: a crash mid-delete leaves a dot-dir, never a half entry.
-    std::string doomed = fmt::format("{}/.rm-{}-{}", dir_, alias, ::getpid());
-    if (::rename(dir.c_str(), doomed.c_str()) != 0)
-        return fail_errno("remove image " + dir, errno);
-    FBX_CHECK(remove_tree(doomed));
-    (void)remove_tree(log_path(alias));
-    return {};
+    Removed removed;
+    if (path_exists(dir)) { // else removed by whoever held the lock
+        if (may_remove)
+            FBX_CHECK(may_remove());
+        // Rename out of the way first: a crash mid-delete leaves a dot-dir, never a half entry.
+        std::string doomed = fmt::format("{}/.rm-{}-{}", dir_, alias, ::getpid());
+        if (::rename(dir.c_str(), doomed.c_str()) != 0)
+            return fail_errno("remove image " + dir, errno);
+        FBX_CHECK(remove_tree(doomed));
+        (void)remove_tree(log_path(alias));
+        removed.image = true;
+    }
+    auto downloads = FBX_TRY(remove_downloads(alias));
+    removed.download_bytes = downloads.download_bytes;
+    removed.downloads = downloads.downloads;
+    return removed;
 }
 
 } // namespace fleetbox::image

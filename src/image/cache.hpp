@@ -15,6 +15,10 @@
 // (.build-<alias>-*) are swept by the next holder of the alias lock, which proves no build
 // of that alias is running.
 //
+// Downloads (pull.cpp, downloads.cpp): images/.downloads/<name>[-<pin16>].download[.part]
+// holds what a pull is fetching, and what a failed pull kept for the next one to resume or
+// reuse; `image rm NAME` removes it with (or without) the entry.
+//
 // A lease is the shared side of that lock: `up` holds one from the moment it has the image
 // until the new VM's config (which names the image) exists, so a concurrent `image rm` or
 // `build --force` either runs before (and `up` then builds afresh) or after (and sees the VM
@@ -56,6 +60,22 @@ struct ImageInfo {
     bool outdated = false;
 };
 
+// A download kept in images/.downloads/ for the next pull of an image: a .part to resume (a
+// transport fault or Ctrl-C cut it) or a whole pinned download a later step failed on.
+struct KeptDownload {
+    std::string name; // the image it is for
+    std::string path; // the .part or .download file
+    unsigned long long bytes = 0;
+    bool complete = false; // a whole pinned download (else a .part)
+};
+
+// What ImageCache::remove took away.
+struct Removed {
+    bool image = false;                    // the entry
+    unsigned long long download_bytes = 0; // kept downloads of it
+    int downloads = 0;
+};
+
 // A cached image plus the shared alias lock that keeps it from being removed or replaced.
 struct ImageLease {
     ImageInfo info;
@@ -92,9 +112,13 @@ public:
     Status verify(std::string_view name) const;
     // Every complete entry, sorted by alias.
     Result<std::vector<ImageInfo>> list() const;
-    // Delete an entry (waits for a build or lease of it to end). NotFound when not cached.
-    // `may_remove`, when given, is asked under the exclusive lock; its error keeps the entry.
-    Status remove(std::string_view alias, const std::function<Status()>& may_remove = {});
+    // Delete an entry and the downloads kept for it (waits for a build, pull or lease of it
+    // to end). NotFound when neither exists. `may_remove`, when given, is asked under the
+    // exclusive lock when the entry exists; its error keeps everything.
+    Result<Removed> remove(std::string_view alias,
+                           const std::function<Status()>& may_remove = {});
+    // The downloads kept in .downloads/ (all images, or `name`'s), sorted by name.
+    Result<std::vector<KeptDownload>> kept_downloads(std::string_view name = {}) const;
 
 private:
     Result<ImageInfo> build_locked(const CatalogEntry& entry, const BuildOptions& options,
@@ -107,6 +131,8 @@ private:
                                 FileLock::Mode mode = FileLock::Mode::Exclusive) const;
     [[nodiscard]] std::string download_path(const ImageSource& source) const;
     Status sweep_stale(std::string_view alias) const;
+    // Removes `name`'s downloads except `keep` (and its .part): those of another pin.
+    Result<Removed> remove_downloads(std::string_view name, const std::string& keep = {}) const;
     Status publish(const std::string& staging, const std::string& target) const;
     [[nodiscard]] ImageInfo info_for(std::string_view alias, Manifest manifest) const;
 

@@ -12,7 +12,8 @@
 //   4. the manifest, written last, and the staging directory renamed into place.
 // Nothing but the finished entry ever appears under the entry's name; a failed pull leaves
 // at most a resumable .part (transport errors) or a complete pinned download (a later step
-// failed, e.g. disk full), which the next pull reuses instead of downloading again.
+// failed, e.g. disk full), which the next pull reuses instead of downloading again; the next
+// pull with another pin removes them (downloads.cpp), and so does `image rm`.
 // A pull runs as the calling user: nothing here needs root.
 #include "diskimage/diskimage.hpp"
 #include "fetch/fetch.hpp"
@@ -126,6 +127,7 @@ Result<ImageInfo> ImageCache::pull(const ImageSource& source, const BuildOptions
     if (downloaded) {
         FBX_CHECK(ensure_dir(dir_ + "/.downloads", 0700));
         input = download_path(source);
+        (void)FBX_TRY(remove_downloads(source.name, input)); // another pin's: never of use
         // A complete download kept from a pull that failed later is reused only when pinned:
         // without a pin there is no telling it is still what the URL serves.
         if (!source.digest || !path_exists(input)) {

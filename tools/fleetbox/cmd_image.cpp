@@ -56,16 +56,23 @@ Result<int> run_rm(const std::vector<std::string>& aliases) {
     image::ImageCache cache(store.images_dir());
     int failures = 0;
     for (const auto& alias : aliases) {
-        auto st = cache.remove(alias, [&] {
+        auto removed = cache.remove(alias, [&] {
             return client::refuse_while_in_use(store, alias, "remove",
                                                "VM disks are overlays on it");
         });
-        if (!st) {
-            report_error(st.error());
+        if (!removed) {
+            report_error(removed.error());
             ++failures;
             continue;
         }
-        fmt::print("Removed image {}\n", alias);
+        const std::string kept = fmt::format("the kept download of {} ({})", alias,
+                                             format_bytes(removed->download_bytes));
+        if (!removed->image)
+            fmt::print("Removed {}\n", kept);
+        else if (removed->downloads > 0)
+            fmt::print("Removed image {} and {}\n", alias, kept);
+        else
+            fmt::print("Removed image {}\n", alias);
     }
     return failures ? 1 : 0;
 }

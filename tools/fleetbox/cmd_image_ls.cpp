@@ -3,7 +3,8 @@
 // The table answers the questions a user has about an image before booting it: which suite
 // or OS, which kernel, how much disk it takes, how it boots (fleetbox's fast path or
 // cloud-init; a BIOS boot loader) and when and how fast it was built or pulled. The JSON
-// form carries everything in the manifest a script might want (paths, hashes, origin).
+// form carries everything in the manifest a script might want (paths, hashes, origin). The
+// downloads a failed pull kept are named in notes on stderr: disk space the table misses.
 #include "cmd_image.hpp"
 #include "util/provisioning_methods.hpp"
 #include "util/strings.hpp"
@@ -76,6 +77,18 @@ nlohmann::json to_json(const image::ImageInfo& info) {
     return out;
 }
 
+// A note per download a failed or interrupted pull kept: it takes disk space the table does
+// not show, and the user may not want that image any more.
+Result<int> print_kept_downloads(const image::ImageCache& cache) {
+    for (const auto& d : FBX_TRY(cache.kept_downloads()))
+        fmt::print(stderr,
+                   "note: {} has a {} download ({}) kept for its next pull to {}; `fleetbox "
+                   "image rm {}` removes it\n",
+                   d.name, d.complete ? "whole" : "partial", format_bytes(d.bytes),
+                   d.complete ? "reuse" : "resume", d.name);
+    return 0;
+}
+
 } // namespace
 
 Result<int> run_image_ls(const std::string& output) {
@@ -94,7 +107,7 @@ Result<int> run_image_ls(const std::string& output) {
     if (images.empty()) {
         fmt::print("No images found (build one with: fleetbox image build, or pull one with: "
                    "fleetbox image pull)\n");
-        return 0;
+        return print_kept_downloads(cache);
     }
     std::vector<std::vector<std::string>> rows{
         {"NAME", "SOURCE", "SUITE", "KERNEL", "SIZE", "DISK", "BOOT", "BUILT", "TOOK"}};
@@ -113,7 +126,7 @@ Result<int> run_image_ls(const std::string& output) {
                            "before the catalog's current pin; `fleetbox image build --force "
                            "NAME` or `fleetbox image pull --force NAME` replaces one (once no "
                            "VM uses it)\n");
-    return 0;
+    return print_kept_downloads(cache);
 }
 
 } // namespace fleetbox::cli

@@ -125,6 +125,39 @@ TEST_F(ImageCli, APulledFileIsListedAndVerified) {
     EXPECT_THAT(entries(), IsEmpty());
 }
 
+// A pull cut mid-transfer keeps its .part for the next pull; `image ls` says so (the table
+// does not count it) and `image rm` takes it away.
+TEST_F(ImageCli, AKeptDownloadIsShownAndRemoved) {
+    const std::string file = disk_file();
+    HttpServer server;
+    HttpBehaviour cut;
+    cut.cut_after = 4096;
+    server.serve("/cut.raw", read_text(file), cut);
+    auto pulled = fbx({"image", "pull", "-q", server.url("/cut.raw")});
+    EXPECT_NE(pulled.code, 0) << pulled;
+    EXPECT_THAT(entries(), IsEmpty());
+    auto table = fbx({"image", "ls"});
+    ASSERT_EQ(table.code, 0) << table;
+    EXPECT_THAT(table.out, HasSubstr("No images found")) << table;
+    EXPECT_THAT(table.err, HasSubstr("partial download (4.0 KiB) kept for its next pull to resume"))
+        << table;
+    const std::string prefix = "`fleetbox image rm ";
+    const auto at = table.err.find(prefix);
+    ASSERT_NE(at, std::string::npos) << table;
+    const std::string name = table.err.substr(
+        at + prefix.size(), table.err.find('`', at + prefix.size()) - at - prefix.size());
+    EXPECT_THAT(name, StartsWith("cut-"));
+
+    auto removed = fbx({"image", "rm", name});
+    EXPECT_EQ(removed.code, 0) << removed;
+    EXPECT_EQ(removed.out, "Removed the kept download of " + name + " (4.0 KiB)\n");
+    EXPECT_THAT(list_dir(root() + "/images/.downloads").value_or(std::vector<std::string>{"?"}),
+                IsEmpty());
+    EXPECT_EQ(fbx({"image", "ls"}).err, "");
+    auto again = fbx({"image", "rm", name});
+    EXPECT_THAT(the_error(again), HasSubstr("not cached")) << again;
+}
+
 // `up --image` with a source that cannot be had: one line, no VM, no helper, no network.
 TEST_F(ImageCli, UpWithAnImageThatCannotBeHadCreatesNothing) {
     if (::geteuid() != 0)

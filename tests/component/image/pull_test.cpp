@@ -143,6 +143,73 @@ TEST_F(ImagePull, AKeptDownloadServesOnlyItsOwnPin) {
     EXPECT_EQ(server_.requests("/disk.raw"), 1);
 }
 
+TEST_F(ImagePull, ACutDownloadIsKeptListedAndRemovedWithTheImage) {
+    const std::string body = body_of(make_raw("disk.raw", true, true, 4U << 20));
+    test::HttpBehaviour cut;
+    cut.cut_after = 1U << 20;
+    server_.serve("/disk.raw", body, cut);
+    auto source = parse_image_source(server_.url("/disk.raw") + "#sha256=" + sha256_hex(body));
+    ASSERT_TRUE(source);
+    ImageCache cache(images_);
+    auto info = cache.ensure(*source, options_);
+    ASSERT_FALSE(info) << "the server cut the transfer";
+    EXPECT_FALSE(path_exists(images_ + "/" + source->name));
+
+    auto kept = cache.kept_downloads();
+    ASSERT_TRUE(kept) << kept.error().message();
+    ASSERT_EQ(kept->size(), 1U);
+    EXPECT_EQ(kept->front().name, source->name);
+    EXPECT_FALSE(kept->front().complete);
+    EXPECT_EQ(kept->front().bytes, 1U << 20);
+    EXPECT_EQ(cache.kept_downloads(source->name)->size(), 1U);
+    EXPECT_TRUE(cache.kept_downloads(source->name + "x")->empty());
+
+    // No entry, but its download: `image rm` removes the download (and its validator).
+    auto removed = cache.remove(source->name);
+    ASSERT_TRUE(removed) << removed.error().message();
+    EXPECT_FALSE(removed->image);
+    EXPECT_EQ(removed->downloads, 1);
+    EXPECT_EQ(removed->download_bytes, 1U << 20);
+    EXPECT_TRUE(list_dir(images_ + "/.downloads")->empty());
+    auto again = cache.remove(source->name);
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().kind, ErrorKind::NotFound);
+}
+
+TEST_F(ImagePull, APullDropsTheDownloadsOfAnotherPinOnly) {
+    const std::string body = body_of(make_raw("disk.raw"));
+    server_.serve("/disk.raw", body);
+    auto source = parse_image_source(server_.url("/disk.raw") + "#sha256=" + sha256_hex(body));
+    ASSERT_TRUE(source);
+    ASSERT_TRUE(ensure_dir(images_ + "/.downloads", 0700));
+    const std::string downloads = images_ + "/.downloads/";
+    const std::string old_pin = downloads + source->name + "-" + std::string(16, 'e');
+    test::write_text(old_pin + ".download", "old whole");
+    test::write_text(old_pin + ".download.part", "old part");
+    test::write_text(old_pin + ".download.part.validator", "etag");
+    // Another image whose name starts the same way: not this pull's to remove.
+    const std::string other = downloads + source->name + "-extra.download.part";
+    test::write_text(other, "another image");
+    ImageCache cache(images_);
+    auto info = cache.ensure(*source, options_);
+    ASSERT_TRUE(info) << info.error().message();
+    EXPECT_FALSE(path_exists(old_pin + ".download"));
+    EXPECT_FALSE(path_exists(old_pin + ".download.part"));
+    EXPECT_FALSE(path_exists(old_pin + ".download.part.validator"));
+    EXPECT_TRUE(path_exists(other));
+    auto kept = cache.kept_downloads();
+    ASSERT_TRUE(kept);
+    ASSERT_EQ(kept->size(), 1U);
+    EXPECT_EQ(kept->front().name, source->name + "-extra");
+
+    // The entry and nothing else of it: `rm` leaves the other image's download alone.
+    auto removed = cache.remove(source->name);
+    ASSERT_TRUE(removed) << removed.error().message();
+    EXPECT_TRUE(removed->image);
+    EXPECT_EQ(removed->downloads, 0);
+    EXPECT_TRUE(path_exists(other));
+}
+
 TEST_F(ImagePull, TwoConcurrentPullsDownloadOnce) {
     const std::string body = body_of(make_raw("disk.raw"));
     server_.serve("/disk.raw", body);

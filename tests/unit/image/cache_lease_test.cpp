@@ -56,7 +56,7 @@ TEST(CacheLease, RemoveWaitsForTheLeaseThenAsksItsGuard) {
 
     std::atomic<bool> asked{false};
     std::atomic<bool> done{false};
-    Status removed;
+    Result<Removed> removed = fail(ErrorKind::Internal, "remove", "not run");
     std::thread remover([&] {
         ImageCache other(images.path());
         removed = other.remove("debian-12", [&] {
