@@ -7,6 +7,8 @@
 // killed (SIGKILL + waitpid) under the mutex, so stop() returns only once the process is gone.
 #include "backend_fake/fake_backend.hpp"
 
+#include "util/clock.hpp"
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <array>
@@ -231,8 +233,7 @@ Result<proto::Booted> FakeBackend::finish_boot(std::unique_lock<std::mutex>& loc
         return fail(ErrorKind::Timeout, "boot " + name, m.error);
     }
     m.state = proto::MemberState::Running;
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    double seconds = seconds_since(started);
     return proto::Booted{m.ip, m.standin->pid(), 1, {{"fake-boot", seconds}}};
 }
 

@@ -12,6 +12,7 @@
 #include "client/image_guard.hpp"
 #include "image/cache.hpp"
 #include "image/overlay.hpp"
+#include "util/clock.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -20,16 +21,13 @@ namespace fleetbox::client {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t0) {
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 // Runs f, appends its duration to timings under `phase`.
 template <typename F>
 auto timed(std::vector<PhaseTiming>& timings, const char* phase, F&& f) -> decltype(f()) {
     auto t0 = Clock::now();
     auto result = f();
-    timings.push_back({phase, since(t0)});
+    timings.push_back({phase, seconds_since(t0)});
     return result;
 }
 

@@ -19,6 +19,7 @@
 #include "client/preflight.hpp"
 #include "store/names.hpp"
 #include "sys/user.hpp"
+#include "util/clock.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -221,8 +222,7 @@ Status Orchestrator::boot_group(GroupBoot& group) {
     proto::CreateNetwork wanted{group.cluster, group.view.subnet, group.view.other_subnets};
     auto t0 = std::chrono::steady_clock::now();
     group.network = FBX_TRY(client.create_network(wanted));
-    first.timings.push_back(
-        {"network", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()});
+    first.timings.push_back({"network", seconds_since(t0)});
     std::set<std::string> taken;
     for (const auto& stored : group.view.members)
         if (!stored.ip.empty())
@@ -271,8 +271,7 @@ Result<std::optional<FileLock>> Orchestrator::attach_group_helper(GroupBoot& gro
     auto t0 = std::chrono::steady_clock::now();
     auto cluster = FBX_TRY(launcher_.join_or_spawn(store_, first.name, mode, group.cluster,
                                                    siblings, !request.join_sibling.empty()));
-    first.timings.push_back(
-        {"helper", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()});
+    first.timings.push_back({"helper", seconds_since(t0)});
     group.joined = cluster.joined;
     group.helper.emplace(std::move(cluster.handle));
     group.client = &group.helper->client();

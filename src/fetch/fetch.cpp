@@ -10,6 +10,7 @@
 #include "fetch/progress.hpp"
 #include "fetch/transfer.hpp"
 #include "fetch/url.hpp"
+#include "util/clock.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -186,7 +187,7 @@ Result<FetchResult> fetch_url(const std::string& url, const std::string& dest,
         progress.abort();
         return tl::unexpected(failure(what, out, options, part));
     }
-    double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    double seconds = seconds_since(t0);
     progress.finish(part.size(), seconds);
 
     if (auto st = hash.finish(); !st)
@@ -209,7 +210,7 @@ Result<FetchResult> fetch_url(const std::string& url, const std::string& dest,
     result.size = part.size();
     result.sha256 = hasher.hex(HashAlgo::Sha256);
     result.resumed = resumed_from > 0 && !out.restarted && !started_over;
-    result.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    result.seconds = seconds_since(t0);
     return result;
 }
 

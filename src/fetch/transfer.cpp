@@ -7,6 +7,7 @@
 #include "fetch/transfer.hpp"
 
 #include "sys/interrupt.hpp"
+#include "util/clock.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -21,10 +22,6 @@ namespace fleetbox::fetch {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 std::string trim(std::string s) {
     while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' '))

@@ -8,6 +8,7 @@
 
 #include "sys/interrupt.hpp"
 #include "sys/tcp_connect.hpp"
+#include "util/clock.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -22,10 +23,6 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 constexpr milliseconds kSleepSlice{50};
-
-double seconds_since(Clock::time_point start) {
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 milliseconds left_until(Clock::time_point deadline) {
     return std::chrono::duration_cast<milliseconds>(deadline - Clock::now());

@@ -10,6 +10,7 @@
 #include "sys/fs.hpp"
 #include "sys/interrupt.hpp"
 #include "sys/sha256.hpp"
+#include "util/clock.hpp"
 #include "util/provisioning_methods.hpp"
 #include "util/strings.hpp"
 
@@ -186,9 +187,7 @@ private:
     void close() {
         if (key_.empty())
             return;
-        times_.push_back(
-            {key_,
-             std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count()});
+        times_.push_back({key_, seconds_since(started_)});
         key_.clear();
     }
     Progress& progress_;
@@ -267,8 +266,7 @@ Result<Manifest> build_image(const BuildPlan& plan, Progress& progress) {
                       {kMethodNoCloud, nocloud_cmdline()}};
     m.files = FBX_TRY(hash_files(plan.staging_dir));
     m.phases = phases.finish();
-    m.build_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    m.build_seconds = seconds_since(started);
     FBX_CHECK(write_file_atomic(plan.staging_dir + "/" + kManifestName, manifest_to_json(m), 0600));
     return m;
 }

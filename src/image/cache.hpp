@@ -115,8 +115,7 @@ public:
     // Delete an entry and the downloads kept for it (waits for a build, pull or lease of it
     // to end). NotFound when neither exists. `may_remove`, when given, is asked under the
     // exclusive lock when the entry exists; its error keeps everything.
-    Result<Removed> remove(std::string_view alias,
-                           const std::function<Status()>& may_remove = {});
+    Result<Removed> remove(std::string_view alias, const std::function<Status()>& may_remove = {});
     // The downloads kept in .downloads/ (all images, or `name`'s), sorted by name.
     Result<std::vector<KeptDownload>> kept_downloads(std::string_view name = {}) const;
 

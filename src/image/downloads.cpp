@@ -101,7 +101,8 @@ Result<Removed> ImageCache::remove_downloads(std::string_view name, const std::s
     for (const auto& file : FBX_TRY(list_dir(dir))) {
         auto parsed = parse_download_file(file);
         const std::string path = dir + "/" + file;
-        if (!parsed || !belongs_to(parsed->base, name) || (!keep.empty() && starts_with(path, keep)))
+        if (!parsed || !belongs_to(parsed->base, name) ||
+            (!keep.empty() && starts_with(path, keep)))
             continue;
         struct stat st {};
         if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))

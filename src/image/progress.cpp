@@ -3,6 +3,7 @@
 // Lines are truncated to the terminal width (TIOCGWINSZ) so a redraw never wraps.
 #include "image/progress.hpp"
 
+#include "util/clock.hpp"
 #include "util/strings.hpp"
 
 #include <fmt/format.h>
@@ -12,10 +13,6 @@
 namespace fleetbox::image {
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
 
 std::size_t terminal_width(std::FILE* out) {
     winsize ws{};

@@ -27,6 +27,7 @@
 #include "sys/fs.hpp"
 #include "sys/sha256.hpp"
 #include "sys/temp_dir.hpp"
+#include "util/clock.hpp"
 #include "util/provisioning_methods.hpp"
 
 #include <cerrno>
@@ -39,10 +40,6 @@ namespace fleetbox::image {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double since(Clock::time_point t0) {
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 fetch::ProgressStyle fetch_style(const BuildOptions& options) {
     switch (resolve_progress_mode(options.progress, options.progress_out)) {
@@ -143,7 +140,7 @@ Result<ImageInfo> ImageCache::pull(const ImageSource& source, const BuildOptions
             auto got = fetch::fetch_url(source.url, input, fo);
             if (!got)
                 return fail(std::move(got).error().wrap("pull image " + source.name));
-            manifest.phases.push_back({"download", since(t0)});
+            manifest.phases.push_back({"download", seconds_since(t0)});
             manifest.origin.sha256 = got->sha256;
             manifest.origin.size = got->size;
         }
@@ -156,7 +153,7 @@ Result<ImageInfo> ImageCache::pull(const ImageSource& source, const BuildOptions
         const auto t0 = Clock::now();
         manifest.origin.sha256 = FBX_TRY(sha256_file_hex(input));
         manifest.origin.size = FBX_TRY(file_size(input));
-        manifest.phases.push_back({"hash", since(t0)});
+        manifest.phases.push_back({"hash", seconds_since(t0)});
     }
 
     auto imported = import_input(source, input, downloaded, std::move(manifest), progress, started);
@@ -185,7 +182,7 @@ Result<ImageInfo> ImageCache::import_input(const ImageSource& source, const std:
         return fail(std::move(found).error().wrap("pull image " + source.name));
     }
     progress.done();
-    manifest.phases.push_back({"inspect", since(t0)});
+    manifest.phases.push_back({"inspect", seconds_since(t0)});
     manifest.origin.os_name = found->os_name;
     manifest.origin.has_cloud_init = found->has_cloud_init ? (*found->has_cloud_init ? 1 : 0) : -1;
     manifest.boot.machine = "q35";
@@ -227,7 +224,8 @@ Result<ImageInfo> ImageCache::import_input(const ImageSource& source, const std:
         return fail(std::move(stored).error().wrap("pull image " + source.name));
     }
     progress.done();
-    manifest.phases.push_back({format == diskimage::Format::Raw ? "convert" : "store", since(t0)});
+    manifest.phases.push_back(
+        {format == diskimage::Format::Raw ? "convert" : "store", seconds_since(t0)});
 
     // 4. The manifest, last.
     t0 = Clock::now();
@@ -241,8 +239,8 @@ Result<ImageInfo> ImageCache::import_input(const ImageSource& source, const std:
     }
     manifest.provisioning = {{kMethodNoCloud, nocloud_cmdline()}};
     manifest.built_at = now_rfc3339();
-    manifest.phases.push_back({"manifest", since(t0)});
-    manifest.build_seconds = since(started);
+    manifest.phases.push_back({"manifest", seconds_since(t0)});
+    manifest.build_seconds = seconds_since(started);
     FBX_CHECK(
         write_file_atomic(staging.path() + "/" + kManifestName, manifest_to_json(manifest), 0600));
     FBX_CHECK(publish(staging.path(), entry_dir(source.name)));

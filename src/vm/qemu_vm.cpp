@@ -15,6 +15,7 @@
 #include "sys/fs.hpp"
 #include "sys/interrupt.hpp"
 #include "sys/tcp_connect.hpp"
+#include "util/clock.hpp"
 #include "util/console_markers.hpp"
 #include "util/strings.hpp"
 #include "vm/qcow2_header.hpp"
@@ -34,10 +35,6 @@ namespace fleetbox {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 std::chrono::milliseconds left_until(Clock::time_point deadline) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());

@@ -7,6 +7,7 @@
 // 4. SIGKILL, then reap.
 // Each step waits on the child's pidfd, so stop() returns as soon as QEMU is gone. A monitor
 // connection that broke is re-established once, briefly, before giving up on QMP.
+#include "util/clock.hpp"
 #include "vm/qemu_vm.hpp"
 
 #include <csignal>
@@ -20,7 +21,7 @@ Result<StopReport> QemuVm::stop(std::chrono::milliseconds powerdown_timeout) {
         qmp_.reset();
         StopReport report;
         report.step = step;
-        report.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+        report.seconds = seconds_since(started);
         if (child_)
             report.status = child_->try_wait().value_or(ExitStatus{});
         return report;

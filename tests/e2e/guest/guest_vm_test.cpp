@@ -13,6 +13,7 @@
 #include "guest/ssh_session.hpp"
 #include "guest/wait_for_ssh.hpp"
 #include "support/test_support.hpp"
+#include "util/clock.hpp"
 
 #include <gtest/gtest.h>
 #include <iostream>
@@ -26,10 +27,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr auto kTimeout = 120s; // TCG guests are slow; the numbers are printed, not asserted
 constexpr const char* kVm = "e2e-guest";
-
-double since(Clock::time_point t) {
-    return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 class GuestVmTest : public test::VmTest {
 protected:
@@ -129,7 +126,7 @@ void GuestVmTest::LargeOutput() {
     ASSERT_TRUE(session) << session.error().message();
     auto t0 = Clock::now();
     auto big = session->exec("head -c 20000000 /dev/zero", kTimeout);
-    double secs = since(t0);
+    double secs = seconds_since(t0);
     ASSERT_TRUE(big) << big.error().message();
     EXPECT_EQ(big->exit_code, 0);
     EXPECT_EQ(big->out.size(), 20'000'000u);
@@ -142,7 +139,7 @@ void GuestVmTest::OneConnectionIsReusedAndCheaperThanNewLogins() {
     auto t0 = Clock::now();
     for (int i = 0; i < 10; ++i)
         ASSERT_TRUE(shell.exec("true", kTimeout));
-    double reused = since(t0);
+    double reused = seconds_since(t0);
     EXPECT_EQ(shell.logins(), 1);
 
     t0 = Clock::now();
@@ -151,7 +148,7 @@ void GuestVmTest::OneConnectionIsReusedAndCheaperThanNewLogins() {
         ASSERT_TRUE(s) << s.error().message();
         ASSERT_TRUE(s->exec("true", kTimeout));
     }
-    double fresh = since(t0);
+    double fresh = seconds_since(t0);
     std::cout << "[ timing ] 10 x `true`: one reused connection " << reused << " s (" << reused / 10
               << " s each); a new login each " << fresh << " s (" << fresh / 10 << " s each)\n";
 }

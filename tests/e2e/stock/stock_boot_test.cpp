@@ -27,6 +27,7 @@
 #include "support/http_server.hpp"
 #include "support/test_support.hpp"
 #include "sys/sha256.hpp"
+#include "util/clock.hpp"
 #include "util/console_markers.hpp"
 #include "util/strings.hpp"
 
@@ -49,10 +50,6 @@ using ::testing::StartsWith;
 
 constexpr auto kBootTimeout = 900s; // TCG, q35, a stock initrd and full cloud-init
 constexpr const char* kVm = "stock-1";
-
-double since(Clock::time_point t) {
-    return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 std::string test_image_cache() {
     const char* env = std::getenv("FLEETBOX_TEST_IMAGES");
@@ -120,8 +117,8 @@ protected:
         (void)remove_tree(image_dir_ + "/disk.raw");
         kernel_root_ = std::string(trim(test::read_text(image_dir_ + "/root")));
         ASSERT_THAT(kernel_root_, StartsWith("UUID="));
-        std::cout << "[ timing ] test image ready (built or cached, converted): " << since(t0)
-                  << " s\n";
+        std::cout << "[ timing ] test image ready (built or cached, converted): "
+                  << seconds_since(t0) << " s\n";
     }
 
     // Member directory, overlay, identity, host key, known_hosts, NoCloud seed; the helper,
@@ -203,7 +200,7 @@ protected:
         EXPECT_TRUE(booted) << booted.error().message() << "\n" << test::read_text(serial_log_);
         if (!booted)
             return std::nullopt;
-        double port_open = since(t0);
+        double port_open = seconds_since(t0);
         guest::WaitForSshOptions wait;
         wait.serial_log = serial_log_;
         auto ready = guest::wait_for_ssh_session(target(), kBootTimeout, wait);
@@ -211,8 +208,8 @@ protected:
         if (!ready)
             return std::nullopt;
         std::cout << "[ timing ] " << (spec.firmware_boot ? "firmware boot" : "q35 kernel boot")
-                  << ": port 22 open after " << port_open << " s, SSH ready after " << since(t0)
-                  << " s (boot attempts " << booted->boot_attempts << ")\n";
+                  << ": port 22 open after " << port_open << " s, SSH ready after "
+                  << seconds_since(t0) << " s (boot attempts " << booted->boot_attempts << ")\n";
         return std::move(ready->session);
     }
 
@@ -287,7 +284,7 @@ TEST_F(StockBootTest, PulledFromAPinnedUrlItBootsAndRunsACommand) {
     auto vm = fleetbox::start(kVm, options);
     ASSERT_TRUE(vm) << vm.error().message() << "\n"
                     << read_file(root() + "/clusters/stock/" + kVm + "/serial.log").value_or("");
-    std::cout << "[ timing ] up --image URL (download, inspect, boot, SSH): " << since(t0)
+    std::cout << "[ timing ] up --image URL (download, inspect, boot, SSH): " << seconds_since(t0)
               << " s\n";
     auto out = [&](const std::string& command) {
         auto r = vm->ssh(command, std::chrono::milliseconds(120s));
@@ -346,7 +343,7 @@ TEST_F(StockBootTest, PulledFromAPinnedUrlItBootsAndRunsACommand) {
         SCOPED_TRACE("graceful stop: q35's ACPI powers the guest off");
         auto t1 = Clock::now();
         ASSERT_TRUE(vm->stop());
-        std::cout << "[ timing ] stop: " << since(t1) << " s\n";
+        std::cout << "[ timing ] stop: " << seconds_since(t1) << " s\n";
         auto console = vm->serial_log();
         ASSERT_TRUE(console);
         EXPECT_THAT(*console, HasSubstr("reboot: Power down"));

@@ -8,6 +8,7 @@
 #include "e2e/vm/library_fixture.hpp"
 #include "store/store.hpp"
 #include "sys/fd.hpp"
+#include "util/clock.hpp"
 
 #include <fleetbox/fleetbox.hpp>
 #include <gmock/gmock.h>
@@ -160,8 +161,7 @@ TEST_F(LibraryVm, KilledClientTakesItsVmAlong) {
     // Bound, client gone: QMP quit at once (no powerdown: nobody waits for the guest, ADR
     // 0020) plus network teardown. A correctness bound, not a benchmark.
     expect_nothing_left(150s);
-    std::cout << "[ info ] helper and QEMU gone "
-              << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
+    std::cout << "[ info ] helper and QEMU gone " << seconds_since(t0)
               << " s after the client was killed\n";
     // Either lifeline may notice first (EOF is immediate, the parent poll runs every second).
     std::string helper_log = read_text(store_->member_dir("e2e-bound") + "/helper.log");

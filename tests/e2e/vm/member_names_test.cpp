@@ -10,6 +10,7 @@
 #include "e2e/vm/e2e_fixture.hpp"
 #include "store/config.hpp"
 #include "store/store.hpp"
+#include "util/clock.hpp"
 #include "util/strings.hpp"
 
 #include <fleetbox/fleetbox.hpp>
@@ -75,7 +76,7 @@ TEST_F(MemberNames, APushMakesAnotherMemberResolvableInTheGuest) {
 
     auto t0 = std::chrono::steady_clock::now();
     auto report = client::sync_cluster_hosts(*store, "nm", {"nm-1"});
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double seconds = seconds_since(t0);
     ASSERT_TRUE(report) << report.error().message();
     for (const auto& f : report->failed)
         ADD_FAILURE() << f.member << ": " << f.error.message();
