@@ -260,30 +260,6 @@ Status ImageCache::publish(const std::string& staging, const std::string& target
     return remove_tree(staging); // now holds the old entry
 }
 
-// .build-<alias>-XXXXXX (mkdtemp suffix) and .rm-<alias>-<pid>; the exact suffix shapes
-// keep alias "debian" from matching the leftovers of "debian-12".
-Status ImageCache::sweep_stale(std::string_view alias) const {
-    auto names = FBX_TRY(list_dir(dir_));
-    std::string build_prefix = fmt::format(".build-{}-", alias);
-    std::string rm_prefix = fmt::format(".rm-{}-", alias);
-    auto all_digits = [](std::string_view s) {
-        return !s.empty() &&
-               std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-    };
-    for (const auto& n : names) {
-        bool stale =
-            (starts_with(n, build_prefix) && n.size() == build_prefix.size() + 6 &&
-             n.find('-', build_prefix.size()) == std::string::npos) ||
-            (starts_with(n, rm_prefix) && all_digits(std::string_view(n).substr(rm_prefix.size())));
-        struct stat st {};
-        // Not ours (root's, from an older fleetbox that built in the store): left alone, a
-        // user cannot remove it and root never removes anything in a user's store.
-        if (stale && ::lstat((dir_ + "/" + n).c_str(), &st) == 0 && st.st_uid == ::geteuid())
-            FBX_CHECK(remove_tree(dir_ + "/" + n));
-    }
-    return {};
-}
-
 Result<std::vector<ImageInfo>> ImageCache::list() const {
     std::vector<ImageInfo> out;
     auto names = FBX_TRY(list_dir(dir_));
@@ -320,32 +296,6 @@ Result<ImageLease> ImageCache::lease(const ImageSource& source, const BuildOptio
     return fail(ErrorKind::Busy, fmt::format("use image {}", alias),
                 fmt::format("it was removed again each of {} times it was built", kAttempts),
                 "stop the other fleetbox command that removes it (fleetbox image rm)");
-}
-
-Result<Removed> ImageCache::remove(std::string_view alias,
-                                   const std::function<Status()>& may_remove) {
-    FBX_CHECK(check_image_name(alias));
-    std::string dir = entry_dir(alias);
-    if (!path_exists(dir) && FBX_TRY(kept_downloads(alias)).empty())
-        return fail(ErrorKind::NotFound, fmt::format("remove image {}", alias), "it is not cached",
-                    "`fleetbox image ls` lists the cached images");
-    auto lock = FBX_TRY(lock_alias(lock_path(alias), std::string(alias), nullptr));
-    Removed removed;
-    if (path_exists(dir)) { // else removed by whoever held the lock
-        if (may_remove)
-            FBX_CHECK(may_remove());
-        // Rename out of the way first: a crash mid-delete leaves a dot-dir, never a half entry.
-        std::string doomed = fmt::format("{}/.rm-{}-{}", dir_, alias, ::getpid());
-        if (::rename(dir.c_str(), doomed.c_str()) != 0)
-            return fail_errno("remove image " + dir, errno);
-        FBX_CHECK(remove_tree(doomed));
-        (void)remove_tree(log_path(alias));
-        removed.image = true;
-    }
-    auto downloads = FBX_TRY(remove_downloads(alias));
-    removed.download_bytes = downloads.download_bytes;
-    removed.downloads = downloads.downloads;
-    return removed;
 }
 
 } // namespace fleetbox::image

@@ -15,7 +15,7 @@
 // (.build-<alias>-*) are swept by the next holder of the alias lock, which proves no build
 // of that alias is running.
 //
-// Downloads (pull.cpp, downloads.cpp): images/.downloads/<name>[-<pin16>].download[.part]
+// Downloads (pull.cpp, removal.cpp): images/.downloads/<name>[-<pin16>].download[.part]
 // holds what a pull is fetching, and what a failed pull kept for the next one to resume or
 // reuse; `image rm NAME` removes it with (or without) the entry.
 //

@@ -13,7 +13,7 @@
 // Nothing but the finished entry ever appears under the entry's name; a failed pull leaves
 // at most a resumable .part (transport errors) or a complete pinned download (a later step
 // failed, e.g. disk full), which the next pull reuses instead of downloading again; the next
-// pull with another pin removes them (downloads.cpp), and so does `image rm`.
+// pull with another pin removes them (removal.cpp), and so does `image rm`.
 // A pull runs as the calling user: nothing here needs root.
 #include "diskimage/diskimage.hpp"
 #include "fetch/fetch.hpp"
