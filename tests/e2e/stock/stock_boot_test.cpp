@@ -10,10 +10,12 @@
 // downloaded image. Each test then does by hand what `up --image URL` will do: the raw disk
 // becomes a qcow2 base inside the scratch store, an overlay on it, a NoCloud seed ISO (the
 // project's own writer), the VM's host key and known_hosts; the helper boots it with
-// machine=q35 and kernel_root=UUID=... (or firmware_boot), and the guest layer logs in.
+// machine=q35 and kernel_root=UUID=... (or firmware_boot), and the guest layer logs in. The
+// URL test instead goes the user's whole way, through the library's start_cluster.
 //
-// One VM per test (each test process has its own network namespace); the checks that can
-// share a VM share it. Boot times are printed, never asserted.
+// One VM per test, two in the URL test (a cluster: one download, siblings by name); each test
+// process has its own network namespace, and the checks that can share a VM share it. Boot
+// times are printed, never asserted.
 #include "client/boot_hint.hpp"
 #include "client/guest_phases.hpp"
 #include "client/helper_launcher.hpp"
@@ -50,6 +52,7 @@ using ::testing::StartsWith;
 
 constexpr auto kBootTimeout = 900s; // TCG, q35, a stock initrd and full cloud-init
 constexpr const char* kVm = "stock-1";
+constexpr const char* kSibling = "stock-2"; // the second member of the URL test's cluster
 
 std::string test_image_cache() {
     const char* env = std::getenv("FLEETBOX_TEST_IMAGES");
@@ -265,35 +268,51 @@ protected:
     std::string ip_;
 };
 
-// The whole path a user takes (issue 11): `--image http://.../disk.qcow2#sha256=HEX` served by
-// a server on this test's loopback; fleetbox downloads it once, checks the pin, finds the
-// kernel, initrd and root partition in the GPT image itself, and the VM boots on q35 and
-// answers SSH (host key pinned) with the identity cloud-init took from the seed; copy works.
-TEST_F(StockBootTest, PulledFromAPinnedUrlItBootsAndRunsACommand) {
+// The whole path a user takes (issue 11): `up stock-1 stock-2 --image
+// http://.../disk.qcow2#sha256=HEX` served by a server on this test's loopback; the two
+// members' concurrent pulls download it once (the second waits on the entry's lock), check
+// the pin and find the kernel, initrd and root partition in the GPT image itself; both VMs
+// boot on q35 in parallel and answer SSH (host keys pinned) with the identity cloud-init took
+// from the seed; each reaches the other by name; copy works.
+TEST_F(StockBootTest, PulledFromAPinnedUrlAClusterBootsAndRunsACommand) {
     ASSERT_NO_FATAL_FAILURE(install_image(true));
     auto sha = sha256_file_hex(image_dir_ + "/disk.qcow2");
     ASSERT_TRUE(sha) << sha.error().message();
     test::HttpServer server(image_dir_);
     Options options;
     options.store_root = root();
-    options.cpus = 2;
+    options.cpus = 1; // two TCG guests on two host cores
     options.memory_mb = 1024;
     options.boot_timeout = kBootTimeout;
     options.image = server.url("/disk.qcow2") + "#sha256=" + *sha;
     auto t0 = Clock::now();
-    auto vm = fleetbox::start(kVm, options);
-    ASSERT_TRUE(vm) << vm.error().message() << "\n"
-                    << read_file(root() + "/clusters/stock/" + kVm + "/serial.log").value_or("");
-    std::cout << "[ timing ] up --image URL (download, inspect, boot, SSH): " << seconds_since(t0)
-              << " s\n";
-    auto out = [&](const std::string& command) {
-        auto r = vm->ssh(command, std::chrono::milliseconds(120s));
+    auto cluster = fleetbox::start_cluster({kVm, kSibling}, options);
+    ASSERT_TRUE(cluster)
+        << cluster.error().message() << "\n"
+        << read_file(root() + "/clusters/stock/" + kVm + "/serial.log").value_or("");
+    std::cout << "[ timing ] up of two members --image URL (download, inspect, boot, SSH): "
+              << seconds_since(t0) << " s\n";
+    Vm* vm = cluster->vm(kVm);
+    Vm* sibling = cluster->vm(kSibling);
+    ASSERT_TRUE(vm != nullptr && sibling != nullptr);
+    auto out_of = [](Vm& on, const std::string& command) {
+        auto r = on.ssh(command, std::chrono::milliseconds(120s));
         EXPECT_TRUE(r) << command << ": " << (r ? "" : r.error().message());
         if (!r)
             return std::string();
         EXPECT_EQ(r->exit_code, 0) << command << "\n" << r->out << r->err;
         return r->out;
     };
+    auto out = [&](const std::string& command) { return out_of(*vm, command); };
+    {
+        SCOPED_TRACE("a cluster: each member reaches the other by name, on SSH's port");
+        EXPECT_EQ(trim(out_of(*sibling, "hostname")), kSibling);
+        EXPECT_THAT(out("getent hosts " + std::string(kSibling)), StartsWith(sibling->ip() + " "));
+        EXPECT_THAT(out_of(*sibling, "getent hosts " + std::string(kVm)),
+                    StartsWith(vm->ip() + " "));
+        out(fmt::format("timeout 20 bash -c '</dev/tcp/{}/22'", kSibling));
+        out_of(*sibling, fmt::format("timeout 20 bash -c '</dev/tcp/{}/22'", kVm));
+    }
     {
         SCOPED_TRACE("configured by cloud-init from the seed, root on partition 1 by UUID");
         EXPECT_EQ(trim(out("hostname")), kVm);
@@ -348,7 +367,7 @@ TEST_F(StockBootTest, PulledFromAPinnedUrlItBootsAndRunsACommand) {
         ASSERT_TRUE(console);
         EXPECT_THAT(*console, HasSubstr("reboot: Power down"));
     }
-    EXPECT_TRUE(vm->destroy());
+    EXPECT_TRUE(cluster->destroy());
 }
 
 // The fallback: no kernel of ours; SeaBIOS boots the disk's grub, which boots the image's
