@@ -116,7 +116,7 @@ public:
     // to end). NotFound when neither exists. `may_remove`, when given, is asked under the
     // exclusive lock when the entry exists; its error keeps everything.
     Result<Removed> remove(std::string_view alias, const std::function<Status()>& may_remove = {});
-    // The downloads kept in .downloads/ (all images, or `name`'s), sorted by name.
+    // The downloads kept in .downloads/ (of all images, or of `name`), in file-name order.
     Result<std::vector<KeptDownload>> kept_downloads(std::string_view name = {}) const;
 
 private:
