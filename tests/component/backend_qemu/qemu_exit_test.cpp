@@ -188,9 +188,15 @@ TEST_F(QemuExit, ARunningMembersLogsAreCapped) {
     };
     ASSERT_NO_FATAL_FAILURE(flood(dir + "/serial.log", kSerialLogCap + (1 << 20)));
     ASSERT_NO_FATAL_FAILURE(flood(dir + "/qemu.log", kQemuLogCap + (1 << 20)));
+    // Done once both copies exist and both logs were truncated: the copy is renamed into
+    // place before the truncate (sys/log_cap.cpp), so seeing the copy alone is not the end.
+    auto rotated = [&] {
+        return path_exists(dir + "/serial.log.1") && path_exists(dir + "/qemu.log.1") &&
+               file_size(dir + "/serial.log").value_or(0) <= kSerialLogCap &&
+               file_size(dir + "/qemu.log").value_or(0) <= kQemuLogCap;
+    };
     auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while ((!path_exists(dir + "/serial.log.1") || !path_exists(dir + "/qemu.log.1")) &&
-           std::chrono::steady_clock::now() < give_up)
+    while (!rotated() && std::chrono::steady_clock::now() < give_up)
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     EXPECT_LE(file_size(dir + "/serial.log").value_or(0), kSerialLogCap);
     EXPECT_GT(file_size(dir + "/serial.log.1").value_or(0), kSerialLogCap);
