@@ -3,22 +3,12 @@
 // ETA follows from it.
 #include "fetch/progress.hpp"
 
+#include "util/strings.hpp"
+
 #include <cmath>
 #include <fmt/format.h>
 
 namespace fleetbox::fetch {
-
-std::string format_bytes(double bytes) {
-    static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int unit = 0;
-    while (bytes >= 1024.0 && unit < 4) {
-        bytes /= 1024.0;
-        ++unit;
-    }
-    if (unit == 0)
-        return fmt::format("{:.0f} B", bytes);
-    return fmt::format("{:.1f} {}", bytes, kUnits[unit]);
-}
 
 std::string format_eta(double seconds) {
     auto s = static_cast<long long>(std::llround(std::max(0.0, seconds)));
@@ -43,10 +33,11 @@ void ProgressReporter::begin(std::uint64_t start, std::uint64_t total, double no
 std::string ProgressReporter::line(std::uint64_t done, double now) const {
     double elapsed = now - t0_;
     double rate = elapsed > 0 ? static_cast<double>(done - start_) / elapsed : 0.0;
-    std::string rate_text = rate > 0 ? format_bytes(rate) + "/s" : "-- MiB/s";
+    std::string rate_text =
+        rate > 0 ? format_bytes(static_cast<unsigned long long>(std::llround(rate))) + "/s"
+                 : "-- MiB/s";
     if (total_ == 0)
-        return fmt::format("{}: {}, {}", label_, format_bytes(static_cast<double>(done)),
-                           rate_text);
+        return fmt::format("{}: {}, {}", label_, format_bytes(done), rate_text);
     double fraction = static_cast<double>(done) / static_cast<double>(total_);
     std::string eta = "--";
     if (done >= total_)
@@ -54,8 +45,7 @@ std::string ProgressReporter::line(std::uint64_t done, double now) const {
     else if (rate > 0)
         eta = format_eta(static_cast<double>(total_ - done) / rate);
     return fmt::format("{}: {:3.0f}% {} of {}, {}, {} left", label_, std::floor(fraction * 100),
-                       format_bytes(static_cast<double>(done)),
-                       format_bytes(static_cast<double>(total_)), rate_text, eta);
+                       format_bytes(done), format_bytes(total_), rate_text, eta);
 }
 
 void ProgressReporter::emit(const std::string& text, bool redraw) {

@@ -13,8 +13,6 @@
 
 namespace fleetbox::fetch {
 
-// "512.0 MiB", "1.2 GiB", "800 B" (binary units, one decimal).
-[[nodiscard]] std::string format_bytes(double bytes);
 // "45s", "3m05s", "1h02m".
 [[nodiscard]] std::string format_eta(double seconds);
 

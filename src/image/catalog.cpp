@@ -88,14 +88,17 @@ Result<Catalog> parse_catalog(std::string_view json_text) {
     return c;
 }
 
+void abort_broken_embedded(std::string_view what, const Error& error) {
+    std::fprintf(stderr, "fleetbox: embedded %.*s is broken: %s\n", static_cast<int>(what.size()),
+                 what.data(), error.message().c_str());
+    std::abort();
+}
+
 const Catalog& catalog() {
     static const Catalog parsed = [] {
         auto c = parse_catalog(generated::kCatalogJson);
-        if (!c) {
-            std::fprintf(stderr, "fleetbox: embedded image catalog is broken: %s\n",
-                         c.error().message().c_str());
-            std::abort();
-        }
+        if (!c)
+            abort_broken_embedded("image catalog", c.error());
         return *std::move(c);
     }();
     return parsed;

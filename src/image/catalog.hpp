@@ -46,6 +46,10 @@ struct Catalog {
     std::vector<CatalogEntry> entries; // sorted by alias
 };
 
+// A broken embedded document (`what`: "image catalog") is a build bug: says so on stderr and
+// aborts.
+[[noreturn]] void abort_broken_embedded(std::string_view what, const Error& error);
+
 // Parse a catalog document (the embedded one, or a test's). Corrupt on bad JSON or fields.
 Result<Catalog> parse_catalog(std::string_view json_text);
 

@@ -7,8 +7,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
-#include <cstdlib>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <sys/utsname.h>
@@ -112,11 +110,8 @@ const CloudCatalog& cloud_catalog() {
                 if (find_alias(image.alias))
                     c = fail(ErrorKind::Corrupt, "read cloud image catalog",
                              fmt::format("{} is also an image fleetbox builds", image.alias));
-        if (!c) {
-            std::fprintf(stderr, "fleetbox: embedded cloud image catalog is broken: %s\n",
-                         c.error().message().c_str());
-            std::abort();
-        }
+        if (!c)
+            abort_broken_embedded("cloud image catalog", c.error());
         return *std::move(c);
     }();
     return parsed;

@@ -40,13 +40,6 @@ private:
     std::FILE* f_;
 };
 
-TEST(FormatBytes, UsesBinaryUnits) {
-    EXPECT_EQ(format_bytes(800), "800 B");
-    EXPECT_EQ(format_bytes(1536), "1.5 KiB");
-    EXPECT_EQ(format_bytes(512.0 * 1024 * 1024), "512.0 MiB");
-    EXPECT_EQ(format_bytes(1.25 * 1024 * 1024 * 1024), "1.2 GiB");
-}
-
 TEST(FormatEta, SecondsMinutesHours) {
     EXPECT_EQ(format_eta(45), "45s");
     EXPECT_EQ(format_eta(185), "3m05s");

@@ -155,6 +155,9 @@ TEST(FormatBytes, BinaryUnitsWithOneDecimal) {
     EXPECT_EQ(format_bytes(1024ULL * 1024), "1.0 MiB");
     EXPECT_EQ(format_bytes(3ULL << 29), "1.5 GiB");
     EXPECT_EQ(format_bytes(2ULL << 40), "2.0 TiB");
+    EXPECT_EQ(format_bytes(800), "800 B");
+    EXPECT_EQ(format_bytes(512ULL << 20), "512.0 MiB");
+    EXPECT_EQ(format_bytes(5ULL << 28), "1.2 GiB"); // 1.25 GiB, rounded half to even
 }
 
 TEST(FormatBytes, CapsAtTiB) {
